@@ -1,0 +1,115 @@
+"""Findings as data: :class:`Severity`, :class:`Diagnostic` and :class:`Report`."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    """How serious a finding is; ordered so that ``INFO < WARNING < ERROR``."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, name: str) -> Severity:
+        """Return the severity called *name* (case-insensitive).
+
+        >>> Severity.parse("Warning")
+        <Severity.WARNING: 2>
+        """
+        try:
+            return cls[name.upper()]
+        except KeyError:
+            choices = ", ".join(str(s) for s in cls)
+            raise ValueError(f"unknown severity {name!r} (choose from {choices})") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One finding about a document. Returned, never raised.
+
+    ``line`` and ``column`` are 1-based; ``column`` is ``None`` when the source of the
+    finding knows only the line (libxml2's RELAX NG messages, for instance).
+    """
+
+    severity: Severity
+    code: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    xpath: str | None = None
+
+    def location(self) -> str:
+        """Return ``FILE:LINE:COL``, ``FILE:LINE`` or ``FILE``, as much as is known.
+
+        >>> Diagnostic(Severity.ERROR, "x", "m", "a.xml", 3, 7).location()
+        'a.xml:3:7'
+        """
+        parts = [self.file or "<input>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.location()}: {self.severity}: {self.message} [{self.code}]"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the diagnostic as a JSON-ready dictionary."""
+        return {
+            "severity": str(self.severity),
+            "code": self.code,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "xpath": self.xpath,
+        }
+
+
+@dataclass(slots=True)
+class Report:
+    """The diagnostics of one run over one or more files."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
+        """Add *diagnostics* to the report."""
+        self.diagnostics.extend(diagnostics)
+
+    def __iter__(self) -> Iterator[Diagnostic]:
+        return iter(self.diagnostics)
+
+    def __len__(self) -> int:
+        return len(self.diagnostics)
+
+    def count(self, severity: Severity) -> int:
+        """Return how many diagnostics have exactly *severity*."""
+        return sum(1 for d in self.diagnostics if d.severity == severity)
+
+    def at_least(self, severity: Severity) -> list[Diagnostic]:
+        """Return the diagnostics at *severity* or above."""
+        return [d for d in self.diagnostics if d.severity >= severity]
+
+    def by_file(self) -> dict[str, list[Diagnostic]]:
+        """Return the diagnostics grouped by file, in the order the files were checked."""
+        grouped: dict[str, list[Diagnostic]] = {name: [] for name in self.files}
+        for diagnostic in self.diagnostics:
+            grouped.setdefault(diagnostic.file or "<input>", []).append(diagnostic)
+        return grouped
+
+    def is_clean(self, fail_on: Severity = Severity.ERROR) -> bool:
+        """Return whether no diagnostic reaches *fail_on*."""
+        return not self.at_least(fail_on)

@@ -1,0 +1,49 @@
+"""The exception tree: everything teikit raises derives from :class:`TeikitError`.
+
+Exceptions mean teikit could not do the job; what it *found* is reported as
+:class:`~teikit.diagnostics.Diagnostic` records instead.
+"""
+
+from __future__ import annotations
+
+from teikit.diagnostics import Diagnostic
+
+
+class TeikitError(Exception):
+    """Root of every exception teikit raises on purpose."""
+
+
+class DocumentLoadError(TeikitError, OSError):
+    """A document could not be read (missing, a directory, unreadable)."""
+
+
+class InputError(TeikitError, ValueError):
+    """A document was read but could not be accepted; carries a :class:`Diagnostic`."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(f"{diagnostic.location()}: {diagnostic.message}")
+        self.diagnostic = diagnostic
+
+    def __reduce__(self) -> tuple[type[InputError], tuple[Diagnostic]]:
+        # keep the diagnostic when the error crosses a process boundary (--jobs)
+        return (type(self), (self.diagnostic,))
+
+
+class NotWellFormedError(InputError):
+    """The input is not well-formed XML (or not decodable in its declared encoding)."""
+
+
+class RefusedInputError(InputError):
+    """The input needs something teikit refuses to do (external entities, gzip, ...)."""
+
+
+class SchemaLoadError(TeikitError, ValueError):
+    """A schema could not be found, read or compiled."""
+
+
+class UnknownFormatError(TeikitError, LookupError):
+    """No exporter or output format has the requested name or suffix."""
+
+
+class OutputError(TeikitError, OSError):
+    """An output file could not be written."""
