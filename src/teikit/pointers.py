@@ -1,0 +1,251 @@
+"""TEI pointers: find them, expand ``prefixDef`` private URIs, and resolve them.
+
+One resolver serves ``validate`` (integrity checks) and ``entities`` (register lookup):
+``#id`` looks in the document itself, then in the register files given with ``--index``;
+``file.xml#id`` loads the named file (relative to the document) through the hardened
+loader; a URI with a scheme (``https:``, ``urn:``) is external and kept as written.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+from urllib.parse import unquote
+
+from lxml import etree
+
+from teikit.document import TeiDocument, load
+from teikit.errors import TeikitError
+from teikit.namespaces import TEI_NS, XML_ID
+
+__all__ = [
+    "POINTER_ATTRIBUTES",
+    "PointerResolver",
+    "PointerStatus",
+    "PrefixDef",
+    "Resolution",
+    "iter_pointers",
+    "prefix_defs",
+]
+
+#: Attributes whose values are (lists of) TEI pointers (``teidata.pointer``), checked by
+#: ``validate`` and resolved by ``entities``. TEI Guidelines 1.3.1.1.3 and 16.2.
+POINTER_ATTRIBUTES: Final = (
+    "ref",
+    "corresp",
+    "target",
+    "who",
+    "ana",
+    "resp",
+    "source",
+    "sameAs",
+    "facs",
+    "scheme",
+    "hand",
+    "wit",
+    "synch",
+    "prev",
+    "next",
+    "copyOf",
+    "select",
+    "exclude",
+    "nymRef",
+    "decls",
+    "start",
+    "end",
+    "spanTo",
+    "active",
+    "passive",
+    "mutual",
+)
+_SCHEME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+class PointerStatus(enum.Enum):
+    """What became of a pointer."""
+
+    RESOLVED = "resolved"
+    UNRESOLVED = "unresolved"
+    EXTERNAL = "external"
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixDef:
+    """A ``prefixDef``: ``ident:value`` is rewritten by a regular-expression replacement."""
+
+    ident: str
+    match_pattern: str
+    replacement_pattern: str
+
+    def expand(self, rest: str) -> str | None:
+        """Return the expansion of ``ident:rest``, or ``None`` when the pattern does not match."""
+        # TEI uses XPath-style $1 group references; Python's re uses \1.
+        replacement = re.sub(r"\$(\d)", r"\\\1", self.replacement_pattern)
+        try:
+            match = re.fullmatch(self.match_pattern, rest)
+        except re.error:
+            return None
+        return None if match is None else match.expand(replacement)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The outcome of resolving one pointer token."""
+
+    pointer: str
+    status: PointerStatus
+    expanded: str
+    target: etree._Element | None = None
+    document: TeiDocument | None = None
+    reason: str | None = None
+
+
+_FIND_IDS: Final = etree.XPath("//*[@xml:id]")
+
+
+def iter_pointers(
+    root: etree._Element, attributes: Iterable[str] = POINTER_ATTRIBUTES
+) -> Iterator[tuple[etree._Element, str, str]]:
+    """Yield ``(element, attribute, token)`` for every pointer token below *root*.
+
+    Only elements in the TEI namespace are considered; values are split on whitespace.
+    """
+    wanted = frozenset(attributes)
+    for element in root.iter(f"{{{TEI_NS}}}*"):
+        for name, value in element.items():
+            if name in wanted:
+                for token in value.split():
+                    yield element, name, token
+
+
+def prefix_defs(root: etree._Element) -> dict[str, PrefixDef]:
+    """Return the ``prefixDef`` declarations of a document, keyed by prefix."""
+    found: dict[str, PrefixDef] = {}
+    for element in root.iter(f"{{{TEI_NS}}}prefixDef"):
+        ident = element.get("ident")
+        match = element.get("matchPattern")
+        replacement = element.get("replacementPattern")
+        if ident and match is not None and replacement is not None:
+            found.setdefault(ident, PrefixDef(ident, match, replacement))
+    return found
+
+
+def id_index(root: etree._Element) -> dict[str, etree._Element]:
+    """Return the first element carrying each ``xml:id`` below *root*."""
+    index: dict[str, etree._Element] = {}
+    for element in _FIND_IDS(root):
+        index.setdefault(element.get(XML_ID), element)
+    return index
+
+
+class PointerResolver:
+    """Resolve pointers for many documents, loading each referenced file once.
+
+    *indexes* are register documents (``--index FILE``) searched for ``#id`` pointers
+    that the document itself does not define.
+    """
+
+    def __init__(self, indexes: Iterable[TeiDocument] = ()) -> None:
+        self._indexes = list(indexes)
+        self._ids: dict[int, dict[str, etree._Element]] = {}
+        self._prefixes: dict[int, dict[str, PrefixDef]] = {}
+        self._files: dict[Path, TeiDocument | TeikitError] = {}
+        for document in self._indexes:
+            if document.path is not None:
+                self._files[document.path.resolve()] = document
+
+    @property
+    def indexes(self) -> list[TeiDocument]:
+        """Return the register documents searched for ``#id`` pointers."""
+        return list(self._indexes)
+
+    def ids(self, document: TeiDocument) -> dict[str, etree._Element]:
+        """Return the ``xml:id`` index of *document* (computed once)."""
+        key = id(document.tree)
+        if key not in self._ids:
+            self._ids[key] = id_index(document.root)
+        return self._ids[key]
+
+    def _prefixes_of(self, document: TeiDocument) -> dict[str, PrefixDef]:
+        key = id(document.tree)
+        if key not in self._prefixes:
+            self._prefixes[key] = prefix_defs(document.root)
+        return self._prefixes[key]
+
+    def expand(self, pointer: str, document: TeiDocument) -> str:
+        """Return *pointer* with a ``prefixDef`` private URI expanded, if one applies."""
+        prefix, sep, rest = pointer.partition(":")
+        if not sep:
+            return pointer
+        definitions = self._prefixes_of(document)
+        for source in (document, *self._indexes):
+            definition = (definitions if source is document else self._prefixes_of(source)).get(
+                prefix
+            )
+            if definition is not None:
+                expanded = definition.expand(rest)
+                if expanded is not None:
+                    return expanded
+        return pointer
+
+    def _load(self, path: Path) -> TeiDocument | TeikitError:
+        key = path.resolve()
+        if key not in self._files:
+            try:
+                self._files[key] = load(path)
+            except TeikitError as exc:
+                self._files[key] = exc
+        return self._files[key]
+
+    def resolve(self, pointer: str, document: TeiDocument) -> Resolution:
+        """Resolve one pointer token found in *document*."""
+        expanded = self.expand(pointer, document)
+        if expanded.startswith("#"):
+            ident = unquote(expanded[1:])
+            target = self.ids(document).get(ident)
+            if target is not None:
+                return Resolution(pointer, PointerStatus.RESOLVED, expanded, target, document)
+            for index in self._indexes:
+                target = self.ids(index).get(ident)
+                if target is not None:
+                    return Resolution(pointer, PointerStatus.RESOLVED, expanded, target, index)
+            where = "the document" + (" or the index files" if self._indexes else "")
+            return Resolution(
+                pointer,
+                PointerStatus.UNRESOLVED,
+                expanded,
+                reason=f"no element with xml:id {ident!r} in {where}",
+            )
+        if _SCHEME.match(expanded) or expanded.startswith("//"):
+            return Resolution(pointer, PointerStatus.EXTERNAL, expanded)
+        file_part, _, fragment = expanded.partition("#")
+        if not fragment or not file_part.lower().endswith(".xml"):
+            # a relative link to a non-XML resource (an image, a page): not ours to check
+            return Resolution(pointer, PointerStatus.EXTERNAL, expanded)
+        base = document.path.parent if document.path is not None else Path.cwd()
+        target_path = base / unquote(file_part)
+        if not target_path.is_file():
+            return Resolution(
+                pointer, PointerStatus.UNRESOLVED, expanded, reason=f"file {file_part!r} not found"
+            )
+        loaded = self._load(target_path)
+        if isinstance(loaded, TeikitError):
+            return Resolution(
+                pointer,
+                PointerStatus.UNRESOLVED,
+                expanded,
+                reason=f"file {file_part!r} could not be loaded: {loaded}",
+            )
+        target = self.ids(loaded).get(unquote(fragment))
+        if target is None:
+            return Resolution(
+                pointer,
+                PointerStatus.UNRESOLVED,
+                expanded,
+                reason=f"no element with xml:id {fragment!r} in {file_part!r}",
+            )
+        return Resolution(pointer, PointerStatus.RESOLVED, expanded, target, loaded)

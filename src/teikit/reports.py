@@ -1,0 +1,134 @@
+"""Serialise a validation :class:`~teikit.diagnostics.Report` for machines: JSON, JUnit, GitHub.
+
+The JSON layout is documented in ``docs/validate.md`` and versioned by ``format_version``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Final
+
+from lxml import etree
+
+from teikit.__about__ import __version__
+from teikit.diagnostics import Report, Severity
+
+__all__ = ["Summary", "summarise", "to_github", "to_json", "to_junit", "REPORT_FORMATS"]
+
+JSON_FORMAT_VERSION: Final = 1
+REPORT_FORMATS: Final = ("human", "json", "junit", "github")
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Counts over a report: a file is valid when none of its findings reaches *fail_on*."""
+
+    files: int
+    valid: int
+    invalid: int
+    errors: int
+    warnings: int
+    infos: int
+    seconds: float
+
+
+def summarise(report: Report, fail_on: Severity = Severity.ERROR) -> Summary:
+    """Return the counts shown in the summary table."""
+    grouped = report.by_file()
+    invalid = sum(1 for items in grouped.values() if any(d.severity >= fail_on for d in items))
+    return Summary(
+        files=len(grouped),
+        valid=len(grouped) - invalid,
+        invalid=invalid,
+        errors=report.count(Severity.ERROR),
+        warnings=report.count(Severity.WARNING),
+        infos=report.count(Severity.INFO),
+        seconds=round(report.elapsed, 3),
+    )
+
+
+def to_json(report: Report, fail_on: Severity = Severity.ERROR) -> str:
+    """Return the report as a JSON document (one object per file, then a summary)."""
+    summary = summarise(report, fail_on)
+    files = [
+        {
+            "file": name,
+            "valid": not any(d.severity >= fail_on for d in items),
+            "diagnostics": [d.as_dict() for d in items],
+        }
+        for name, items in report.by_file().items()
+    ]
+    document = {
+        "format_version": JSON_FORMAT_VERSION,
+        "teikit_version": __version__,
+        "fail_on": str(fail_on),
+        "files": files,
+        "summary": {
+            "files": summary.files,
+            "valid": summary.valid,
+            "invalid": summary.invalid,
+            "errors": summary.errors,
+            "warnings": summary.warnings,
+            "infos": summary.infos,
+            "seconds": summary.seconds,
+        },
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_junit(report: Report, fail_on: Severity = Severity.ERROR) -> str:
+    """Return the report as JUnit XML: one ``testcase`` per file, one ``failure`` per finding."""
+    summary = summarise(report, fail_on)
+    suites = etree.Element("testsuites", name="teikit validate")
+    suite = etree.SubElement(
+        suites,
+        "testsuite",
+        name="teikit validate",
+        tests=str(summary.files),
+        failures=str(summary.invalid),
+        errors="0",
+        skipped="0",
+        time=f"{summary.seconds:.3f}",
+    )
+    for name, items in report.by_file().items():
+        case = etree.SubElement(suite, "testcase", classname="teikit.validate", name=name)
+        failing = [d for d in items if d.severity >= fail_on]
+        if failing:
+            failure = etree.SubElement(
+                case,
+                "failure",
+                message=f"{len(failing)} finding(s) at or above {fail_on}",
+                type=failing[0].code,
+            )
+            failure.text = "\n".join(str(d) for d in failing)
+        others = [d for d in items if d.severity < fail_on]
+        if others:
+            etree.SubElement(case, "system-out").text = "\n".join(str(d) for d in others)
+    return etree.tostring(suites, encoding="unicode", pretty_print=True)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+_COMMAND: Final = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def to_github(report: Report) -> str:
+    """Return GitHub Actions workflow commands (``::error file=…,line=…,col=…::message``)."""
+    lines = []
+    for diagnostic in report:
+        properties = [f"file={_escape_property(diagnostic.file or '')}"]
+        if diagnostic.line is not None:
+            properties.append(f"line={diagnostic.line}")
+        if diagnostic.column is not None:
+            properties.append(f"col={diagnostic.column}")
+        properties.append(f"title={_escape_property(diagnostic.code)}")
+        message = _escape_data(diagnostic.message)
+        lines.append(f"::{_COMMAND[diagnostic.severity]} {','.join(properties)}::{message}")
+    return "".join(f"{line}\n" for line in lines)

@@ -1,0 +1,280 @@
+"""Integrity checks that no schema expresses: ids, pointers, dates and the root element.
+
+Codes (stable, documented in ``docs/validate.md``):
+
+``integrity.root``               the root is not ``TEI`` or ``teiCorpus`` in the TEI namespace
+``integrity.duplicate-id``       an ``xml:id`` value used twice
+``integrity.invalid-id``         an ``xml:id`` value that is not an XML name (NCName)
+``integrity.unresolved-pointer`` a ``#id`` or ``file.xml#id`` pointer to nothing
+``integrity.missing-hash``       a bare ``id`` that would resolve with a ``#`` (warning)
+``integrity.wrong-kind``         ``persName/@ref`` to a ``place`` and the like (warning)
+``integrity.invalid-date``       a date attribute that is not a valid W3C/ISO date
+``integrity.inverted-range``     ``@from`` after ``@to``, ``@notBefore`` after ``@notAfter``
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterator
+from typing import Final
+
+from lxml import etree
+
+from teikit.diagnostics import Diagnostic, Severity
+from teikit.document import TeiDocument
+from teikit.namespaces import TEI_NS, XML_ID
+from teikit.pointers import PointerResolver, PointerStatus, iter_pointers
+
+__all__ = ["check_integrity", "parse_w3c_date", "readable_path"]
+
+_NCNAME: Final = re.compile(r"^[A-Za-z_\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*$")
+# W3C datatypes used by TEI (teidata.temporal.w3c): date, gYear, gYearMonth, dateTime,
+# time, gMonth, gDay, gMonthDay; an optional time zone everywhere.
+_TZ: Final = r"(?:Z|[+-]\d{2}:\d{2})?"
+_W3C: Final = re.compile(
+    r"^(?P<year>-?\d{4,})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
+    r"(?:T(?P<time>\d{2}:\d{2}:\d{2}(?:\.\d+)?))?)?)?" + _TZ + "$"
+)
+_W3C_PARTIAL: Final = re.compile(
+    r"^(?:\d{2}:\d{2}:\d{2}(?:\.\d+)?|--\d{2}(?:-\d{2})?|---\d{2})" + _TZ + "$"
+)
+# ISO 8601 forms accepted in the -iso attributes beyond the W3C ones (weeks, ordinal days,
+# basic format, reduced precision such as centuries, times without seconds).
+_ISO_EXTRA: Final = re.compile(
+    r"^(?:\d{2}|\d{4}-W\d{2}(?:-\d)?|\d{4}-\d{3}|\d{8}|\d{4}-\d{2}-\d{2}T\d{2}(?::\d{2})?"
+    r"|\d{2}:\d{2})" + _TZ + "$"
+)
+_DATE_ATTRIBUTES: Final = ("when", "from", "to", "notBefore", "notAfter")
+_DATE_NAMES: Final = frozenset(_DATE_ATTRIBUTES) | {f"{a}-iso" for a in _DATE_ATTRIBUTES}
+_FIND_IDS: Final = etree.XPath("//*[@xml:id]")
+# Elements whose @from/@to are not dates (pointers, page or folio numbers).
+_FROM_TO_NOT_DATES: Final = frozenset(
+    f"{{{TEI_NS}}}{name}"
+    for name in ("span", "locus", "biblScope", "citedRange", "arc", "range", "fsdLink", "gap")
+)
+# Which register elements a name element's @ref may point to (TEI Guidelines 13.3).
+_EXPECTED_KIND: Final = {
+    "person": frozenset({"person", "personGrp", "persona"}),
+    "place": frozenset({"place"}),
+    "org": frozenset({"org"}),
+}
+_NAME_KIND: Final = {"persName": "person", "placeName": "place", "orgName": "org"}
+
+
+def readable_path(element: etree._Element) -> str:
+    """Return an XPath for *element* using the ``tei:`` prefix, e.g. ``/tei:TEI/tei:text[1]``."""
+    steps: list[str] = []
+    node: etree._Element | None = element
+    while node is not None:
+        qname = etree.QName(node)
+        prefix = "tei:" if qname.namespace == TEI_NS else ""
+        name = f"{prefix}{qname.localname}" if qname.namespace in (TEI_NS, None) else node.tag
+        parent = node.getparent()
+        if parent is None:
+            steps.append(f"/{name}")
+        else:
+            same = [sibling for sibling in parent if sibling.tag == node.tag]
+            steps.append(f"/{name}[{same.index(node) + 1}]" if len(same) > 1 else f"/{name}")
+        node = parent
+    return "".join(reversed(steps))
+
+
+def parse_w3c_date(value: str, *, iso: bool = False) -> tuple[str, str] | None:
+    """Return the earliest and latest day covered by *value*, or ``None`` if it is invalid.
+
+    Only the calendar part is compared; times, time zones and partial dates such as
+    ``--07-03`` are accepted and yield ``("", "")`` (not comparable).
+
+    >>> parse_w3c_date("1951-07")
+    ('1951-07-01', '1951-07-31')
+    >>> parse_w3c_date("1951-02-30") is None
+    True
+    """
+    match = _W3C.match(value)
+    if match is None:
+        if _W3C_PARTIAL.match(value) or (iso and _ISO_EXTRA.match(value)):
+            return ("", "")
+        return None
+    year_text, month_text, day_text = match.group("year", "month", "day")
+    year = int(year_text)
+    if year == 0 and not iso:  # year 0000 does not exist in XSD 1.0
+        return None
+    if month_text is None:
+        return (f"{year_text}-01-01", f"{year_text}-12-31")
+    month = int(month_text)
+    if not 1 <= month <= 12:
+        return None
+    last = calendar.monthrange(year if year > 0 else 2000 + year % 400, month)[1]
+    if day_text is None:
+        return (f"{year_text}-{month_text}-01", f"{year_text}-{month_text}-{last:02d}")
+    if not 1 <= int(day_text) <= last:
+        return None
+    if match.group("time") is not None:
+        hour, minute, second = match.group("time").split(":")
+        if int(hour) > 24 or int(minute) > 59 or float(second) >= 61:
+            return None
+    day = f"{year_text}-{month_text}-{day_text}"
+    return (day, day)
+
+
+def _diag(
+    document: TeiDocument, element: etree._Element, severity: Severity, code: str, message: str
+) -> Diagnostic:
+    return Diagnostic(
+        severity, code, message, document.name, element.sourceline, None, readable_path(element)
+    )
+
+
+def _check_root(document: TeiDocument) -> Iterator[Diagnostic]:
+    if document.is_tei:
+        return
+    qname = etree.QName(document.root)
+    if qname.namespace is None and qname.localname in ("TEI", "TEI.2", "teiCorpus", "teiCorpus.2"):
+        hint = (
+            " (a TEI P4 document: convert it to P5)"
+            if qname.localname.endswith(".2")
+            else f' (add xmlns="{TEI_NS}")'
+        )
+    else:
+        hint = ""
+    shown = (
+        qname.localname if qname.namespace is None else f"{{{qname.namespace}}}{qname.localname}"
+    )
+    yield _diag(
+        document,
+        document.root,
+        Severity.ERROR,
+        "integrity.root",
+        f"root element is <{shown}>; a TEI document has <TEI> or <teiCorpus> in the TEI "
+        f"namespace{hint}",
+    )
+
+
+def _check_ids(document: TeiDocument) -> Iterator[Diagnostic]:
+    seen: dict[str, etree._Element] = {}
+    for element in _FIND_IDS(document.root):
+        value = element.get(XML_ID)
+        if not _NCNAME.match(value):
+            yield _diag(
+                document,
+                element,
+                Severity.ERROR,
+                "integrity.invalid-id",
+                f"xml:id {value!r} is not a valid XML name (it must start with a letter or "
+                "'_' and contain no spaces or colons)",
+            )
+        first = seen.setdefault(value, element)
+        if first is not element:
+            yield _diag(
+                document,
+                element,
+                Severity.ERROR,
+                "integrity.duplicate-id",
+                f"xml:id {value!r} is already used on line {first.sourceline}",
+            )
+
+
+def _expected_kind(element: etree._Element, attribute: str) -> str | None:
+    if attribute != "ref" or not isinstance(element.tag, str):
+        return None
+    local = etree.QName(element).localname
+    if local in _NAME_KIND:
+        return _NAME_KIND[local]
+    if local in ("rs", "name"):
+        kind = element.get("type")
+        return kind if kind in _EXPECTED_KIND else None
+    return None
+
+
+def _check_pointers(document: TeiDocument, resolver: PointerResolver) -> Iterator[Diagnostic]:
+    ids = resolver.ids(document)
+    for element, attribute, token in iter_pointers(document.root):
+        resolution = resolver.resolve(token, document)
+        if resolution.status is PointerStatus.EXTERNAL:
+            if attribute in ("ref", "corresp", "ana", "resp", "who", "sameAs") and token in ids:
+                yield _diag(
+                    document,
+                    element,
+                    Severity.WARNING,
+                    "integrity.missing-hash",
+                    f"@{attribute}={token!r} is not a pointer to the element with xml:id "
+                    f"{token!r}; write '#{token}'",
+                )
+            continue
+        if resolution.status is PointerStatus.UNRESOLVED:
+            yield _diag(
+                document,
+                element,
+                Severity.ERROR,
+                "integrity.unresolved-pointer",
+                f"@{attribute}={token!r} points to nothing: {resolution.reason}",
+            )
+            continue
+        expected = _expected_kind(element, attribute)
+        target = resolution.target
+        if expected is None or target is None or not isinstance(target.tag, str):
+            continue
+        target_name = etree.QName(target).localname
+        if target_name not in _EXPECTED_KIND[expected]:
+            yield _diag(
+                document,
+                element,
+                Severity.WARNING,
+                "integrity.wrong-kind",
+                f"<{etree.QName(element).localname}> @ref={token!r} points to a <{target_name}>, "
+                f"not a {expected} entry",
+            )
+
+
+def _check_dates(document: TeiDocument) -> Iterator[Diagnostic]:
+    for element in document.root.iter(f"{{{TEI_NS}}}*"):
+        if _DATE_NAMES.isdisjoint(element.keys()):
+            continue
+        attrib = element.attrib
+        ranges: dict[str, tuple[str, str]] = {}
+        for base in _DATE_ATTRIBUTES:
+            if base in ("from", "to") and element.tag in _FROM_TO_NOT_DATES:
+                continue
+            for name, iso in ((base, False), (f"{base}-iso", True)):
+                value = attrib.get(name)
+                if value is None:
+                    continue
+                parsed = parse_w3c_date(value.strip(), iso=iso)
+                if parsed is None:
+                    standard = "ISO 8601" if iso else "W3C (YYYY, YYYY-MM or YYYY-MM-DD)"
+                    yield _diag(
+                        document,
+                        element,
+                        Severity.ERROR,
+                        "integrity.invalid-date",
+                        f"@{name}={value!r} is not a valid {standard} date",
+                    )
+                elif parsed[0]:
+                    ranges.setdefault(base, parsed)
+        for start, end in (("from", "to"), ("notBefore", "notAfter")):
+            if start in ranges and end in ranges and ranges[start][0] > ranges[end][1]:
+                yield _diag(
+                    document,
+                    element,
+                    Severity.ERROR,
+                    "integrity.inverted-range",
+                    f"@{start} ({ranges[start][0]}) is after @{end} ({ranges[end][1]})",
+                )
+
+
+def check_integrity(
+    document: TeiDocument, resolver: PointerResolver | None = None
+) -> list[Diagnostic]:
+    """Return the integrity findings for *document*: root, ids, pointers and dates.
+
+    >>> from teikit import load
+    >>> doc = load(b'<TEI xmlns="http://www.tei-c.org/ns/1.0"><p ana="#x"/></TEI>')
+    >>> [d.code for d in check_integrity(doc)]
+    ['integrity.unresolved-pointer']
+    """
+    resolver = resolver or PointerResolver()
+    findings = [*_check_root(document), *_check_ids(document)]
+    findings.extend(_check_pointers(document, resolver))
+    findings.extend(_check_dates(document))
+    return findings

@@ -1,0 +1,185 @@
+"""Integrity checks: ids, pointers (local, --index, cross-file, prefixDef), dates, root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from teikit import load
+from teikit.pointers import PointerResolver, PointerStatus
+from teikit.validation.integrity import check_integrity, parse_w3c_date, readable_path
+
+HEAD = '<TEI xmlns="http://www.tei-c.org/ns/1.0">'
+
+
+def findings(body: str, resolver: PointerResolver | None = None) -> list[tuple[str, int | None]]:
+    document = load(f"{HEAD}\n{body}\n</TEI>".encode(), name="t.xml")
+    return [(d.code, d.line) for d in check_integrity(document, resolver)]
+
+
+def test_clean_document_has_no_findings() -> None:
+    body = """<standOff><listPerson><person xml:id="mao"/></listPerson></standOff>
+<text><p><persName ref="#mao">Mao</persName> <date when="1951-07-03">3.7.51</date></p></text>"""
+    assert findings(body) == []
+
+
+def test_duplicate_id_reported_on_second_occurrence() -> None:
+    document = load(f'{HEAD}\n<p xml:id="a"/>\n<p xml:id="a"/>\n</TEI>'.encode(), name="t.xml")
+    (diagnostic,) = check_integrity(document)
+    assert diagnostic.code == "integrity.duplicate-id"
+    assert diagnostic.line == 3
+    assert diagnostic.message == "xml:id 'a' is already used on line 2"
+    assert diagnostic.xpath == "/tei:TEI/tei:p[2]"
+
+
+@pytest.mark.parametrize("value", ["1abc", "a b", "a:b", ""])
+def test_malformed_id(value: str) -> None:
+    assert ("integrity.invalid-id", 2) in findings(f'<p xml:id="{value}"/>')
+
+
+def test_unresolved_pointer_names_the_attribute_and_target() -> None:
+    document = load(f'{HEAD}\n<p><persName ref="#nobody">X</persName></p>\n</TEI>'.encode())
+    (diagnostic,) = check_integrity(document)
+    assert diagnostic.code == "integrity.unresolved-pointer"
+    assert diagnostic.line == 2
+    assert diagnostic.message == (
+        "@ref='#nobody' points to nothing: no element with xml:id 'nobody' in the document"
+    )
+
+
+def test_every_token_of_a_multi_valued_pointer_is_checked() -> None:
+    body = '<p xml:id="a" ana="#a #b #c"/>'
+    assert findings(body) == [("integrity.unresolved-pointer", 2)] * 2
+
+
+def test_pointer_into_an_index_file(tmp_path: Path) -> None:
+    index = tmp_path / "listperson.xml"
+    index.write_text(f'{HEAD}<listPerson><person xml:id="p1"/></listPerson></TEI>')
+    resolver = PointerResolver([load(index)])
+    assert findings('<persName ref="#p1">A</persName>', resolver) == []
+    document = load(f'{HEAD}<persName ref="#p2">A</persName></TEI>'.encode())
+    (diagnostic,) = check_integrity(document, resolver)
+    assert "in the document or the index files" in diagnostic.message
+
+
+def test_cross_file_pointer(tmp_path: Path) -> None:
+    (tmp_path / "register.xml").write_text(
+        f'{HEAD}<listPlace><place xml:id="kaesong"/></listPlace></TEI>'
+    )
+    letter = tmp_path / "letter.xml"
+    letter.write_text(
+        f'{HEAD}<placeName ref="register.xml#kaesong"/><placeName ref="register.xml#nowhere"/>'
+        '<placeName ref="gone.xml#x"/></TEI>'
+    )
+    messages = [d.message for d in check_integrity(load(letter))]
+    assert messages == [
+        "@ref='register.xml#nowhere' points to nothing: no element with xml:id 'nowhere' "
+        "in 'register.xml'",
+        "@ref='gone.xml#x' points to nothing: file 'gone.xml' not found",
+    ]
+
+
+def test_prefix_def_is_expanded() -> None:
+    body = """<teiHeader><encodingDesc><listPrefixDef>
+<prefixDef ident="psn" matchPattern="([a-z]+)" replacementPattern="#$1"/>
+</listPrefixDef></encodingDesc></teiHeader>
+<standOff><listPerson><person xml:id="stalin"/></listPerson></standOff>
+<text><persName ref="psn:stalin">Filippov</persName><persName ref="psn:kim">Kim</persName></text>"""
+    assert findings(body) == [("integrity.unresolved-pointer", 6)]
+
+
+def test_external_and_non_xml_targets_are_not_checked() -> None:
+    body = (
+        '<licence target="https://creativecommons.org/licenses/by/4.0/"/>'
+        '<pb facs="page1.jpg"/><persName ref="http://www.wikidata.org/entity/Q855"/>'
+    )
+    assert findings(body) == []
+
+
+def test_wrong_kind_is_a_warning() -> None:
+    document = load(
+        f"""{HEAD}<standOff><listPlace><place xml:id="kaesong"/></listPlace></standOff>
+<p><persName ref="#kaesong">Kaesong</persName></p></TEI>""".encode()
+    )
+    (diagnostic,) = check_integrity(document)
+    assert (diagnostic.code, str(diagnostic.severity)) == ("integrity.wrong-kind", "warning")
+    assert (
+        diagnostic.message == "<persName> @ref='#kaesong' points to a <place>, not a person entry"
+    )
+
+
+def test_missing_hash_is_a_warning() -> None:
+    body = '<listPerson><person xml:id="mao"/></listPerson><persName ref="mao">M</persName>'
+    assert findings(body) == [("integrity.missing-hash", 2)]
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        ('when="1951-07-03"', []),
+        ('when="1951-07"', []),
+        ('when="1951"', []),
+        ('when="1951-07-03T10:00:00Z"', []),
+        ('when="--07-03"', []),
+        ('when="3.7.51"', ["integrity.invalid-date"]),
+        ('when="1951-02-30"', ["integrity.invalid-date"]),
+        ('when="1951-02-29"', ["integrity.invalid-date"]),
+        ('when="1952-02-29"', []),
+        ('when="1900-02-29"', ["integrity.invalid-date"]),
+        ('when="2000-02-29"', []),
+        ('when="1951-13"', ["integrity.invalid-date"]),
+        ('when-iso="1951-W27"', []),
+        ('when-iso="19"', []),
+        ('when-iso="July 1951"', ["integrity.invalid-date"]),
+        ('from="1951-07-01" to="1951-07-31"', []),
+        ('from="1951-08" to="1951-07-31"', ["integrity.inverted-range"]),
+        ('notBefore="1951-07-04" notAfter="1951-07-03"', ["integrity.inverted-range"]),
+        ('notBefore="1951" notAfter="1951-07"', []),
+        ('notBefore-iso="1952" notAfter="1951"', ["integrity.inverted-range"]),
+    ],
+)
+def test_dates(attributes: str, expected: list[str]) -> None:
+    assert [code for code, _ in findings(f"<p><date {attributes}>d</date></p>")] == expected
+
+
+def test_from_to_on_pointer_elements_are_not_dates() -> None:
+    assert findings('<p><biblScope from="12" to="15"/></p>') == []
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (b"<TEI/>", 'add xmlns="http://www.tei-c.org/ns/1.0"'),
+        (b"<TEI.2/>", "a TEI P4 document"),
+        (b'<html xmlns="http://www.w3.org/1999/xhtml"/>', "{http://www.w3.org/1999/xhtml}html"),
+    ],
+)
+def test_root_must_be_tei(document: bytes, message: str) -> None:
+    (diagnostic,) = check_integrity(load(document))
+    assert diagnostic.code == "integrity.root"
+    assert message in diagnostic.message
+
+
+def test_tei_corpus_root_is_accepted() -> None:
+    assert check_integrity(load(b'<teiCorpus xmlns="http://www.tei-c.org/ns/1.0"/>')) == []
+
+
+def test_parse_w3c_date_bounds() -> None:
+    assert parse_w3c_date("1951") == ("1951-01-01", "1951-12-31")
+    assert parse_w3c_date("1952-02") == ("1952-02-01", "1952-02-29")
+    assert parse_w3c_date("0000") is None
+    assert parse_w3c_date("-0044-03-15") == ("-0044-03-15", "-0044-03-15")
+
+
+def test_resolver_reports_status() -> None:
+    document = load(f'{HEAD}<p xml:id="x"/></TEI>'.encode())
+    resolver = PointerResolver()
+    assert resolver.resolve("#x", document).status is PointerStatus.RESOLVED
+    assert resolver.resolve("#y", document).status is PointerStatus.UNRESOLVED
+    assert resolver.resolve("urn:x", document).status is PointerStatus.EXTERNAL
+
+
+def test_readable_path_without_namespace() -> None:
+    document = load(b"<a><b/><b><c/></b></a>")
+    assert readable_path(document.root[1][0]) == "/a/b[2]/c"
