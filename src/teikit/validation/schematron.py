@@ -1,0 +1,1917 @@
+"""ISO Schematron without Java: standalone ``.sch`` files and Schematron embedded in RELAX NG.
+
+:func:`load_schematron` reads an ISO Schematron schema (root ``sch:schema``) or a RELAX NG
+grammar that carries Schematron in annotations (what the TEI's ODD processor writes into
+``tei_all.rng``: ``sch:ns`` and ``sch:pattern`` anywhere in the grammar), and compiles every
+rule context, ``sch:let``, test and message expression once. :meth:`SchematronSchema.validate`
+then checks one document at a time and returns :class:`~teikit.diagnostics.Diagnostic` records.
+
+Engines
+    ``queryBinding`` ``xslt``, ``xpath`` or ``exslt`` (XPath 1.0, the default of a ``.sch``
+    file) is run by libxml2 through :class:`lxml.etree.XPath`, except on context nodes libxml2
+    cannot start from (attributes, the document node) and for ``id()``, ``document()`` and
+    ``generate-id()``: those use elementpath's XPath 2.0 parser in XPath 1.0 compatibility
+    mode. ``xslt2``, ``xpath2``, ``xslt3``, ``xpath3`` and ``xpath31`` are parsed by
+    elementpath's XPath 3.1 parser (a superset of 2.0: TEI's "xslt2" rules already use the
+    3.0 ``||`` operator); Schematron embedded in RELAX NG has no ``queryBinding`` and is taken
+    as ``xslt2``, the TEI's. An XPath 2/3 expression is still run by libxml2 when a
+    conservative static check proves that XPath 1.0 gives the same answer: paths, predicates,
+    ``and``/``or``, the string and node functions of XPath 1.0 on single items, ``=``/``!=``
+    between strings or nodes, order comparisons and ``+ - * mod`` between numbers, and the
+    value comparisons ``eq ne lt le gt ge`` between single strings or numbers (rewritten to
+    ``= != < <= > >=``). Everything else (sequences, ``if``/``for``, casts, regular
+    expressions, ``tokenize``, ``div``...) goes to elementpath, on a node tree built only for
+    the documents that need one. Rule contexts are selected the same way, and a rule whose
+    context names elements or attributes that do not occur in the document is skipped: this
+    is what keeps TEI All fast on real corpora. :meth:`SchematronSchema.without_lxml` gives
+    the same schema run by elementpath alone, to cross-check the shortcuts.
+
+Semantics
+    A rule context is an XSLT pattern: it matches the nodes of ``//(pattern)`` (each branch
+    of a top-level union separately; ``/`` matches the document node). In a pattern each
+    node is handled by the first rule whose context matches it. ``sch:let`` works at schema,
+    phase and pattern level (evaluated once per document, the document node as context) and
+    at rule level (per context node, lazily). ``current()`` is the rule's context node.
+    Abstract rules with ``sch:extends``, abstract patterns with ``is-a``/``sch:param``,
+    phases (``phase=`` or ``@defaultPhase``), ``sch:include`` (files in the schema's folder
+    only), ``sch:diagnostics`` and ``@subject`` are supported; ``sch:let`` without
+    ``@value``, ``sch:extends/@href``, ``key()``, ``xsl:`` elements, ``sch:property`` and
+    Schematron 1.5 are not.
+
+Findings
+    Each failed ``sch:assert`` gives code ``sch.assert``, each successful ``sch:report``
+    ``sch.report``. The message is the element's text with ``sch:value-of`` and ``sch:name``
+    substituted (and ``sch:diagnostics`` appended), whitespace normalised, followed by
+    ``[id]``: the ``@id`` of the assertion, else of its rule, else of its pattern (TEI All's
+    patterns all have one). Severity comes from ``@role`` of the assertion, else of its rule
+    (case-insensitive): ``fatal``/``error``, no role or an unknown one give error;
+    ``warning``/``warn``/``nonfatal``/``caution`` give warning;
+    ``info``/``information``/``informational``/``note``/``hint`` give info. ``line`` is the
+    line of the context node (of its element for an attribute), ``column`` is ``None`` and
+    ``xpath`` a readable path with the ``tei:`` prefix for TEI elements (Clark notation for
+    other namespaces) and positions only where siblings share a name, e.g.
+    ``/tei:TEI/tei:text/tei:body/tei:div[2]/tei:p/@rend``; ``/`` for the document node.
+
+    An expression that cannot be compiled or evaluated (an unknown function, a type error, a
+    file outside the sandbox) gives one warning ``sch.rule-error`` per validated document and
+    expression, naming pattern, rule context and expression and how many context nodes were
+    skipped; never an exception. Compile-time problems are also listed once in
+    :attr:`SchematronSchema.warnings`.
+
+Sandbox
+    ``doc()``, ``document()``, ``unparsed-text()`` and friends read only files inside the
+    schema's own folder (through teikit's hardened parser for XML) and never the network.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import unquote, urlsplit
+
+from elementpath import (
+    AttributeNode,
+    DocumentNode,
+    ElementNode,
+    MissingContextError,
+    TextNode,
+    XPath2Parser,
+    XPathContext,
+    XPathNode,
+    get_node_tree,
+)
+from elementpath.datatypes import AnyAtomicType
+from elementpath.xpath3 import XPath31Parser
+from lxml import etree
+
+from teikit.diagnostics import Diagnostic, Severity
+from teikit.document import TeiDocument, load
+from teikit.errors import SchemaLoadError, TeikitError
+from teikit.namespaces import RNG_NS, SCH_NS, TEI_NS, XML_NS
+
+__all__ = [
+    "SchematronPattern",
+    "SchematronRule",
+    "SchematronSchema",
+    "load_schematron",
+]
+
+_S: Final = f"{{{SCH_NS}}}"
+_OLD_SCH_NS: Final = "http://www.ascc.net/xml/schematron"
+XPATH1_BINDINGS: Final = frozenset({"xslt", "xpath", "exslt"})
+XPATH3_BINDINGS: Final = frozenset({"xslt2", "xpath2", "xslt3", "xpath3", "xpath31"})
+#: The binding of Schematron embedded in RELAX NG (ODD processors write XPath 2 rules).
+EMBEDDED_BINDING: Final = "xslt2"
+_MAX_INCLUDE_DEPTH: Final = 10
+
+_ROLE_SEVERITY: Final[Mapping[str, Severity]] = {
+    "fatal": Severity.ERROR,
+    "error": Severity.ERROR,
+    "warning": Severity.WARNING,
+    "warn": Severity.WARNING,
+    "nonfatal": Severity.WARNING,
+    "caution": Severity.WARNING,
+    "info": Severity.INFO,
+    "information": Severity.INFO,
+    "informational": Severity.INFO,
+    "note": Severity.INFO,
+    "hint": Severity.INFO,
+}
+
+# --------------------------------------------------------------------------------------------
+# The schema as data (picklable): what load_schematron reads, before anything is compiled.
+
+
+@dataclass(frozen=True, slots=True)
+class _ValueOf:
+    """``sch:value-of``: the string value of an expression."""
+
+    select: str
+
+
+_Part = str | _ValueOf
+
+
+@dataclass(frozen=True, slots=True)
+class _LetSpec:
+    """One ``sch:let``."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class _CheckSpec:
+    """One ``sch:assert`` or ``sch:report``."""
+
+    kind: str  # "assert" or "report"
+    test: str
+    message: tuple[_Part, ...]
+    id: str | None
+    role: str | None
+    subject: str | None
+    line: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _RuleSpec:
+    """One concrete ``sch:rule`` with its ``sch:extends`` expanded."""
+
+    context: str
+    lets: tuple[_LetSpec, ...]
+    checks: tuple[_CheckSpec, ...]
+    id: str | None
+    role: str | None
+    subject: str | None
+    line: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _PatternSpec:
+    """One concrete ``sch:pattern`` (abstract patterns instantiated)."""
+
+    id: str | None
+    lets: tuple[_LetSpec, ...]
+    rules: tuple[_RuleSpec, ...]
+    line: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _SchemaSpec:
+    """A whole Schematron schema for one phase, as plain data."""
+
+    name: str
+    folder: str
+    query_binding: str
+    phase: str
+    title: str | None
+    namespaces: tuple[tuple[str, str], ...]
+    lets: tuple[_LetSpec, ...]
+    patterns: tuple[_PatternSpec, ...]
+
+
+# --------------------------------------------------------------------------------------------
+# Public descriptions of what was compiled.
+
+
+@dataclass(frozen=True, slots=True)
+class SchematronRule:
+    """A compiled rule: where it comes from and which engine runs each expression."""
+
+    pattern: str | None
+    context: str
+    id: str | None
+    line: int | None
+    selector: str  # "lxml", "elementpath" or "error"
+    checks: tuple[tuple[str, str, str], ...]  # (kind, test, engine)
+
+
+@dataclass(frozen=True, slots=True)
+class SchematronPattern:
+    """A compiled pattern and its rules, in schema order."""
+
+    id: str | None
+    rules: tuple[SchematronRule, ...]
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the schema.
+
+
+def _is_sch(element: etree._Element | None, local: str | None = None) -> bool:
+    if element is None or not isinstance(element.tag, str):
+        return False
+    if local is None:
+        return element.tag.startswith(_S)
+    return bool(element.tag == _S + local)
+
+
+def _lineno(element: etree._Element) -> int | None:
+    """Return the line of *element* in its file, if known."""
+    line = element.sourceline
+    return line if isinstance(line, int) else None
+
+
+def _where(name: str, element: etree._Element) -> str:
+    return f"{name}:{element.sourceline}" if element.sourceline else name
+
+
+def _read_xml(path: Path) -> etree._Element:
+    try:
+        document = load(path)
+    except TeikitError as exc:
+        raise SchemaLoadError(f"cannot load Schematron schema: {exc}") from None
+    return document.root
+
+
+def _inside(folder: Path, target: Path) -> bool:
+    try:
+        target.resolve().relative_to(folder)
+    except ValueError:
+        return False
+    return True
+
+
+def _expand_includes(
+    root: etree._Element, here: Path, sandbox: Path, name: str, depth: int
+) -> None:
+    """Replace every ``sch:include`` below *root* by the root element of the file it names."""
+    for include in list(root.iter(_S + "include")):
+        href = include.get("href")
+        if not href:
+            raise SchemaLoadError(f"{_where(name, include)}: sch:include without @href")
+        parts = urlsplit(href)
+        if parts.scheme not in ("", "file") or parts.netloc or parts.fragment:
+            raise SchemaLoadError(
+                f"{_where(name, include)}: sch:include of {href!r} refused: only files in the "
+                "schema's folder can be included (no URLs, no fragments)"
+            )
+        target = (here / unquote(parts.path)).resolve()
+        if not _inside(sandbox, target):
+            raise SchemaLoadError(
+                f"{_where(name, include)}: sch:include of {href!r} refused: it is outside "
+                f"the schema's folder {sandbox}"
+            )
+        if depth >= _MAX_INCLUDE_DEPTH:
+            raise SchemaLoadError(f"{_where(name, include)}: sch:include nested too deeply")
+        included = _read_xml(target)
+        _expand_includes(included, target.parent, sandbox, str(target), depth + 1)
+        included.tail = include.tail
+        parent = include.getparent()
+        if parent is None:  # pragma: no cover - an include cannot be the root of a schema
+            raise SchemaLoadError(f"{name}: sch:include cannot be the root element")
+        parent.replace(include, included)
+
+
+def _substitute(text: str | None, params: Mapping[str, str]) -> str | None:
+    """Replace ``$name`` by the value of abstract-pattern parameter *name*."""
+    if text is None or not params:
+        return text
+    for key in sorted(params, key=len, reverse=True):
+        value = params[key].replace("\\", "\\\\")
+        text = re.sub(re.escape("$" + key) + r"(?![\w.\-])", value, text)
+    return text
+
+
+@dataclass(slots=True)
+class _Reader:
+    """Collects the parts of one schema (standalone or embedded) and builds its spec."""
+
+    name: str
+    abstract_rules: dict[str, etree._Element] = field(default_factory=dict)
+    abstract_patterns: dict[str, etree._Element] = field(default_factory=dict)
+    diagnostics: dict[str, etree._Element] = field(default_factory=dict)
+
+    def collect(self, root: etree._Element) -> None:
+        """Index the abstract rules, abstract patterns and diagnostics of *root*."""
+        for rule in root.iter(_S + "rule"):
+            if rule.get("abstract") == "true":
+                ident = rule.get("id")
+                if not ident:
+                    raise SchemaLoadError(f"{_where(self.name, rule)}: abstract rule without @id")
+                self.abstract_rules[ident] = rule
+        for pattern in root.iter(_S + "pattern"):
+            if pattern.get("abstract") == "true":
+                ident = pattern.get("id")
+                if not ident:
+                    raise SchemaLoadError(
+                        f"{_where(self.name, pattern)}: abstract pattern without @id"
+                    )
+                self.abstract_patterns[ident] = pattern
+        for diagnostic in root.iter(_S + "diagnostic"):
+            if diagnostic.get("id"):
+                self.diagnostics[diagnostic.get("id", "")] = diagnostic
+
+    def let(self, element: etree._Element, params: Mapping[str, str]) -> _LetSpec:
+        """Return the spec of ``sch:let`` *element*."""
+        name, value = element.get("name"), _substitute(element.get("value"), params)
+        if not name:
+            raise SchemaLoadError(f"{_where(self.name, element)}: sch:let without @name")
+        if value is None:
+            raise SchemaLoadError(
+                f"{_where(self.name, element)}: sch:let {name!r} without @value is not "
+                "supported (element content as a value)"
+            )
+        return _LetSpec(name, value)
+
+    def message(self, element: etree._Element, params: Mapping[str, str]) -> list[_Part]:
+        """Return the text, ``sch:value-of`` and ``sch:name`` parts of a message."""
+        parts: list[_Part] = [element.text] if element.text else []
+        for child in element:
+            if _is_sch(child, "value-of"):
+                select = _substitute(child.get("select"), params)
+                if not select:
+                    raise SchemaLoadError(
+                        f"{_where(self.name, child)}: sch:value-of without @select"
+                    )
+                parts.append(_ValueOf(select))
+            elif _is_sch(child, "name"):
+                path = _substitute(child.get("path"), params)
+                parts.append(_ValueOf(f"name({path})" if path else "name(.)"))
+            elif isinstance(child.tag, str):  # sch:emph, sch:dir, sch:span, foreign markup
+                parts.extend(self.message(child, params))
+            if child.tail:
+                parts.append(child.tail)
+        return parts
+
+    def check(self, element: etree._Element, params: Mapping[str, str]) -> _CheckSpec:
+        """Return the spec of an ``sch:assert`` or ``sch:report``."""
+        kind = etree.QName(element).localname
+        test = _substitute(element.get("test"), params)
+        if not test or not test.strip():
+            raise SchemaLoadError(f"{_where(self.name, element)}: sch:{kind} without @test")
+        parts = self.message(element, params)
+        for ref in (element.get("diagnostics") or "").split():
+            diagnostic = self.diagnostics.get(ref)
+            if diagnostic is None:
+                raise SchemaLoadError(f"{_where(self.name, element)}: unknown diagnostic {ref!r}")
+            parts.append(" ")
+            parts.extend(self.message(diagnostic, params))
+        return _CheckSpec(
+            kind,
+            test,
+            tuple(parts),
+            element.get("id"),
+            element.get("role"),
+            _substitute(element.get("subject"), params),
+            _lineno(element),
+        )
+
+    def body(
+        self,
+        rule: etree._Element,
+        params: Mapping[str, str],
+        lets: list[_LetSpec],
+        checks: list[_CheckSpec],
+        seen: tuple[str, ...],
+    ) -> None:
+        """Append the lets and checks of *rule* (``sch:extends`` expanded in place)."""
+        for child in rule:
+            if _is_sch(child, "let"):
+                lets.append(self.let(child, params))
+            elif _is_sch(child, "assert") or _is_sch(child, "report"):
+                checks.append(self.check(child, params))
+            elif _is_sch(child, "extends"):
+                ref = child.get("rule")
+                if ref is None:
+                    raise SchemaLoadError(
+                        f"{_where(self.name, child)}: sch:extends without @rule "
+                        "(@href is not supported)"
+                    )
+                if ref in seen:
+                    raise SchemaLoadError(f"{_where(self.name, child)}: sch:extends cycle {ref!r}")
+                target = self.abstract_rules.get(ref)
+                if target is None:
+                    raise SchemaLoadError(
+                        f"{_where(self.name, child)}: sch:extends names no abstract rule {ref!r}"
+                    )
+                self.body(target, params, lets, checks, (*seen, ref))
+
+    def rule(self, element: etree._Element, params: Mapping[str, str]) -> _RuleSpec:
+        """Return the spec of a concrete ``sch:rule``."""
+        context = _substitute(element.get("context"), params)
+        if not context or not context.strip():
+            raise SchemaLoadError(f"{_where(self.name, element)}: sch:rule without @context")
+        lets: list[_LetSpec] = []
+        checks: list[_CheckSpec] = []
+        self.body(element, params, lets, checks, ())
+        return _RuleSpec(
+            context.strip(),
+            tuple(lets),
+            tuple(checks),
+            element.get("id"),
+            element.get("role"),
+            _substitute(element.get("subject"), params),
+            _lineno(element),
+        )
+
+    def pattern(self, element: etree._Element) -> _PatternSpec:
+        """Return the spec of a concrete ``sch:pattern`` (instantiating ``is-a``)."""
+        source, params = element, {}
+        is_a = element.get("is-a")
+        if is_a is not None:
+            source = self.abstract_patterns.get(is_a)  # type: ignore[assignment]
+            if source is None:
+                raise SchemaLoadError(
+                    f"{_where(self.name, element)}: is-a names no abstract pattern {is_a!r}"
+                )
+            for param in element.iter(_S + "param"):
+                if param.get("name") is None or param.get("value") is None:
+                    raise SchemaLoadError(
+                        f"{_where(self.name, param)}: sch:param needs @name and @value"
+                    )
+                params[param.get("name", "")] = param.get("value", "")
+        lets = [self.let(c, params) for c in element if _is_sch(c, "let")]
+        if source is not element:
+            lets += [self.let(c, params) for c in source if _is_sch(c, "let")]
+        rules = tuple(
+            self.rule(child, params)
+            for child in source
+            if _is_sch(child, "rule") and child.get("abstract") != "true"
+        )
+        return _PatternSpec(element.get("id"), tuple(lets), rules, _lineno(element))
+
+
+def _top_level(root: etree._Element) -> list[etree._Element]:
+    """Return the Schematron elements at schema level (children of sch:schema or in an RNG)."""
+    if _is_sch(root, "schema"):
+        return [child for child in root if _is_sch(child)]
+    return [e for e in root.iter(_S + "*") if not _is_sch(e.getparent())]
+
+
+def _read_spec(path: Path, phase: str | None) -> _SchemaSpec:
+    """Read *path* (Schematron or RELAX NG) and return the spec for *phase*."""
+    name = str(path)
+    root = _read_xml(path)
+    folder = path.resolve().parent
+    namespace = etree.QName(root).namespace
+    if _is_sch(root, "schema"):
+        binding = (root.get("queryBinding") or "xslt").strip().lower()
+    elif namespace == RNG_NS:
+        binding = EMBEDDED_BINDING
+    elif namespace == _OLD_SCH_NS:
+        raise SchemaLoadError(
+            f"{name}: Schematron 1.5 (namespace {_OLD_SCH_NS}) is not supported; "
+            "convert it to ISO Schematron"
+        )
+    else:
+        raise SchemaLoadError(
+            f"{name}: not a Schematron schema or a RELAX NG grammar (root element {root.tag!r})"
+        )
+    if binding not in XPATH1_BINDINGS | XPATH3_BINDINGS:
+        known = ", ".join(sorted(XPATH1_BINDINGS | XPATH3_BINDINGS))
+        raise SchemaLoadError(f"{name}: unsupported queryBinding {binding!r} (known: {known})")
+    _expand_includes(root, folder, folder, name, 0)
+    reader = _Reader(name)
+    reader.collect(root)
+    top = _top_level(root)
+    namespaces: dict[str, str] = {}
+    for element in top:
+        if _is_sch(element, "ns"):
+            prefix, uri = element.get("prefix"), element.get("uri")
+            if not prefix or uri is None:
+                raise SchemaLoadError(f"{_where(name, element)}: sch:ns needs @prefix and @uri")
+            namespaces[prefix] = uri
+    namespaces.setdefault("xml", XML_NS)
+    lets = [reader.let(e, {}) for e in top if _is_sch(e, "let")]
+    phases = {e.get("id", ""): e for e in top if _is_sch(e, "phase")}
+    default_phase = root.get("defaultPhase") if _is_sch(root, "schema") else None
+    chosen = phase if phase not in (None, "#DEFAULT") else (default_phase or "#ALL")
+    assert chosen is not None
+    active: set[str] | None = None
+    if chosen != "#ALL":
+        phase_element = phases.get(chosen)
+        if phase_element is None:
+            known = ", ".join(sorted(["#ALL", *phases]))
+            raise SchemaLoadError(f"{name}: no phase {chosen!r} (phases: {known})")
+        active = {a.get("pattern", "") for a in phase_element if _is_sch(a, "active")}
+        lets += [reader.let(e, {}) for e in phase_element if _is_sch(e, "let")]
+    patterns: list[_PatternSpec] = []
+    for element in top:
+        if _is_sch(element, "pattern") and element.get("abstract") != "true":
+            if active is None or element.get("id") in active:
+                patterns.append(reader.pattern(element))
+        elif _is_sch(element, "rule") and element.get("abstract") != "true" and active is None:
+            # A bare rule annotating a RELAX NG pattern: a pattern of its own.
+            patterns.append(_PatternSpec(None, (), (reader.rule(element, {}),), _lineno(element)))
+    title_element = next((e for e in top if _is_sch(e, "title")), None)
+    title = (
+        " ".join("".join(map(str, title_element.itertext())).split())
+        if title_element is not None
+        else None
+    )
+    return _SchemaSpec(
+        name,
+        str(folder),
+        binding,
+        chosen,
+        title,
+        tuple(namespaces.items()),
+        tuple(lets),
+        tuple(patterns),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Text-level helpers for rule contexts (XSLT patterns).
+
+
+def _split_union(text: str) -> list[str]:
+    """Split *text* at its top-level ``|`` operators (not inside brackets or strings)."""
+    parts: list[str] = []
+    depth, quote, start, i = 0, "", 0, 0
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            if text.startswith("||", i):
+                i += 2
+                continue
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _closing_paren(text: str, start: int) -> int:
+    """Return the index of the ``)`` matching the ``(`` at *start*, or -1."""
+    depth, quote = 0, ""
+    for i in range(start, len(text)):
+        char = text[i]
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def _lxml_context(pattern: str) -> tuple[str | None, bool]:
+    """Return an XPath 1.0 selecting the nodes *pattern* matches, and whether ``/`` matches."""
+    selects: list[str] = []
+    document = False
+    for branch in _split_union(pattern):
+        branch = branch.strip()
+        if branch == "/":
+            document = True
+        elif branch.startswith("/") or re.match(r"(id|key)\s*\(", branch):
+            selects.append(branch)
+        elif branch.startswith("("):
+            end = _closing_paren(branch, 0)
+            rest = branch[end + 1 :].lstrip() if end > 0 else ""
+            # A predicate after a parenthesised pattern is positional per parent: not XPath 1.
+            if end < 0 or rest.startswith("["):
+                return None, False
+            inner, inner_document = _lxml_context(branch[1:end])
+            if inner is None or inner_document:
+                return None, False
+            selects.append(f"({inner}){rest}")
+        elif branch:
+            selects.append("//" + branch)
+        else:
+            return None, False
+    return (" | ".join(selects) if selects else None), document
+
+
+def _elementpath_context(pattern: str) -> str:
+    """Return an XPath 3.1 expression selecting the nodes *pattern* matches."""
+    selects = []
+    for branch in _split_union(pattern):
+        branch = branch.strip()
+        selects.append(f"({branch})" if branch.startswith("/") else f"//({branch})")
+    return " | ".join(selects)
+
+
+# --------------------------------------------------------------------------------------------
+# Static analysis of elementpath token trees.
+
+# Static types of the XPath 1.0-compatible subset.
+_STR, _NUM, _BOOL, _NODE, _NODES, _ANY = "string", "number", "boolean", "node", "nodes", "any"
+_PATHS: Final = frozenset({_NODE, _NODES})
+_SINGLE_TEXT: Final = frozenset({_STR, _NODE})
+_VALUE_OPERATORS: Final = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_NODE_TESTS: Final = frozenset({"node", "text", "comment", "processing-instruction"})
+# fmt: off
+_AXES: Final = frozenset({
+    "child", "descendant", "descendant-or-self", "self", "parent", "ancestor",
+    "ancestor-or-self", "following", "following-sibling", "preceding", "preceding-sibling",
+    "attribute",
+})
+# Functions of XPath 1.0 that libxml2 runs, plus our current(); id() is missing because the
+# hardened parser does not collect ids (elementpath's id() scans xml:id instead).
+_XPATH1_FUNCTIONS: Final = frozenset({
+    "last", "position", "count", "local-name", "namespace-uri", "name", "string", "concat",
+    "starts-with", "contains", "substring-before", "substring-after", "substring",
+    "string-length", "normalize-space", "translate", "boolean", "not", "true", "false", "lang",
+    "number", "sum", "floor", "ceiling", "round", "current",
+})
+# fmt: on
+
+
+class _Unsafe(Exception):
+    """The expression is outside the subset where XPath 1.0 and 2.0 agree."""
+
+
+def _walk(token: Any) -> Iterator[Any]:
+    yield token
+    for child in token:
+        yield from _walk(child)
+
+
+def _variables(token: Any) -> set[str]:
+    return {str(t.value) for t in _walk(token) if t.symbol == "$"}
+
+
+def _functions(token: Any) -> set[str]:
+    names = set()
+    for t in _walk(token):
+        if t.label in ("function", "external function", "constructor function"):
+            names.add(str(t.symbol))
+        elif t.symbol == ":" and len(t) == 2 and "function" in str(t[1].label):
+            names.add(str(t.value))
+    return names
+
+
+def _is_name_test(token: Any) -> bool:
+    if token.symbol in ("(name)", "*") and not len(token):
+        return True
+    return bool(
+        token.symbol == ":"
+        and len(token) == 2
+        and all(c.symbol in ("(name)", "*") and not len(c) for c in token)
+    )
+
+
+class _Translator:
+    """Prove an XPath 2/3 expression means the same in XPath 1.0, and rewrite it for lxml."""
+
+    def __init__(self, source: str, variables: Mapping[str, str]) -> None:
+        self.source = source
+        self.variables = variables
+        self.edits: list[tuple[int, int, str]] = []
+
+    def result(self) -> str:
+        """Return the source with the value comparisons rewritten."""
+        text = self.source
+        for start, end, replacement in sorted(self.edits, reverse=True):
+            text = text[:start] + replacement + text[end:]
+        return text
+
+    def step(self, token: Any) -> str:
+        """Check a step (the right-hand side of ``/``) and return its type."""
+        if token.symbol == "[":
+            base = self.step(token[0])
+            self.visit(token[1])
+            return _NODE if self.positional_one(token[1]) else base
+        if _is_name_test(token):
+            return _NODES
+        if token.symbol in (".", ".."):
+            return _NODE
+        if token.symbol == "@":
+            return self.visit(token)
+        if token.label == "axis":
+            return self.visit(token)
+        if token.label == "kind test":
+            return self.visit(token)
+        raise _Unsafe(token.symbol)
+
+    @staticmethod
+    def positional_one(token: Any) -> bool:
+        return bool(
+            (token.symbol == "(integer)" and token.value == 1)
+            or (token.symbol == "last" and token.label == "function" and not len(token))
+        )
+
+    def visit(self, token: Any) -> str:
+        """Return the static type of *token*, or raise :class:`_Unsafe`."""
+        symbol, label, n = token.symbol, token.label, len(token)
+        if symbol == "(string)":
+            return _STR
+        if symbol in ("(integer)", "(decimal)"):
+            return _NUM
+        if symbol == "$":
+            return self.variables.get(str(token.value), _ANY)
+        if _is_name_test(token) and label != "operator":
+            return _NODES
+        if symbol in (".", ".."):
+            return _NODE
+        if symbol == "@":
+            return _NODES if token[0].symbol == "*" else _NODE
+        if label == "axis":
+            if symbol not in _AXES or n != 1:
+                raise _Unsafe(symbol)
+            test = token[0]
+            if not _is_name_test(test):
+                if test.label != "kind test":
+                    raise _Unsafe(symbol)
+                self.visit(test)
+            if symbol in ("self", "parent"):
+                return _NODE
+            if symbol == "attribute" and test.symbol != "*":
+                return _NODE
+            return _NODES
+        if label == "kind test":
+            if symbol not in _NODE_TESTS:
+                raise _Unsafe(symbol)
+            if n and not (symbol == "processing-instruction" and token[0].symbol == "(string)"):
+                raise _Unsafe(symbol)
+            return _NODES
+        if symbol in ("/", "//") and label == "operator":
+            if n == 0:
+                return _NODE
+            if n == 1:
+                self.step(token[0])
+                return _NODES
+            left = self.visit(token[0])
+            if left not in _PATHS:
+                raise _Unsafe(symbol)
+            right = self.step(token[1])
+            return _NODE if symbol == "/" and left == _NODE and right == _NODE else _NODES
+        if symbol == "[":
+            base = self.visit(token[0])
+            if base not in _PATHS:
+                raise _Unsafe(symbol)
+            self.visit(token[1])
+            return _NODE if self.positional_one(token[1]) else base
+        if symbol == "(" and label == "expression":
+            if n != 1 or token[0].symbol == ",":
+                raise _Unsafe(symbol)
+            return self.visit(token[0])
+        if symbol == "|":
+            if self.visit(token[0]) not in _PATHS or self.visit(token[1]) not in _PATHS:
+                raise _Unsafe(symbol)
+            return _NODES
+        if symbol in ("and", "or"):
+            self.visit(token[0])
+            self.visit(token[1])
+            return _BOOL
+        if symbol in ("=", "!="):
+            left, right = self.visit(token[0]), self.visit(token[1])
+            texts = _PATHS | {_STR}
+            if (left in texts and right in texts) or left == right in (_NUM, _BOOL):
+                return _BOOL
+            raise _Unsafe(symbol)
+        if symbol in ("<", "<=", ">", ">="):
+            if self.visit(token[0]) == self.visit(token[1]) == _NUM:
+                return _BOOL
+            raise _Unsafe(symbol)
+        if symbol in _VALUE_OPERATORS and label == "operator":
+            left, right = self.visit(token[0]), self.visit(token[1])
+            ok = left == right == _NUM
+            if symbol in ("eq", "ne"):
+                ok = ok or (left in _SINGLE_TEXT and right in _SINGLE_TEXT)
+                ok = ok or left == right == _BOOL
+            if not ok:
+                raise _Unsafe(symbol)
+            start, end = token.span
+            self.edits.append((start, end, _VALUE_OPERATORS[symbol]))
+            return _BOOL
+        # No "div": XPath 2.0 divides integers as decimals, XPath 1.0 as doubles.
+        if symbol in ("+", "-", "*", "mod") and label == "operator":
+            if all(self.visit(child) == _NUM for child in token) and (n == 2 or symbol == "-"):
+                return _NUM
+            raise _Unsafe(symbol)
+        if label in ("function", "external function"):
+            return self.function(symbol, [self.visit(child) for child in token])
+        raise _Unsafe(symbol)
+
+    @staticmethod
+    def function(name: str, args: list[str]) -> str:
+        """Return the result type of XPath 1.0 function *name* on *args*, if it is safe."""
+        n = len(args)
+        if name == "count" and n == 1 and args[0] in _PATHS:
+            return _NUM
+        single = set(args) <= _SINGLE_TEXT
+        if name in ("string-length", "normalize-space", "string") and n <= 1 and single:
+            return _NUM if name == "string-length" else _STR
+        if name in ("name", "local-name", "namespace-uri") and n <= 1 and set(args) <= {_NODE}:
+            return _STR
+        if name in ("contains", "starts-with") and n == 2 and set(args) <= _SINGLE_TEXT:
+            return _BOOL
+        if name in ("substring-before", "substring-after") and n == 2 and single:
+            return _STR
+        if name == "translate" and n == 3 and set(args) <= _SINGLE_TEXT:
+            return _STR
+        if name == "concat" and n >= 2 and set(args) <= _SINGLE_TEXT:
+            return _STR
+        if (
+            name == "substring"
+            and n in (2, 3)
+            and args[0] in _SINGLE_TEXT
+            and set(args[1:]) == {_NUM}
+        ):
+            return _STR
+        if name == "number" and n <= 1 and all(a in _SINGLE_TEXT for a in args):
+            return _NUM
+        if name in ("floor", "ceiling", "round") and args == [_NUM]:
+            return _NUM
+        if name in ("position", "last") and n == 0:
+            return _NUM
+        if name in ("true", "false") and n == 0:
+            return _BOOL
+        if name in ("not", "boolean") and n == 1:
+            return _BOOL
+        if name == "lang" and args == [_STR]:
+            return _BOOL
+        if name == "current" and n == 0:
+            return _NODE
+        raise _Unsafe(name)
+
+
+def _same_string(token: Any, kind: str) -> bool:
+    """Return whether the string value of *token* (of static type *kind*) is the same in both.
+
+    Numbers are written differently (XPath 2.0 writes doubles as ``1.0E6``): only integer
+    arithmetic on counts, lengths and positions is allowed.
+    """
+    if kind in (_STR, _BOOL, _NODE):
+        return True
+    if kind != _NUM:
+        return False
+    doubles = {"number", "floor", "ceiling", "round", "(decimal)", "sum"}
+    return not any(t.symbol in doubles for t in _walk(token))
+
+
+def _requirements(token: Any, namespaces: Mapping[str, str]) -> tuple[set[str], set[str]]:
+    """Return element and attribute names that must occur for a context to match anything."""
+
+    def name_of(test: Any) -> str | None:
+        if test.symbol == "(name)" and not len(test):
+            return str(test.value)
+        if test.symbol == ":" and len(test) == 2 and "*" not in (test[0].symbol, test[1].symbol):
+            uri = namespaces.get(str(test[0].value))
+            return None if uri is None else f"{{{uri}}}{test[1].value}"
+        return None
+
+    def path(t: Any, elements: set[str], attributes: set[str]) -> None:
+        symbol = t.symbol
+        if symbol == "@" or (t.label == "axis" and symbol == "attribute"):
+            found = name_of(t[0])
+            if found:
+                attributes.add(found)
+        elif t.label == "axis" and symbol in _AXES:
+            found = name_of(t[0])
+            if found:
+                elements.add(found)
+        elif t.label == "name" or symbol == ":":
+            found = name_of(t)
+            if found:
+                elements.add(found)
+        elif symbol in ("/", "//") and t.label == "operator":
+            for child in t:
+                path(child, elements, attributes)
+        elif symbol == "[":
+            path(t[0], elements, attributes)
+            predicate(t[1], elements, attributes)
+        elif symbol == "(" and len(t) == 1:
+            path(t[0], elements, attributes)
+        elif symbol in ("|", "union"):
+            both: list[tuple[set[str], set[str]]] = [(set(), set()), (set(), set())]
+            for child, (e, a) in zip(t, both, strict=False):
+                path(child, e, a)
+            elements |= both[0][0] & both[1][0]
+            attributes |= both[0][1] & both[1][1]
+
+    def predicate(t: Any, elements: set[str], attributes: set[str]) -> None:
+        if t.symbol in ("starts-with", "contains", "ends-with") and t.label == "function":
+            # False for an absent attribute when the literal searched for is not empty.
+            if len(t) == 2 and t[1].symbol == "(string)" and t[1].value:
+                predicate(t[0], elements, attributes)
+        elif t.symbol == "and":
+            for child in t:
+                predicate(child, elements, attributes)
+        elif t.symbol in ("=", "!=", "<", "<=", ">", ">=", *_VALUE_OPERATORS):
+            for child in t:
+                if child.label != "literal":
+                    predicate(child, elements, attributes)
+        elif t.symbol in ("@", "/", "//", "[", ":") or t.label in ("name", "axis"):
+            path(t, elements, attributes)
+
+    elements: set[str] = set()
+    attributes: set[str] = set()
+    path(token, elements, attributes)
+    return elements, attributes
+
+
+# --------------------------------------------------------------------------------------------
+# Compiled expressions.
+
+
+class _EvaluationError(Exception):
+    """An expression could not be evaluated; the message says why."""
+
+
+class _SandboxError(_EvaluationError):
+    """A document function asked for a file outside the schema's folder."""
+
+
+class _NotConvertible(Exception):
+    """A variable's value cannot be handed to libxml2 (attribute nodes, sequences)."""
+
+
+@dataclass(slots=True)
+class _Expr:
+    """One expression, compiled for libxml2 and/or elementpath."""
+
+    source: str
+    lxml: etree.XPath | None = None
+    token: Any = None  # the elementpath root token used for evaluation
+    variables: frozenset[str] = frozenset()
+    type: str = _ANY
+    error: str | None = None
+
+    @property
+    def engine(self) -> str:
+        """Return ``lxml``, ``elementpath`` or ``error``."""
+        if self.lxml is not None:
+            return "lxml"
+        return "elementpath" if self.token is not None else "error"
+
+
+@dataclass(slots=True)
+class _Check:
+    spec: _CheckSpec
+    test: _Expr
+    message: tuple[str | _Expr, ...]
+    subject: _Expr | None
+    severity: Severity
+    label: str  # the [id] appended to messages, or ""
+
+
+@dataclass(slots=True)
+class _Rule:
+    spec: _RuleSpec
+    pattern: _PatternSpec
+    select_lxml: etree.XPath | None
+    select_token: Any
+    matches_document: bool
+    select_error: str | None
+    needs: tuple[tuple[frozenset[str], frozenset[str]], ...] | None
+    lets: dict[str, _Expr]
+    checks: list[_Check]
+    subject: _Expr | None
+    variables: frozenset[str] = frozenset()  # the global variables the context uses
+
+    def describe(self) -> str:
+        """Return 'pattern P, rule CONTEXT' for messages."""
+        pattern = self.pattern.id or f"at line {self.pattern.line}"
+        return f"pattern {pattern}, rule context {self.spec.context!r}"
+
+
+@dataclass(slots=True)
+class _Pattern:
+    spec: _PatternSpec
+    rules: list[_Rule]
+    lets: dict[str, _Expr]
+    # Element and attribute names of which at least one must occur for any rule to match;
+    # None when some rule may match whatever the names.
+    triggers: tuple[frozenset[str], frozenset[str]] | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Per-document state.
+
+_DOCUMENT: Final = ("/",)
+_Item = Any  # an lxml element, ("@", element, name), ("text"|"tail", element) or _DOCUMENT
+
+
+class _Documents(dict[str, Any]):
+    """``context.documents`` for elementpath: loads files from the sandbox on demand."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.folder = folder
+
+    def __missing__(self, uri: str) -> Any:
+        node = _load_sandboxed(self.folder, uri)
+        self[uri] = node
+        return node
+
+
+def _load_sandboxed(folder: Path, uri: str) -> Any:
+    """Return the document node of *uri*, refusing anything outside *folder*."""
+    parts = urlsplit(uri)
+    if parts.scheme not in ("", "file") or parts.netloc:
+        raise _SandboxError(f"refused to read {uri!r}: teikit never accesses the network")
+    raw = unquote(parts.path)
+    target = (folder / raw).resolve()
+    if not _inside(folder, target):
+        raise _SandboxError(
+            f"refused to read {uri!r}: only files inside the schema's folder {folder} are readable"
+        )
+    try:
+        document = load(target)
+    except TeikitError as exc:
+        raise _EvaluationError(f"cannot read {uri!r}: {exc}") from None
+    return get_node_tree(document.tree, uri=target.as_uri())
+
+
+class _Run:
+    """The state of one :meth:`SchematronSchema.validate` call."""
+
+    def __init__(self, schema: SchematronSchema, document: TeiDocument) -> None:
+        self.schema = schema
+        self.document = document
+        self.tree = document.tree
+        self.root = document.root
+        self._node_tree: Any = None
+        self._order: dict[Any, int] | None = None
+        self.documents = _Documents(schema._folder)
+        self.global_lxml: dict[str, Any] = {}
+        self.global_ep: dict[str, Any] = {}
+        self.errors: dict[tuple[int, str], list[Any]] = {}
+        # The names that occur in the document, to skip rules that cannot match (one pass).
+        self.tags: set[Any] = set()
+        self.attributes: set[Any] = set()
+        tags, attributes = self.tags, self.attributes
+        for element in self.root.iter():
+            tags.add(element.tag)
+            keys = element.keys()
+            if keys:
+                attributes.update(keys)
+
+    @property
+    def node_tree(self) -> Any:
+        """Return elementpath's node tree of the document, built on first use."""
+        if self._node_tree is None:
+            self._node_tree = get_node_tree(self.tree)
+        return self._node_tree
+
+    def ep_item(self, item: _Item) -> Any:
+        """Return the elementpath node for *item*."""
+        tree = self.node_tree
+        if isinstance(item, etree._Element):
+            node = tree.elements.get(item) if tree.elements is not None else None
+            if node is None:
+                raise _EvaluationError("node not found in the document's node tree")
+            return node
+        if item is _DOCUMENT:
+            return tree
+        kind, element = item[0], item[1]
+        if kind == "@":
+            for attribute in self.ep_item(element).attributes:
+                if attribute.name == item[2]:
+                    return attribute
+        elif kind == "text":
+            for child in self.ep_item(element):
+                if isinstance(child, TextNode):
+                    return child
+                break
+        elif kind == "tail":
+            parent = element.getparent()
+            if parent is not None:
+                children = list(self.ep_item(parent))
+                for index, child in enumerate(children[:-1]):
+                    if getattr(child, "value", None) is element:
+                        return children[index + 1]
+        raise _EvaluationError(f"node {item!r} not found in the document's node tree")
+
+    def order(self, item: _Item) -> tuple[int, int]:
+        """Return a document-order sort key for *item*."""
+        if self._order is None:
+            self._order = {e: i for i, e in enumerate(self.root.iter())}
+        if isinstance(item, etree._Element):
+            return (self._order.get(item, -1), 0)
+        if item is _DOCUMENT:
+            return (-1, 0)
+        return (self._order.get(item[1], -1), 1)
+
+    def fail(self, key: tuple[int, str], description: str, item: _Item, exc: Exception) -> None:
+        """Remember that an expression failed on *item* (reported once per document)."""
+        entry = self.errors.get(key)
+        if entry is None:
+            self.errors[key] = [description, _reason(exc), item, 1]
+        else:
+            entry[3] += 1
+
+    def error_diagnostics(self) -> list[Diagnostic]:
+        """Return one ``sch.rule-error`` warning per failed expression."""
+        out = []
+        for description, reason, item, count in self.errors.values():
+            nodes = "node" if count == 1 else "nodes"
+            out.append(
+                Diagnostic(
+                    Severity.WARNING,
+                    "sch.rule-error",
+                    f"Schematron {description} could not be evaluated ({reason}); "
+                    f"skipped on {count} {nodes}",
+                    self.document.name,
+                    _line(item),
+                    None,
+                    _display_path(item),
+                )
+            )
+        return out
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _line(item: _Item) -> int | None:
+    if isinstance(item, etree._Element):
+        return _lineno(item)
+    if item is _DOCUMENT:
+        return None
+    return _lineno(item[1])
+
+
+def _step_name(element: etree._Element) -> str:
+    if not isinstance(element.tag, str):
+        if isinstance(element, etree._Comment):
+            return "comment()"
+        return "processing-instruction()"
+    qname = etree.QName(element)
+    if qname.namespace == TEI_NS:
+        return f"tei:{qname.localname}"
+    return qname.localname if qname.namespace is None else element.tag
+
+
+def _display_path(item: _Item) -> str | None:
+    """Return a readable XPath for *item*, e.g. ``/tei:TEI/tei:text/tei:body/tei:p[2]``."""
+    if item is _DOCUMENT:
+        return "/"
+    if isinstance(item, etree._Element):
+        element, suffix = item, ""
+    else:
+        element = item[1]
+        if item[0] == "@":
+            qname = etree.QName(item[2])
+            xml = qname.namespace == XML_NS
+            suffix = f"/@xml:{qname.localname}" if xml else f"/@{item[2]}"
+        elif item[0] == "text":
+            suffix = "/text()"
+        else:
+            suffix, element = "/text()", element.getparent()  # approximate for tails
+    steps: list[str] = []
+    node: etree._Element | None = element
+    while node is not None:
+        parent = node.getparent()
+        name = _step_name(node)
+        if parent is None:
+            steps.append(f"/{name}")
+        else:
+            same = [s for s in parent if s.tag == node.tag]
+            steps.append(f"/{name}[{same.index(node) + 1}]" if len(same) > 1 else f"/{name}")
+        node = parent
+    return "".join(reversed(steps)) + suffix
+
+
+def _as_item(node: Any) -> _Item:
+    """Turn an lxml XPath result (element or smart string) into an item."""
+    if isinstance(node, etree._Element):
+        return node
+    if getattr(node, "is_attribute", False):
+        return ("@", node.getparent(), node.attrname)
+    if getattr(node, "is_tail", False):
+        return ("tail", node.getparent())
+    if getattr(node, "is_text", False):
+        return ("text", node.getparent())
+    raise _EvaluationError(f"a rule context selected a value, not a node: {node!r}")
+
+
+def _from_ep(node: Any) -> _Item:
+    """Turn an elementpath node into an item."""
+    if isinstance(node, DocumentNode):
+        return _DOCUMENT
+    if isinstance(node, ElementNode):
+        return node.value
+    if isinstance(node, AttributeNode) and node.parent is not None:
+        return ("@", node.parent.value, node.name)
+    if isinstance(node, XPathNode) and isinstance(node.value, etree._Element):
+        return node.value  # comments and processing instructions
+    raise _EvaluationError(f"rule contexts on {type(node).__name__} are not supported")
+
+
+def _to_lxml(value: Any) -> Any:
+    """Convert an XPath value to what :class:`lxml.etree.XPath` accepts as a variable."""
+    if isinstance(value, list):
+        if all(isinstance(v, etree._Element) for v in value):
+            return value  # element nodes (or the empty sequence)
+        if all(isinstance(v, ElementNode) for v in value):
+            return [v.value for v in value]
+        if len(value) == 1 and not isinstance(value[0], XPathNode) and not _is_lxml_node(value[0]):
+            return _to_lxml(value[0])
+        raise _NotConvertible
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float, Decimal)):
+        return float(value)
+    if isinstance(value, ElementNode):
+        return [value.value]
+    if isinstance(value, etree._Element):
+        return [value]
+    if _is_lxml_node(value):
+        raise _NotConvertible  # an attribute or text node: libxml2 takes elements only
+    if isinstance(value, (str, AnyAtomicType)):
+        return str(value)
+    raise _NotConvertible
+
+
+def _is_lxml_node(value: Any) -> bool:
+    """Return whether *value* is an attribute or text node returned by lxml (smart string)."""
+    return any(getattr(value, flag, False) for flag in ("is_attribute", "is_text", "is_tail"))
+
+
+class _Scope:
+    """The variables of one rule on one context node, evaluated lazily per engine."""
+
+    __slots__ = ("item", "lets", "lxml_values", "ep_values", "run", "schema", "pattern")
+
+    def __init__(
+        self,
+        schema: SchematronSchema,
+        run: _Run,
+        pattern: _Pattern,
+        lets: dict[str, _Expr],
+        item: _Item,
+    ) -> None:
+        self.schema = schema
+        self.run = run
+        self.pattern = pattern
+        self.lets = lets
+        self.item = item
+        self.lxml_values: dict[str, Any] = {}
+        self.ep_values: dict[str, Any] = {}
+
+    def lxml_value(self, name: str) -> Any:
+        """Return variable *name* for libxml2, or raise :class:`_NotConvertible`."""
+        if name in self.lxml_values:
+            value = self.lxml_values[name]
+        else:
+            expr = self.lets.get(name)
+            if expr is None:
+                value = self.schema._global_lxml(self.run, self.pattern, name)
+            elif expr.lxml is not None and isinstance(self.item, etree._Element):
+                try:
+                    value = _to_lxml(self.schema._eval(self.run, expr, self.item, self, "value"))
+                except _NotConvertible:
+                    value = _NotConvertible
+            else:
+                try:
+                    value = _to_lxml(self.ep_value(name))
+                except _NotConvertible:
+                    value = _NotConvertible
+            self.lxml_values[name] = value
+        if value is _NotConvertible:
+            raise _NotConvertible
+        return value
+
+    def ep_value(self, name: str) -> Any:
+        """Return variable *name* for elementpath."""
+        if name not in self.ep_values:
+            expr = self.lets.get(name)
+            if expr is None:
+                self.ep_values[name] = self.schema._global_ep(self.run, self.pattern, name)
+            else:
+                self.ep_values[name] = self.schema._eval(
+                    self.run, expr, self.item, self, "value", force_ep=True
+                )
+        return self.ep_values[name]
+
+
+# --------------------------------------------------------------------------------------------
+# The schema.
+
+
+def _severity(role: str | None) -> Severity:
+    return _ROLE_SEVERITY.get((role or "").strip().lower(), Severity.ERROR)
+
+
+class SchematronSchema:
+    """A compiled ISO Schematron schema; :meth:`validate` checks one document.
+
+    Build it with :func:`load_schematron`. Pickling sends the schema's data, not the compiled
+    expressions, which are compiled again on unpickling (a few tenths of a second for TEI
+    All); after ``fork`` the compiled schema is used as is. Give each thread its own schema.
+    """
+
+    def __init__(self, spec: _SchemaSpec, *, use_lxml: bool = True) -> None:
+        """Compile *spec*; ``use_lxml=False`` runs everything with elementpath (for tests)."""
+        self._spec = spec
+        self._use_lxml = use_lxml
+        self._folder = Path(spec.folder)
+        self._namespaces = dict(spec.namespaces)
+        self._xpath1 = spec.query_binding in XPATH1_BINDINGS
+        self._local = threading.local()
+        self.warnings: list[Diagnostic] = []
+        self._parser = self._make_parser()
+        self._global_lets: dict[str, _Expr] = {}
+        self._global_types: dict[str, str] = {}
+        for let in spec.lets:
+            expr = self._compile(let.value, "value", {})
+            self._check_compiled(expr, f"let ${let.name}", None)
+            self._global_lets[let.name], self._global_types[let.name] = expr, expr.type
+        self._patterns = [self._compile_pattern(p) for p in spec.patterns]
+        # Which patterns an element or attribute name can trigger (see _Pattern.triggers).
+        self._always = [i for i, p in enumerate(self._patterns) if p.triggers is None]
+        self._by_element: dict[str, list[int]] = {}
+        self._by_attribute: dict[str, list[int]] = {}
+        for index, pattern in enumerate(self._patterns):
+            if pattern.triggers is not None:
+                for name in pattern.triggers[0]:
+                    self._by_element.setdefault(name, []).append(index)
+                for name in pattern.triggers[1]:
+                    self._by_attribute.setdefault(name, []).append(index)
+
+    # -- public ----------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """Return the file the schema was read from."""
+        return self._spec.name
+
+    @property
+    def query_binding(self) -> str:
+        """Return the query binding (lower case), e.g. ``xslt`` or ``xslt2``."""
+        return self._spec.query_binding
+
+    @property
+    def phase(self) -> str:
+        """Return the phase that was compiled (``#ALL`` for all patterns)."""
+        return self._spec.phase
+
+    @property
+    def title(self) -> str | None:
+        """Return the schema's ``sch:title``, if any."""
+        return self._spec.title
+
+    @property
+    def namespaces(self) -> dict[str, str]:
+        """Return the prefixes declared with ``sch:ns`` (plus ``xml``)."""
+        return dict(self._namespaces)
+
+    @property
+    def patterns(self) -> tuple[SchematronPattern, ...]:
+        """Return the active patterns and their rules, in schema order."""
+        return tuple(
+            SchematronPattern(p.spec.id, tuple(self._describe(r) for r in p.rules))
+            for p in self._patterns
+        )
+
+    @property
+    def rules(self) -> tuple[SchematronRule, ...]:
+        """Return every rule of every active pattern, in schema order."""
+        return tuple(self._describe(r) for p in self._patterns for r in p.rules)
+
+    def applicable_rules(self, document: TeiDocument) -> list[SchematronRule]:
+        """Return the rules whose context can match *document*'s element/attribute names."""
+        run = _Run(self, document)
+        return [
+            self._describe(r) for p in self._patterns for r in p.rules if self._may_match(run, r)
+        ]
+
+    def without_lxml(self) -> SchematronSchema:
+        """Return the same schema compiled to run every expression with elementpath.
+
+        Slower; meant for cross-checking the libxml2 shortcuts in tests and benchmarks.
+        """
+        return SchematronSchema(self._spec, use_lxml=False)
+
+    def validate(self, document: TeiDocument) -> list[Diagnostic]:
+        """Return the findings of every active pattern on *document*.
+
+        >>> import teikit, tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / "s.sch").write_text(
+        ...     '<schema xmlns="http://purl.oclc.org/dsdl/schematron"><pattern><rule context="p">'
+        ...     '<assert test="@n">p needs @n</assert></rule></pattern></schema>')
+        >>> [d.message for d in load_schematron(folder / "s.sch").validate(teikit.load(b"<p/>"))]
+        ['p needs @n']
+        """
+        run = _Run(self, document)
+        local = self._local
+        previous = getattr(local, "run", None)
+        local.run = run
+        try:
+            out: list[Diagnostic] = []
+            selected = set(self._always)
+            for names, index in (
+                (run.tags, self._by_element),
+                (run.attributes, self._by_attribute),
+            ):
+                for name in names:
+                    found = index.get(name)
+                    if found:
+                        selected.update(found)
+            for number in sorted(selected):
+                out.extend(self._run_pattern(run, self._patterns[number]))
+            out.extend(run.error_diagnostics())
+            return out
+        finally:
+            local.run = previous
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self._spec, self._use_lxml))
+
+    def __repr__(self) -> str:
+        return (
+            f"<SchematronSchema {self.name!r} queryBinding={self.query_binding!r} "
+            f"phase={self.phase!r} patterns={len(self._patterns)}>"
+        )
+
+    # -- compiling -------------------------------------------------------------------------
+    def _make_parser(self) -> Any:
+        """Return the elementpath parser with current(), document() and the sandbox."""
+        folder_uri = self._folder.as_uri() + "/"
+        parser: Any
+        if self._xpath1:
+            parser = XPath2Parser(
+                namespaces=self._namespaces, base_uri=folder_uri, compatibility_mode=True
+            )
+        else:
+            parser = XPath31Parser(
+                namespaces=self._namespaces,
+                base_uri=folder_uri,
+                allow_external_resources=[folder_uri],
+            )
+        # elementpath refuses a path step after an external function call (current()/x).
+        parser.PATH_STEP_LABELS = (*parser.PATH_STEP_LABELS, "external function")
+        local, folder = self._local, self._folder
+
+        # elementpath counts the parameters of the callbacks: plain functions, not methods.
+        def current() -> Any:
+            node = getattr(local, "current_ep", None)
+            return [] if node is None else node
+
+        def document(uri: Any, base: Any = None) -> Any:
+            run: _Run | None = getattr(local, "run", None)
+            if run is None:  # elementpath evaluates constant calls once while parsing
+                raise MissingContextError("document() needs a document being validated")
+            found = []
+            for value in uri if isinstance(uri, list) else [uri]:
+                text = value.string_value if isinstance(value, XPathNode) else str(value)
+                absolute = text if urlsplit(text).scheme else folder.joinpath(text).as_uri()
+                found.append(run.documents[absolute])
+            return found[0] if len(found) == 1 else found
+
+        def generate_id(node: Any = None) -> str:
+            if isinstance(node, list):
+                node = node[0] if node else None
+            return "" if node is None else f"d{id(node):x}"
+
+        parser.external_function(current, name="current")
+        parser.external_function(document, name="document")
+        if self._xpath1:
+            parser.external_function(generate_id, name="generate-id")
+        return parser
+
+    def _lxml_current(self, _context: Any) -> Any:
+        node = getattr(self._local, "current_lxml", None)
+        return [] if node is None else [node]
+
+    def _warn(self, message: str, line: int | None) -> None:
+        self.warnings.append(
+            Diagnostic(Severity.WARNING, "sch.rule-error", message, self.name, line, None)
+        )
+
+    def _parse(self, source: str) -> tuple[Any, str | None]:
+        try:
+            return self._parser.parse(source), None
+        except Exception as exc:  # elementpath raises many kinds of errors
+            return None, _reason(exc)
+
+    def _lxml_compile(self, source: str, *, smart: bool = False) -> etree.XPath | None:
+        extensions = {(None, "current"): self._lxml_current} if "current" in source else None
+        try:
+            return etree.XPath(
+                source,
+                namespaces=self._namespaces,
+                extensions=extensions,
+                smart_strings=smart,
+            )
+        except etree.XPathError:
+            return None
+
+    def _compile(self, source: str, kind: str, types: Mapping[str, str]) -> _Expr:
+        """Compile *source* as a ``test``, ``value`` (let) or ``string`` (message part)."""
+        expr = _Expr(source)
+        token, error = self._parse(source)
+        if token is not None:
+            expr.variables = frozenset(_variables(token))
+        else:
+            expr.variables = frozenset(re.findall(r"\$([\w.\-]+)", source))
+        # What libxml2 would run, if that is safe.
+        xpath1: str | None = None
+        if self._use_lxml:
+            if self._xpath1:
+                if token is None or _functions(token) <= _XPATH1_FUNCTIONS:
+                    xpath1 = source
+            elif token is not None:
+                translator = _Translator(source, {**self._global_types, **types})
+                try:
+                    expr.type = translator.visit(token)
+                    xpath1 = translator.result()
+                except _Unsafe:
+                    xpath1 = None
+                if kind == "string" and not _same_string(token, expr.type):
+                    xpath1 = None
+        if xpath1 is not None:
+            wrapped = {"test": f"boolean({xpath1})", "string": f"string({xpath1})"}
+            expr.lxml = self._lxml_compile(wrapped.get(kind, xpath1), smart=kind == "value")
+        # What elementpath runs.
+        if kind == "string" and token is not None and not self._xpath1:
+            token, error = self._parse(f"string-join(for $v in ({source}) return string($v), ' ')")
+        elif kind == "string" and token is not None:
+            token, error = self._parse(f"string({source})")
+        expr.token = token
+        if expr.lxml is None and token is None:
+            expr.error = error or "not a valid XPath expression"
+        return expr
+
+    def _compile_pattern(self, spec: _PatternSpec) -> _Pattern:
+        lets = {let.name: self._compile(let.value, "value", {}) for let in spec.lets}
+        for let in spec.lets:
+            self._check_compiled(lets[let.name], f"pattern let ${let.name}", spec.line)
+        pattern = _Pattern(spec, [], lets)
+        for rule in spec.rules:
+            pattern.rules.append(self._compile_rule(rule, pattern))
+        alternatives = [alt for rule in pattern.rules for alt in (rule.needs or [None])]
+        if all(alt is not None and (alt[0] or alt[1]) for alt in alternatives):
+            pattern.triggers = (
+                frozenset().union(*(alt[0] for alt in alternatives if alt)),
+                frozenset().union(*(alt[1] for alt in alternatives if alt)),
+            )
+        return pattern
+
+    def _check_compiled(self, expr: _Expr, what: str, line: int | None) -> None:
+        if expr.error is not None:
+            self._warn(f"Schematron {what} {expr.source!r} cannot be compiled: {expr.error}", line)
+
+    def _compile_rule(self, spec: _RuleSpec, pattern: _Pattern) -> _Rule:
+        types = {n: e.type for n, e in pattern.lets.items()}
+        lets: dict[str, _Expr] = {}
+        for let in spec.lets:
+            lets[let.name] = self._compile(let.value, "value", types)
+            types[let.name] = lets[let.name].type
+        rule = _Rule(spec, pattern.spec, None, None, False, None, None, lets, [], None)
+        rule.variables = frozenset(re.findall(r"\$([\w.\-]+)", spec.context))
+        # The context: libxml2 if it is XPath 1.0 (or proven equivalent), else elementpath.
+        token, error = self._parse(spec.context)
+        source: str | None = None
+        if not self._use_lxml:
+            pass
+        elif self._xpath1:
+            if token is None or _functions(token) <= _XPATH1_FUNCTIONS:
+                source = spec.context
+        elif token is not None:
+            translator = _Translator(spec.context, self._global_types)
+            try:
+                if translator.visit(token) in _PATHS:
+                    source = translator.result()
+            except _Unsafe:
+                pass
+        select, document = _lxml_context(source) if source is not None else (None, False)
+        compiled = self._lxml_compile(select, smart=True) if select is not None else None
+        native = compiled is not None or (document and select is None)
+        if native:
+            rule.select_lxml, rule.matches_document = compiled, document
+        if not native or "$" in spec.context:  # variables may not be convertible for libxml2
+            rule.select_token, error = self._parse(_elementpath_context(spec.context))
+            if rule.select_token is None and not native:
+                rule.select_error = error or "not a valid pattern"
+                self._warn(
+                    f"Schematron {rule.describe()} cannot be compiled: {rule.select_error}",
+                    spec.line,
+                )
+        if token is not None:
+            alternatives: list[tuple[frozenset[str], frozenset[str]]] = []
+            for branch in _split_union(spec.context):
+                branch_token, _ = self._parse(branch.strip())
+                if branch_token is None:
+                    alternatives = []
+                    break
+                elements, attributes = _requirements(branch_token, self._namespaces)
+                alternatives.append((frozenset(elements), frozenset(attributes)))
+            rule.needs = tuple(alternatives) if alternatives else None
+        for name, expr in lets.items():
+            self._check_compiled(expr, f"{rule.describe()}: let ${name}", spec.line)
+        if spec.subject:
+            rule.subject = self._compile(spec.subject, "value", types)
+        for check in spec.checks:
+            test = self._compile(check.test, "test", types)
+            self._check_compiled(test, f"{rule.describe()}: {check.kind} test", check.line)
+            message: list[str | _Expr] = []
+            for part in check.message:
+                if isinstance(part, str):
+                    message.append(part)
+                else:
+                    compiled_part = self._compile(part.select, "string", types)
+                    self._check_compiled(compiled_part, f"{rule.describe()}: value-of", check.line)
+                    message.append(compiled_part)
+            subject = self._compile(check.subject, "value", types) if check.subject else None
+            label = check.id or spec.id or pattern.spec.id or ""
+            rule.checks.append(
+                _Check(
+                    check,
+                    test,
+                    tuple(message),
+                    subject,
+                    _severity(check.role or spec.role),
+                    f" [{label}]" if label else "",
+                )
+            )
+        return rule
+
+    def _describe(self, rule: _Rule) -> SchematronRule:
+        selector = (
+            "lxml"
+            if rule.select_lxml is not None or (rule.matches_document and not rule.select_token)
+            else "elementpath"
+            if rule.select_token is not None
+            else "error"
+        )
+        return SchematronRule(
+            rule.pattern.id,
+            rule.spec.context,
+            rule.spec.id,
+            rule.spec.line,
+            selector,
+            tuple((c.spec.kind, c.spec.test, c.test.engine) for c in rule.checks),
+        )
+
+    # -- running ---------------------------------------------------------------------------
+    def _may_match(self, run: _Run, rule: _Rule) -> bool:
+        if rule.needs is None:
+            return True
+        for elements, attributes in rule.needs:
+            if elements <= run.tags and (not attributes or attributes <= run.attributes):
+                return True
+        return False
+
+    def _select(self, run: _Run, rule: _Rule) -> list[_Item]:
+        """Return the nodes that *rule*'s context matches, in document order."""
+        items: list[_Item] = [_DOCUMENT] if rule.matches_document else []
+        names = rule.variables
+        if rule.select_lxml is not None:
+            try:
+                variables = {n: self._global_lxml(run, rule.pattern, n) for n in names}
+            except _NotConvertible:
+                pass
+            else:
+                found: Any = rule.select_lxml(run.root, **variables)
+                items.extend(_as_item(n) for n in found)
+                return items
+        elif rule.select_token is None:
+            if rule.select_error is not None:
+                raise _EvaluationError(rule.select_error)
+            return items
+        if rule.select_token is None:
+            raise _EvaluationError("the context's variables cannot be passed to libxml2")
+        variables = {n: self._global_ep(run, rule.pattern, n) for n in names}
+        result = rule.select_token.evaluate(self._ep_context(run, run.node_tree, variables))
+        return [_from_ep(n) for n in (result if isinstance(result, list) else [result])]
+
+    def _pattern_of(self, spec: _PatternSpec | None) -> _Pattern | None:
+        for pattern in self._patterns:
+            if pattern.spec is spec:
+                return pattern
+        return None
+
+    def _global_expr(self, pattern: _Pattern | _PatternSpec | None, name: str) -> _Expr:
+        if isinstance(pattern, _PatternSpec):
+            pattern = self._pattern_of(pattern)
+        if pattern is not None and name in pattern.lets:
+            return pattern.lets[name]
+        if name in self._global_lets:
+            return self._global_lets[name]
+        raise _EvaluationError(f"undeclared variable ${name}")
+
+    def _global_ep(self, run: _Run, pattern: _Pattern | _PatternSpec | None, name: str) -> Any:
+        key = f"{id(pattern) if pattern is not None else ''}:{name}"
+        if key not in run.global_ep:
+            expr = self._global_expr(pattern, name)
+            scope = _Scope(self, run, self._pattern_or_empty(pattern), {}, _DOCUMENT)
+            run.global_ep[key] = self._eval(run, expr, _DOCUMENT, scope, "value", force_ep=True)
+        return run.global_ep[key]
+
+    def _global_lxml(self, run: _Run, pattern: _Pattern | _PatternSpec | None, name: str) -> Any:
+        key = f"{id(pattern) if pattern is not None else ''}:{name}"
+        if key not in run.global_lxml:
+            expr = self._global_expr(pattern, name)
+            if expr.token is None and expr.lxml is not None:
+                # No elementpath form: approximate the document node by the root element.
+                scope = _Scope(self, run, self._pattern_or_empty(pattern), {}, run.root)
+                value = self._eval(run, expr, run.root, scope, "value")
+            else:
+                value = self._global_ep(run, pattern, name)
+            try:
+                run.global_lxml[key] = _to_lxml(value)
+            except _NotConvertible:
+                run.global_lxml[key] = _NotConvertible
+        value = run.global_lxml[key]
+        if value is _NotConvertible:
+            raise _NotConvertible
+        return value
+
+    def _pattern_or_empty(self, pattern: _Pattern | _PatternSpec | None) -> _Pattern:
+        if isinstance(pattern, _Pattern):
+            return pattern
+        found = self._pattern_of(pattern) if pattern is not None else None
+        return found if found is not None else _Pattern(_PatternSpec(None, (), (), None), [], {})
+
+    @staticmethod
+    def _ep_context(run: _Run, item: Any, variables: dict[str, Any] | None = None) -> XPathContext:
+        context = XPathContext(run.node_tree, item=item, variables=variables)
+        context.documents = run.documents  # doc() reads through the sandbox
+        return context
+
+    def _eval(
+        self,
+        run: _Run,
+        expr: _Expr,
+        item: _Item,
+        scope: _Scope,
+        kind: str,
+        *,
+        force_ep: bool = False,
+    ) -> Any:
+        """Evaluate *expr* on *item*; raise on failure."""
+        if expr.lxml is not None and not force_ep and isinstance(item, etree._Element):
+            try:
+                variables = {n: scope.lxml_value(n) for n in expr.variables}
+            except _NotConvertible:
+                pass
+            else:
+                local = self._local
+                saved = getattr(local, "current_lxml", None)
+                local.current_lxml = scope.item if isinstance(scope.item, etree._Element) else None
+                try:
+                    return expr.lxml(item, **variables)
+                finally:
+                    local.current_lxml = saved
+        if expr.token is None:
+            if expr.lxml is not None:
+                raise _EvaluationError("this expression runs only on element context nodes")
+            raise _EvaluationError(expr.error or "cannot be compiled")
+        ep_variables = {}
+        for name in expr.variables:
+            if name in scope.lets or name in self._global_lets or (name in scope.pattern.lets):
+                ep_variables[name] = scope.ep_value(name)
+        node = run.ep_item(item)
+        context = self._ep_context(run, node, ep_variables)
+        local = self._local
+        saved = getattr(local, "current_ep", None)
+        local.current_ep = run.ep_item(scope.item) if scope.item is not item else node
+        try:
+            result = expr.token.evaluate(context)
+        finally:
+            local.current_ep = saved
+        if kind == "test":
+            return bool(expr.token.boolean_value(result))
+        if kind == "string":
+            return result if isinstance(result, str) else str(result)
+        return result
+
+    def _run_pattern(self, run: _Run, pattern: _Pattern) -> list[Diagnostic]:
+        found: list[tuple[tuple[int, int], int, Diagnostic]] = []
+        claimed: set[Any] = set()
+        several = len(pattern.rules) > 1
+        rules_with_findings = 0
+        for index, rule in enumerate(pattern.rules):
+            if not self._may_match(run, rule):
+                continue
+            try:
+                items = self._select(run, rule)
+            except Exception as exc:  # a failing pattern matches nothing (XSLT 3.0 rule)
+                run.fail((id(rule), "context"), f"{rule.describe()}", _DOCUMENT, exc)
+                continue
+            before = len(found)
+            for item in items:
+                if several:
+                    key = item if isinstance(item, etree._Element) else tuple(item)
+                    if key in claimed:
+                        continue
+                    claimed.add(key)
+                for diagnostic in self._check_item(run, pattern, rule, item):
+                    found.append((run.order(item) if several else (0, 0), index, diagnostic))
+            if len(found) > before:
+                rules_with_findings += 1
+        if rules_with_findings > 1:
+            found.sort(key=lambda entry: (entry[0], entry[1]))
+        return [entry[2] for entry in found]
+
+    def _check_item(
+        self, run: _Run, pattern: _Pattern, rule: _Rule, item: _Item
+    ) -> Iterator[Diagnostic]:
+        scope = _Scope(self, run, pattern, rule.lets, item)
+        for check in rule.checks:
+            try:
+                result = self._eval(run, check.test, item, scope, "test")
+            except Exception as exc:
+                run.fail(
+                    (id(check), "test"),
+                    f"{rule.describe()}: {check.spec.kind} test {check.spec.test!r}",
+                    item,
+                    exc,
+                )
+                continue
+            if bool(result) == (check.spec.kind == "assert"):
+                continue
+            yield self._finding(run, rule, check, item, scope)
+
+    def _finding(
+        self, run: _Run, rule: _Rule, check: _Check, item: _Item, scope: _Scope
+    ) -> Diagnostic:
+        parts: list[str] = []
+        for part in check.message:
+            if isinstance(part, str):
+                parts.append(part)
+                continue
+            try:
+                parts.append(str(self._eval(run, part, item, scope, "string")))
+            except Exception as exc:
+                run.fail(
+                    (id(part), "value-of"),
+                    f"{rule.describe()}: value-of {part.source!r}",
+                    item,
+                    exc,
+                )
+                parts.append("?")
+        where = item
+        subject = check.subject or rule.subject
+        if subject is not None:
+            try:
+                value = self._eval(run, subject, item, scope, "value", force_ep=False)
+                nodes = value if isinstance(value, list) else [value]
+                if nodes:
+                    first = nodes[0]
+                    where = _from_ep(first) if isinstance(first, XPathNode) else _as_item(first)
+            except Exception as exc:
+                run.fail(
+                    (id(subject), "subject"),
+                    f"{rule.describe()}: subject {subject.source!r}",
+                    item,
+                    exc,
+                )
+        message = " ".join("".join(parts).split())
+        return Diagnostic(
+            check.severity,
+            f"sch.{check.spec.kind}",
+            message + check.label,
+            run.document.name,
+            _line(where),
+            None,
+            _display_path(where),
+        )
+
+
+def _rebuild(spec: _SchemaSpec, use_lxml: bool) -> SchematronSchema:
+    return SchematronSchema(spec, use_lxml=use_lxml)
+
+
+def load_schematron(path: Path, *, phase: str | None = None) -> SchematronSchema:
+    """Read and compile the ISO Schematron in *path* (a ``.sch`` file or a RELAX NG grammar).
+
+    *phase* selects a ``sch:phase`` by id; ``None`` or ``#DEFAULT`` means the schema's
+    ``defaultPhase`` (else all patterns), ``#ALL`` all patterns. A RELAX NG grammar without
+    embedded Schematron gives a schema without patterns.
+
+    :raises SchemaLoadError: the file cannot be read, is not a schema, or uses a feature
+        that is not supported (an unknown ``queryBinding``, ``sch:let`` without ``@value``...).
+
+    >>> from teikit.resources import schemas_dir
+    >>> load_schematron(schemas_dir() / "teikit-letter.sch").query_binding
+    'xslt'
+    """
+    return SchematronSchema(_read_spec(Path(path), phase))
