@@ -1,0 +1,87 @@
+"""The ``teikit`` command line: a thin layer of click glue over the library.
+
+Exit codes: 0 clean, 1 findings at or above ``--fail-on``, 2 usage error (click),
+3 teikit could not do the job (a :class:`~teikit.errors.TeikitError`, or a bug).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from teikit.__about__ import __version__
+from teikit.errors import TeikitError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_FAILURE = 3
+
+
+class CliError(click.ClickException):
+    """teikit could not run; printed as ``teikit: error: ...`` with exit code 3."""
+
+    exit_code = EXIT_FAILURE
+
+    def show(self, file: Any = None) -> None:
+        """Print the message to stderr."""
+        click.echo(f"teikit: error: {self.format_message()}", err=True)
+
+
+class TeikitGroup(click.Group):
+    """The root group: the one place where library exceptions become exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand, mapping teikit's exceptions onto exit code 3."""
+        try:
+            return super().invoke(ctx)
+        except TeikitError as exc:
+            if ctx.params.get("debug"):
+                traceback.print_exc(file=sys.stderr)
+            raise CliError(str(exc)) from exc
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            raise CliError(
+                f"internal error: {type(exc).__name__}: {exc} "
+                "(run again with --debug for a traceback, and please report it)"
+            ) from exc
+
+
+@click.group(cls=TeikitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="teikit")
+@click.option("--debug", is_flag=True, help="Show a Python traceback when something fails.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Validate, extract entities from and export TEI P5 XML documents.
+
+    \b
+    Example:
+        teikit validate tei/telegram-1951-07-03.xml
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _register() -> None:
+    # Each command lives in its own module (click's examples/complex layout).
+    from teikit.cli import schema as schema_cmd
+    from teikit.cli import validate as validate_cmd
+
+    cli.add_command(validate_cmd.validate)
+    cli.add_command(schema_cmd.schema)
+
+
+_register()
+
+
+def main() -> None:
+    """Run the ``teikit`` command."""
+    cli(prog_name="teikit")

@@ -1,0 +1,99 @@
+"""Human-readable validation output: grouped by file, source line with a caret, summary table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from teikit.diagnostics import Diagnostic, Report, Severity
+from teikit.reports import Summary, summarise
+
+__all__ = ["print_human_report", "print_summary"]
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+_MAX_SOURCE = 160
+
+
+class _SourceLines:
+    """Read source lines lazily, once per file."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, list[str] | None] = {}
+
+    def get(self, file: str | None, line: int | None) -> str | None:
+        if file is None or line is None:
+            return None
+        if file not in self._files:
+            try:
+                text = Path(file).read_bytes().decode("utf-8", "replace")
+                self._files[file] = text.splitlines()
+            except OSError:
+                self._files[file] = None
+        lines = self._files[file]
+        if lines is None or not 1 <= line <= len(lines):
+            return None
+        return lines[line - 1].expandtabs(1)
+
+
+def _print_diagnostic(console: Console, diagnostic: Diagnostic, sources: _SourceLines) -> None:
+    style = _STYLE[diagnostic.severity]
+    console.print(
+        f"{escape(diagnostic.location())}: [{style}]{diagnostic.severity}[/]: "
+        f"{escape(diagnostic.message)} [dim]\\[{escape(diagnostic.code)}][/]",
+        soft_wrap=True,
+        highlight=False,
+    )
+    source = sources.get(diagnostic.file, diagnostic.line)
+    if source is None:
+        return
+    gutter = f"{diagnostic.line:>6} | "
+    start = 0
+    if diagnostic.column is not None and diagnostic.column > _MAX_SOURCE:
+        start = diagnostic.column - _MAX_SOURCE // 2
+    shown = source[start : start + _MAX_SOURCE]
+    console.print(f"[dim]{gutter}[/]{escape(shown)}", soft_wrap=True, highlight=False)
+    if diagnostic.column is not None:
+        caret = " " * (len(gutter) + max(diagnostic.column - 1 - start, 0)) + "^"
+        console.print(f"[{style}]{caret}[/]", soft_wrap=True, highlight=False)
+
+
+def print_human_report(
+    report: Report,
+    console: Console,
+    *,
+    fail_on: Severity = Severity.ERROR,
+    quiet: bool = False,
+    min_severity: Severity = Severity.INFO,
+) -> Summary:
+    """Print diagnostics grouped by file, then the summary; return the summary."""
+    sources = _SourceLines()
+    for name, items in report.by_file().items():
+        shown = [d for d in items if d.severity >= (fail_on if quiet else min_severity)]
+        if not shown:
+            continue
+        console.print(f"[bold]{escape(name)}[/]", soft_wrap=True, highlight=False)
+        for diagnostic in shown:
+            _print_diagnostic(console, diagnostic, sources)
+    summary = summarise(report, fail_on)
+    if not quiet:
+        print_summary(console, summary)
+    return summary
+
+
+def print_summary(console: Console, summary: Summary) -> None:
+    """Print the summary table (files, valid, invalid, errors, warnings, time)."""
+    table = Table(title=None, show_edge=False, box=None, pad_edge=False)
+    for column in ("files", "valid", "invalid", "errors", "warnings", "time"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        str(summary.files),
+        f"[green]{summary.valid}[/]",
+        f"[red]{summary.invalid}[/]" if summary.invalid else "0",
+        f"[red]{summary.errors}[/]" if summary.errors else "0",
+        f"[yellow]{summary.warnings}[/]" if summary.warnings else "0",
+        f"{summary.seconds:.2f} s",
+    )
+    console.print(table)

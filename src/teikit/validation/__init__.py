@@ -1,0 +1,67 @@
+"""Validation: schemas (RELAX NG, XSD, Schematron) and integrity checks, over files or corpora.
+
+The primitive is :func:`iter_diagnostics`; :func:`validate` collects a :class:`Report`
+and :func:`is_valid` asks whether there is no error at all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+
+from teikit.diagnostics import Diagnostic, Report, Severity
+from teikit.validation.runner import ValidationOptions, Validator, expand_paths
+
+__all__ = [
+    "ValidationOptions",
+    "Validator",
+    "expand_paths",
+    "is_valid",
+    "iter_diagnostics",
+    "validate",
+]
+
+Progress = Callable[[int, int], None]
+
+
+def iter_diagnostics(
+    sources: Iterable[str | Path],
+    options: ValidationOptions | None = None,
+    *,
+    progress: Progress | None = None,
+) -> Iterator[Diagnostic]:
+    """Yield every diagnostic for *sources* (files, folders or ``-``), file by file.
+
+    :raises TeikitError: a schema cannot be loaded or an input path does not exist.
+    """
+    validator = Validator(options or ValidationOptions())
+    for _name, diagnostics in validator.run(expand_paths(sources, validator.options), progress):
+        yield from diagnostics
+
+
+def validate(
+    sources: Iterable[str | Path],
+    options: ValidationOptions | None = None,
+    *,
+    progress: Progress | None = None,
+) -> Report:
+    """Validate *sources* and return a :class:`Report` (never raises for findings).
+
+    >>> from teikit.resources import telegram_path
+    >>> validate([telegram_path()]).is_clean()
+    True
+    """
+    started = time.perf_counter()
+    validator = Validator(options or ValidationOptions())
+    report = Report()
+    for name, diagnostics in validator.run(expand_paths(sources, validator.options), progress):
+        report.files.append(name)
+        report.extend(diagnostics)
+    report.elapsed = time.perf_counter() - started
+    return report
+
+
+def is_valid(sources: Sequence[str | Path], options: ValidationOptions | None = None) -> bool:
+    """Return whether *sources* give no diagnostic of error severity."""
+    return not any(d.severity >= Severity.ERROR for d in iter_diagnostics(sources, options))

@@ -1,0 +1,393 @@
+"""Run the validation engines over many files: schema reuse, worker processes, verdict cache."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from teikit.__about__ import __version__
+from teikit.diagnostics import Diagnostic, Severity
+from teikit.document import TeiDocument, load
+from teikit.errors import DocumentLoadError, InputError
+from teikit.pointers import PointerResolver
+from teikit.validation.integrity import check_integrity
+from teikit.validation.schemas import SchemaKind, SchemaRef, explicit_schemas, schemas_for
+
+__all__ = ["Input", "ValidationOptions", "Validator", "expand_paths"]
+
+STDIN: Final = "-"
+_CHUNK: Final = 16
+
+
+class Engine(Protocol):
+    """Anything that validates a loaded document."""
+
+    def validate(self, document: TeiDocument) -> list[Diagnostic]:
+        """Return the findings for *document*."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationOptions:
+    """What to check and how; the defaults are those of ``teikit validate``."""
+
+    schemas: tuple[Path, ...] = ()
+    indexes: tuple[Path, ...] = ()
+    include: tuple[str, ...] = ("*.xml",)
+    exclude: tuple[str, ...] = ()
+    schematron: bool = True
+    integrity: bool = True
+    engine: str = "lxml"  # RELAX NG engine: "lxml" or "jing"
+    xsd_engine: str = "lxml"  # "lxml" or "xmlschema"
+    jobs: int = 1
+    cache: bool = True
+    specialize: bool = True
+
+    def fingerprint(self) -> str:
+        """Return a key for everything in the options that can change a verdict."""
+        parts = [
+            __version__,
+            repr(sorted(str(p.resolve()) for p in self.schemas)),
+            repr(sorted(str(p.resolve()) for p in self.indexes)),
+            str(self.schematron),
+            str(self.integrity),
+            self.engine,
+            self.xsd_engine,
+        ]
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """One input: a file path, or standard input's bytes."""
+
+    name: str
+    path: Path | None = None
+    data: bytes | None = None
+
+
+def _matches(path: Path, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatch(path.name, p) or fnmatch.fnmatch(str(path), p) for p in patterns)
+
+
+def expand_paths(sources: Iterable[str | Path], options: ValidationOptions) -> list[Input]:
+    """Expand files, folders (recursively, ``--include``/``--exclude``) and ``-`` to inputs.
+
+    :raises DocumentLoadError: a path does not exist.
+    """
+    inputs: list[Input] = []
+    for source in sources:
+        if str(source) == STDIN:
+            inputs.append(Input("<stdin>", None, sys.stdin.buffer.read()))
+            continue
+        path = Path(source)
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and _matches(p, options.include) and not _matches(p, options.exclude)
+            )
+            inputs.extend(Input(str(p), p) for p in found)
+        elif path.exists():
+            inputs.append(Input(str(source), path))
+        else:
+            raise DocumentLoadError(f"{source}: no such file or directory")
+    return inputs
+
+
+_START_TAG: Final = re.compile(rb"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+_NAMESPACE: Final = re.compile(rb"""xmlns(?::[\w.\-]+)?\s*=\s*["']([^"']*)["']""")
+
+
+def scan_vocabulary(data: bytes) -> tuple[set[str], set[str]]:
+    """Return (local names of start tags, namespace URIs) seen in *data*, a cheap superset."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        data = data.decode("utf-16", "replace").encode("utf-8")
+    names = {m.group(2).decode("utf-8", "replace") for m in _START_TAG.finditer(data)}
+    namespaces = {m.group(1).decode("utf-8", "replace") for m in _NAMESPACE.finditer(data)}
+    return names, namespaces
+
+
+def _stat_key(path: Path) -> list[Any]:
+    stat = path.stat()
+    return [str(path.resolve()), stat.st_mtime_ns, stat.st_size]
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("TEIKIT_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
+    root = Path(base) if base else Path.home() / ".cache"
+    return (root if os.environ.get("TEIKIT_CACHE_DIR") else root / "teikit") / "verdicts"
+
+
+@dataclass(slots=True)
+class _Outcome:
+    name: str
+    diagnostics: list[Diagnostic]
+    deps: list[list[Any]] = field(default_factory=list)
+
+
+class Validator:
+    """Validate documents with compiled schemas that are reused across files."""
+
+    def __init__(self, options: ValidationOptions) -> None:
+        self.options = options
+        self._explicit: list[SchemaRef] = explicit_schemas(options.schemas)
+        self._engines: dict[tuple[Path, SchemaKind, str], list[Engine]] = {}
+        self._resolver: PointerResolver | None = None
+        self._vocabulary: frozenset[str] = frozenset()
+
+    # -- engines ---------------------------------------------------------------------------
+    def _engines_for(self, ref: SchemaRef) -> list[Engine]:
+        key = (ref.path.resolve(), ref.kind, ref.origin)
+        if key not in self._engines:
+            self._engines[key] = self._compile(ref)
+        return self._engines[key]
+
+    def _compile(self, ref: SchemaRef) -> list[Engine]:
+        engines: list[Engine] = []
+        if ref.kind is SchemaKind.RELAXNG:
+            if self.options.engine == "jing":
+                from teikit.validation.relaxng import JingValidator
+
+                engines.append(JingValidator(ref.path))
+            else:
+                from teikit.validation.relaxng import load_relaxng
+
+                schema = load_relaxng(ref.path)
+                if self.options.specialize and self._vocabulary:
+                    engines.append(schema.validator_for(self._vocabulary))
+                else:
+                    engines.append(schema.full_validator())
+            if self.options.schematron:
+                engines.extend(self._schematron(ref.path, embedded=True))
+        elif ref.kind is SchemaKind.XSD:
+            from teikit.validation.xsd import load_xsd
+
+            engines.append(load_xsd(ref.path, engine=self.options.xsd_engine))
+        elif self.options.schematron:
+            engines.extend(self._schematron(ref.path, embedded=False))
+        return engines
+
+    def _schematron(self, path: Path, *, embedded: bool) -> list[Engine]:
+        from teikit.validation.schematron import load_schematron
+
+        key = (path.resolve(), SchemaKind.SCHEMATRON, "embedded")
+        if embedded and key in self._engines:  # declared both as RELAX NG and as Schematron
+            return []
+        schema = load_schematron(path)
+        if embedded:
+            self._engines[key] = [schema]
+        return [schema] if len(schema.patterns) else []
+
+    def prepare(self, inputs: Sequence[Input]) -> None:
+        """Compile what can be compiled before work is shared out among processes."""
+        if self.options.specialize and self.options.engine != "jing":
+            names: set[str] = set()
+            namespaces: set[str] = {""}
+            for item in inputs:
+                data = item.data if item.data is not None else _read_bytes(item.path)
+                if data is None:
+                    continue
+                found_names, found_ns = scan_vocabulary(data)
+                names |= found_names
+                namespaces |= found_ns
+            self._vocabulary = frozenset(
+                f"{{{ns}}}{name}" if ns else name for ns in namespaces for name in names
+            )
+        for ref in self._explicit:
+            self._engines_for(ref)
+        if self.options.integrity and self._resolver is None:
+            self._resolver = PointerResolver([load(p) for p in self.options.indexes])
+
+    # -- one file --------------------------------------------------------------------------
+    def check(self, item: Input) -> _Outcome:
+        """Validate one input and return its diagnostics and the files they depended on."""
+        try:
+            source: Any = item.data if item.data is not None else item.path
+            document = load(source, name=item.name)
+        except InputError as exc:
+            return _Outcome(item.name, [exc.diagnostic])
+        except DocumentLoadError as exc:
+            return _Outcome(
+                item.name, [Diagnostic(Severity.ERROR, "io.unreadable", str(exc), item.name)]
+            )
+        diagnostics = list(document.warnings)
+        deps: list[list[Any]] = []
+        refs = schemas_for(document, self._explicit)
+        for ref in refs:
+            if ref.origin == "bundled":
+                diagnostics.append(
+                    Diagnostic(
+                        Severity.INFO,
+                        "schema.bundled",
+                        "no schema declared (no <?xml-model?>, no --schema, no configuration): "
+                        f"validated against teikit's bundled project schema {ref.path.name}",
+                        item.name,
+                    )
+                )
+            for engine in self._engines_for(ref):
+                diagnostics.extend(engine.validate(document))
+            deps.append(_stat_key(ref.path))
+        if self.options.integrity:
+            if self._resolver is None:
+                self._resolver = PointerResolver([load(p) for p in self.options.indexes])
+            diagnostics.extend(check_integrity(document, self._resolver))
+            deps.extend(_stat_key(p) for p in self.options.indexes)
+            cross = {
+                token.partition("#")[0]
+                for token in _cross_file_pointers(document)
+                if token.partition("#")[0]
+            }
+            base = document.path.parent if document.path is not None else Path.cwd()
+            deps.extend(_stat_key(base / f) for f in sorted(cross) if (base / f).is_file())
+        diagnostics.sort(key=_order)
+        return _Outcome(item.name, diagnostics, deps)
+
+    # -- many files ------------------------------------------------------------------------
+    def run(
+        self, inputs: Sequence[Input], progress: Callable[[int, int], None] | None = None
+    ) -> Iterator[tuple[str, list[Diagnostic]]]:
+        """Yield ``(file name, diagnostics)`` for every input, in input order."""
+        cache = _VerdictCache(self.options) if self.options.cache else None
+        todo: list[Input] = []
+        cached: dict[int, list[Diagnostic]] = {}
+        for position, item in enumerate(inputs):
+            hit = cache.get(item) if cache is not None else None
+            if hit is None:
+                todo.append(item)
+            else:
+                cached[position] = hit
+        self.prepare(todo)
+        outcomes = self._check_all(todo)
+        for position, item in enumerate(inputs):
+            if position in cached:
+                diagnostics = cached[position]
+            else:
+                outcome = next(outcomes)
+                diagnostics = outcome.diagnostics
+                if cache is not None:
+                    cache.put(item, outcome)
+            if progress is not None:
+                progress(position + 1, len(inputs))
+            yield item.name, diagnostics
+        if cache is not None:
+            cache.save()
+
+    def _check_all(self, todo: Sequence[Input]) -> Iterator[_Outcome]:
+        jobs = max(1, min(self.options.jobs, len(todo) // _CHUNK))
+        if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
+            return (self.check(item) for item in todo)
+        global _WORKER
+        _WORKER = self  # inherited by the forked workers, with its compiled schemas
+        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+        return _in_pool(pool, todo)
+
+
+_WORKER: Validator | None = None
+
+
+def _check_in_worker(item: Input) -> _Outcome:
+    assert _WORKER is not None
+    return _WORKER.check(item)
+
+
+def _in_pool(pool: ProcessPoolExecutor, todo: Sequence[Input]) -> Iterator[_Outcome]:
+    with pool:
+        yield from pool.map(_check_in_worker, todo, chunksize=_CHUNK)
+
+
+def _cross_file_pointers(document: TeiDocument) -> Iterator[str]:
+    from teikit.pointers import iter_pointers
+
+    for _element, _attribute, token in iter_pointers(document.root):
+        if ".xml#" in token and "://" not in token:
+            yield token
+
+
+def _order(diagnostic: Diagnostic) -> tuple[int, int, str]:
+    return (diagnostic.line or 0, diagnostic.column or 0, diagnostic.code)
+
+
+def _read_bytes(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+class _VerdictCache:
+    """Per-file verdicts, reused while the file, its schemas and options are unchanged."""
+
+    def __init__(self, options: ValidationOptions) -> None:
+        self._path = _cache_dir() / f"{options.fingerprint()}.json"
+        self._entries: dict[str, Any] = {}
+        self._dirty = False
+        try:
+            loaded = json.loads(self._path.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict):
+                self._entries = loaded
+        except (OSError, ValueError):
+            pass
+
+    def get(self, item: Input) -> list[Diagnostic] | None:
+        if item.path is None:
+            return None
+        entry = self._entries.get(str(item.path.resolve()))
+        if not entry:
+            return None
+        try:
+            if entry["key"] != _stat_key(item.path):
+                return None
+            if any(_stat_key(Path(dep[0])) != dep for dep in entry["deps"]):
+                return None
+            return [
+                Diagnostic(
+                    Severity.parse(d["severity"]),
+                    d["code"],
+                    d["message"],
+                    item.name,
+                    d["line"],
+                    d["column"],
+                    d["xpath"],
+                )
+                for d in entry["diagnostics"]
+            ]
+        except (OSError, KeyError, TypeError, ValueError):
+            return None
+
+    def put(self, item: Input, outcome: _Outcome) -> None:
+        if item.path is None:
+            return
+        try:
+            key = _stat_key(item.path)
+        except OSError:
+            return
+        self._entries[str(item.path.resolve())] = {
+            "key": key,
+            "deps": outcome.deps,
+            "diagnostics": [d.as_dict() for d in outcome.diagnostics],
+        }
+        self._dirty = True
+
+    def save(self) -> None:
+        if not self._dirty:
+            return
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self._entries), encoding="utf-8")
+            os.replace(tmp, self._path)
+        except OSError:  # a cache that cannot be written only costs time
+            pass

@@ -1,0 +1,286 @@
+"""Which schemas apply to a document, and where their local copies are.
+
+Order (first that gives any schema wins):
+
+1. ``--schema FILE`` (repeatable);
+2. the ``<?xml-model?>`` processing instructions of the document (all of them);
+3. ``schema = [...]`` in ``[tool.teikit]`` of the nearest ``pyproject.toml``, or in the
+   nearest ``teikit.toml``;
+4. the project schema bundled with teikit (with a note saying so).
+
+Remote schema URLs are never fetched. A URL is mapped to a local file of the same name
+found on the schema search path: the folders in ``TEIKIT_SCHEMA_PATH`` and teikit's own
+schema store (filled by ``teikit schema add``).
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+import shutil
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import unquote, urlparse
+
+from lxml import etree
+
+from teikit.document import TeiDocument
+from teikit.errors import SchemaLoadError
+from teikit.namespaces import RNG_NS, SCH_NS, XSD_NS
+from teikit.resources import schemas_dir
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = [
+    "SchemaKind",
+    "SchemaRef",
+    "add_to_store",
+    "bundled_schemas",
+    "config_schemas",
+    "declared_schemas",
+    "resolve_href",
+    "schema_search_path",
+    "schema_store",
+    "schemas_for",
+]
+
+_OLD_SCH_NS: Final = "http://www.ascc.net/xml/schematron"
+_PSEUDO_ATTRIBUTE: Final = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+BUNDLED_NAME: Final = "teikit-letter"
+
+
+class SchemaKind(enum.Enum):
+    """The schema languages teikit runs."""
+
+    RELAXNG = "relaxng"
+    XSD = "xsd"
+    SCHEMATRON = "schematron"
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaRef:
+    """A schema to apply: a local file, its language and where the choice came from."""
+
+    path: Path
+    kind: SchemaKind
+    origin: str  # "option", "xml-model", "config" or "bundled"
+
+
+def kind_from_suffix(path: Path) -> SchemaKind:
+    """Return the schema language of *path* from its suffix.
+
+    :raises SchemaLoadError: the suffix is not one teikit knows.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".rng":
+        return SchemaKind.RELAXNG
+    if suffix == ".xsd":
+        return SchemaKind.XSD
+    if suffix in (".sch", ".isosch"):
+        return SchemaKind.SCHEMATRON
+    if suffix == ".rnc":
+        raise SchemaLoadError(
+            f"{path}: RELAX NG compact syntax is not supported; convert it with "
+            f"`trang {path.name} {path.with_suffix('.rng').name}`"
+        )
+    raise SchemaLoadError(
+        f"{path}: unknown schema type {suffix!r} (expected .rng, .xsd, .sch or .isosch)"
+    )
+
+
+def _kind_from_model(schematypens: str | None, path: Path) -> SchemaKind:
+    if schematypens == RNG_NS:
+        return SchemaKind.RELAXNG
+    if schematypens == XSD_NS:
+        return SchemaKind.XSD
+    if schematypens in (SCH_NS, _OLD_SCH_NS):
+        return SchemaKind.SCHEMATRON
+    return kind_from_suffix(path)
+
+
+def schema_store() -> Path:
+    """Return teikit's own schema store (``$XDG_DATA_HOME/teikit/schemas``)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "teikit" / "schemas"
+
+
+def schema_search_path() -> list[Path]:
+    """Return the folders searched for local copies of remote schemas, in order."""
+    folders = [Path(p) for p in os.environ.get("TEIKIT_SCHEMA_PATH", "").split(os.pathsep) if p]
+    folders.append(schema_store())
+    return folders
+
+
+def add_to_store(name: str, source: Path) -> Path:
+    """Copy *source* into the schema store under *name*; return the stored path.
+
+    XSD files that import siblings by relative ``schemaLocation`` have those siblings
+    copied along.
+
+    :raises SchemaLoadError: *source* is not a readable file.
+    """
+    if not source.is_file():
+        raise SchemaLoadError(f"{source}: no such schema file")
+    if Path(name).name != name or not name:
+        raise SchemaLoadError(f"{name!r}: a schema name is a plain file name such as tei_all.rng")
+    store = schema_store()
+    store.mkdir(parents=True, exist_ok=True)
+    target = store / name
+    shutil.copyfile(source, target)
+    if source.suffix.lower() == ".xsd":
+        text = source.read_text(encoding="utf-8", errors="replace")
+        for location in re.findall(r'schemaLocation="([^"/:]+\.xsd)"', text):
+            sibling = source.parent / location
+            if sibling.is_file():
+                shutil.copyfile(sibling, store / location)
+    return target
+
+
+# TEI publishes its schemas at stable URLs, e.g.
+# https://www.tei-c.org/release/xml/tei/custom/schema/relaxng/tei_all.rng and
+# https://www.tei-c.org/Vault/P5/4.12.0/xml/tei/custom/schema/xsd/tei_all.xsd
+_TEI_URL: Final = re.compile(r"^https?://(www\.)?tei-c\.org/", re.IGNORECASE)
+
+
+def resolve_href(href: str, base: Path | None) -> Path:
+    """Return the local file for a schema reference *href* found in a document at *base*.
+
+    :raises SchemaLoadError: a remote URL with no local copy, or a missing file.
+    """
+    parsed = urlparse(href)
+    if parsed.scheme in ("http", "https", "ftp"):
+        name = Path(unquote(parsed.path)).name
+        for folder in schema_search_path():
+            candidate = folder / name
+            if candidate.is_file():
+                return candidate
+        known = " (a TEI schema)" if _TEI_URL.match(href) else ""
+        raise SchemaLoadError(
+            f"schema {href}{known} is remote, and teikit never downloads during validation. "
+            f"Save a copy and run `teikit schema add {name} PATH/TO/{name}`, or put the folder "
+            "that holds it in TEIKIT_SCHEMA_PATH, or pass --schema FILE"
+        )
+    if parsed.scheme == "file":
+        local = Path(unquote(parsed.path))
+    elif parsed.scheme and len(parsed.scheme) > 1:
+        raise SchemaLoadError(f"schema {href}: unsupported URL scheme {parsed.scheme!r}")
+    else:
+        local = Path(unquote(href))
+    if not local.is_absolute() and base is not None:
+        local = base / local
+    if not local.is_file():
+        raise SchemaLoadError(f"schema {href} not found (looked for {local})")
+    return local
+
+
+def declared_schemas(document: TeiDocument) -> list[SchemaRef]:
+    """Return the schemas a document declares in ``<?xml-model?>`` processing instructions.
+
+    :raises SchemaLoadError: a declared schema cannot be found locally.
+    """
+    refs: list[SchemaRef] = []
+    base = document.path.parent if document.path is not None else Path.cwd()
+    node: Any = document.root.getprevious()
+    instructions: list[etree._ProcessingInstruction] = []
+    while node is not None:
+        if isinstance(node, etree._ProcessingInstruction) and node.target == "xml-model":
+            instructions.append(node)
+        node = node.getprevious()
+    for pi in reversed(instructions):
+        attrs = {
+            m.group(1): m.group(2) or m.group(3) or ""
+            for m in _PSEUDO_ATTRIBUTE.finditer(pi.text or "")
+        }
+        href = attrs.get("href")
+        if not href:
+            continue
+        path = resolve_href(href, base)
+        kind = _kind_from_model(attrs.get("schematypens"), path)
+        ref = SchemaRef(path, kind, "xml-model")
+        if ref not in refs:
+            refs.append(ref)
+    return refs
+
+
+def _find_config(start: Path) -> tuple[Path, list[str]] | None:
+    for folder in (start, *start.parents):
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            table = _read_toml(pyproject).get("tool", {}).get("teikit", {})
+            if "schema" in table:
+                return folder, _as_list(table["schema"], pyproject)
+        standalone = folder / "teikit.toml"
+        if standalone.is_file():
+            data = _read_toml(standalone)
+            if "schema" in data:
+                return folder, _as_list(data["schema"], standalone)
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SchemaLoadError(f"{path}: cannot read configuration: {exc}") from None
+
+
+def _as_list(value: Any, source: Path) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    raise SchemaLoadError(f"{source}: 'schema' must be a file name or a list of file names")
+
+
+def config_schemas(start: Path) -> list[SchemaRef]:
+    """Return the default schemas configured for files below *start*, if any."""
+    found = _find_config(start.resolve())
+    if found is None:
+        return []
+    folder, names = found
+    refs = []
+    for name in names:
+        path = resolve_href(name, folder)
+        refs.append(SchemaRef(path, kind_from_suffix(path), "config"))
+    return refs
+
+
+def bundled_schemas() -> list[SchemaRef]:
+    """Return the project schema shipped with teikit (RELAX NG and Schematron)."""
+    folder = schemas_dir()
+    return [
+        SchemaRef(folder / f"{BUNDLED_NAME}.rng", SchemaKind.RELAXNG, "bundled"),
+        SchemaRef(folder / f"{BUNDLED_NAME}.sch", SchemaKind.SCHEMATRON, "bundled"),
+    ]
+
+
+def explicit_schemas(paths: Iterable[Path]) -> list[SchemaRef]:
+    """Return references for schemas given on the command line."""
+    refs = []
+    for path in paths:
+        if not path.is_file():
+            raise SchemaLoadError(f"{path}: no such schema file")
+        refs.append(SchemaRef(path, kind_from_suffix(path), "option"))
+    return refs
+
+
+def schemas_for(document: TeiDocument, explicit: Sequence[SchemaRef] = ()) -> list[SchemaRef]:
+    """Return the schemas that apply to *document*, following the documented order."""
+    if explicit:
+        return list(explicit)
+    declared = declared_schemas(document)
+    if declared:
+        return declared
+    start = document.path.parent if document.path is not None else Path.cwd()
+    configured = config_schemas(start)
+    if configured:
+        return configured
+    return bundled_schemas()

@@ -1,0 +1,246 @@
+"""``teikit validate`` end to end: schema choice, formats, exit codes, cache, jobs, stdin."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from lxml import etree
+
+from conftest import REPO, TELEGRAM
+from teikit.cli import cli
+
+EXAMPLES = REPO / "examples"
+HEAD = '<TEI xmlns="http://www.tei-c.org/ns/1.0">'
+SUMMARY = re.compile(
+    r"files\s+valid\s+invalid\s+errors\s+warnings\s+time\n\s*(\d+)\s+(\d+)\s+(\d+)"
+)
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("TEIKIT_CACHE_DIR", str(cache))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("TEIKIT_SCHEMA_PATH", raising=False)
+    return cache
+
+
+def run(runner: CliRunner, *args: str, stdin: bytes | None = None) -> Result:
+    return runner.invoke(cli, ["validate", *args], input=stdin, catch_exceptions=False)
+
+
+def summary(result: Result) -> tuple[int, int, int]:
+    match = SUMMARY.search(result.stderr)
+    assert match, result.stderr
+    files, valid, invalid = (int(g) for g in match.groups())
+    return files, valid, invalid
+
+
+def test_telegram_is_valid_through_its_xml_model(runner: CliRunner) -> None:
+    result = run(runner, str(TELEGRAM))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert summary(result) == (1, 1, 0)
+    assert "error" not in result.stderr.split("files")[0]
+
+
+def test_invalid_example_reports_every_mistake(runner: CliRunner) -> None:
+    path = str(EXAMPLES / "invalid-letter.xml")
+    result = run(runner, path, "--fail-on", "error")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    codes = set(re.findall(r"\[([a-z]+\.[a-z-]+)\]\n", result.stderr))
+    assert {"rng.invalid", "sch.assert", "integrity.unresolved-pointer"} <= codes
+    # every finding line is FILE[:LINE[:COL]]: severity: message [code] (libxml2 gives no
+    # position for some RELAX NG attribute errors)
+    finding = re.compile(
+        rf"^{re.escape(path)}(:\d+(:\d+)?)?: (error|warning|info): .+ \[[\w.-]+\]$"
+    )
+    lines = [line for line in result.stderr.splitlines() if line.startswith(path + ":")]
+    assert lines
+    assert all(finding.match(line) for line in lines), lines
+    assert summary(result) == (1, 0, 1)
+
+
+def test_source_line_and_caret(runner: CliRunner, tmp_path: Path) -> None:
+    doc = tmp_path / "doc.xml"
+    doc.write_text(f'{HEAD}\n<text><p>\n  <persName ref="#nobody">X</persName></p></text></TEI>\n')
+    result = run(runner, "--no-schematron", str(doc))
+    assert result.exit_code == 1
+    assert f"{doc}:3: error: @ref='#nobody' points to nothing" in result.stderr
+    assert '     3 |   <persName ref="#nobody">X</persName></p></text></TEI>' in result.stderr
+
+
+def test_not_well_formed_gets_line_and_column_and_the_run_goes_on(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    shutil.copy(TELEGRAM, tmp_path / "a-good.xml")
+    (tmp_path / "b-broken.xml").write_text(f"{HEAD}\n<text><p>x</text></TEI>")
+    (tmp_path / "ignored.txt").write_text("not xml")
+    result = run(runner, "--schema", str(REPO / "schemas" / "teikit-letter.rng"), str(tmp_path))
+    assert result.exit_code == 1
+    broken = tmp_path / "b-broken.xml"
+    assert (
+        f"{broken}:2:18: error: Opening and ending tag mismatch: p line 2 and text "
+        "[xml.not-well-formed]"
+    ) in result.stderr
+    assert summary(result) == (2, 1, 1)
+
+
+def test_json_output_counts_the_same_files(runner: CliRunner) -> None:
+    result = run(runner, "--format", "json", str(TELEGRAM), str(EXAMPLES))
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    files = {Path(f["file"]).name: f["valid"] for f in data["files"]}
+    assert files == {
+        "telegram-1951-07-03.xml": True,
+        "invalid-letter.xml": False,
+        "minimal-letter.xml": True,
+    }
+    assert data["summary"]["files"] == 3
+    assert data["summary"]["invalid"] == 1
+    assert data["summary"]["errors"] == sum(
+        1 for f in data["files"] for d in f["diagnostics"] if d["severity"] == "error"
+    )
+    assert result.stderr == ""
+
+
+def test_junit_output_to_a_file(runner: CliRunner, tmp_path: Path) -> None:
+    report = tmp_path / "report.xml"
+    result = run(runner, "--format", "junit", "-o", str(report), str(EXAMPLES))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    suite = etree.parse(str(report)).getroot().find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
+    assert not list(tmp_path.glob(".report.xml.*"))  # no temporary file left behind
+
+
+def test_github_annotations(runner: CliRunner) -> None:
+    result = run(runner, "--format", "github", str(EXAMPLES / "invalid-letter.xml"))
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines
+    pattern = re.compile(r"^::(error|warning|notice) file=[^,:]+(,line=\d+)?(,col=\d+)?,title=")
+    assert all(pattern.match(line) for line in lines), lines
+
+
+def test_fail_on_warning(runner: CliRunner, tmp_path: Path) -> None:
+    doc = tmp_path / "doc.xml"
+    doc.write_text(
+        f'{HEAD}<text><listPerson><person xml:id="mao"/></listPerson>'
+        '<persName ref="mao">M</persName></text></TEI>'
+    )
+    assert (
+        run(runner, "--no-schematron", "--schema", str(_any_rng(tmp_path)), str(doc)).exit_code == 0
+    )
+    result = run(
+        runner,
+        "--no-schematron",
+        "--schema",
+        str(_any_rng(tmp_path)),
+        "--fail-on",
+        "warning",
+        str(doc),
+    )
+    assert result.exit_code == 1
+    assert "[integrity.missing-hash]" in result.stderr
+
+
+def _any_rng(folder: Path) -> Path:
+    schema = folder / "any.rng"
+    schema.write_text(
+        '<grammar xmlns="http://relaxng.org/ns/structure/1.0"><start><ref name="any"/></start>'
+        '<define name="any"><element><anyName/><zeroOrMore><choice>'
+        '<attribute><anyName/></attribute><text/><ref name="any"/></choice></zeroOrMore>'
+        "</element></define></grammar>"
+    )
+    return schema
+
+
+def test_quiet_prints_only_failures(runner: CliRunner) -> None:
+    result = run(runner, "--quiet", str(TELEGRAM))
+    assert result.exit_code == 0
+    assert result.stderr == ""
+
+
+def test_stdin(runner: CliRunner) -> None:
+    result = run(runner, "--schema", str(REPO / "schemas/teikit-letter.rng"), "-", stdin=b"<TEI")
+    assert result.exit_code == 1
+    assert "<stdin>:1:5: error:" in result.stderr
+
+
+def test_bundled_schema_is_used_with_a_note(runner: CliRunner, tmp_path: Path) -> None:
+    doc = tmp_path / "plain.xml"
+    doc.write_bytes(TELEGRAM.read_bytes().replace(b"<?xml-model", b"<?not-a-model"))
+    result = run(runner, str(doc))
+    assert result.exit_code == 0, result.stderr
+    assert "[schema.bundled]" in result.stderr
+    assert "teikit-letter.rng" in result.stderr
+
+
+def test_remote_schema_without_copy_exits_3(runner: CliRunner, tmp_path: Path) -> None:
+    doc = tmp_path / "remote.xml"
+    doc.write_text(
+        '<?xml-model href="https://www.tei-c.org/release/xml/tei/custom/schema/relaxng/tei_all.rng"'
+        ' schematypens="http://relaxng.org/ns/structure/1.0"?>' + HEAD + "</TEI>"
+    )
+    result = run(runner, str(doc))
+    assert result.exit_code == 3
+    assert "teikit schema add tei_all.rng" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_include_and_exclude(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    shutil.copy(TELEGRAM, tmp_path / "sub" / "a.tei")
+    (tmp_path / "sub" / "b.xml").write_text("<broken")
+    schema = ("--schema", str(REPO / "schemas/teikit-letter.rng"))
+    result = run(runner, *schema, "--format", "json", "--include", "*.tei", str(tmp_path))
+    assert [f["file"] for f in json.loads(result.stdout)["files"]] == [str(tmp_path / "sub/a.tei")]
+    result = run(runner, *schema, "--format", "json", "--exclude", "b.*", str(tmp_path))
+    assert json.loads(result.stdout)["files"] == []
+
+
+def test_verdict_cache_is_reused_and_invalidated(
+    runner: CliRunner, tmp_path: Path, private_cache: Path
+) -> None:
+    doc = tmp_path / "doc.xml"
+    shutil.copy(TELEGRAM, doc)
+    shutil.copytree(REPO / "schemas", tmp_path.parent / "schemas", dirs_exist_ok=True)
+    first = run(runner, "--format", "json", str(doc))
+    assert first.exit_code == 0
+    assert list((private_cache / "verdicts").glob("*.json"))
+    second = run(runner, "--format", "json", str(doc))
+    assert json.loads(second.stdout)["files"] == json.loads(first.stdout)["files"]
+    # editing the file invalidates its cached verdict
+    doc.write_bytes(doc.read_bytes().replace(b'when="1950-06-25"', b'when="1950-06-31"'))
+    os.utime(doc, ns=(1, 1))
+    third = run(runner, "--format", "json", str(doc))
+    assert third.exit_code == 1
+    codes = {d["code"] for d in json.loads(third.stdout)["files"][0]["diagnostics"]}
+    assert "integrity.invalid-date" in codes
+    no_cache = run(runner, "--no-cache", "--format", "json", str(doc))
+    assert json.loads(no_cache.stdout)["files"] == json.loads(third.stdout)["files"]
+
+
+def test_jobs_keep_input_order_and_verdicts(runner: CliRunner, tmp_path: Path) -> None:
+    names = []
+    for i in range(40):
+        path = tmp_path / f"doc{i:02d}.xml"
+        body = '<p><persName ref="#x">X</persName></p>' if i % 7 == 0 else "<p/>"
+        path.write_text(f"{HEAD}<text>{body}</text></TEI>")
+        names.append(str(path))
+    schema = str(_any_rng(tmp_path / ".."))
+    serial = run(runner, "--no-cache", "-j", "1", "--schema", schema, "--format", "json", *names)
+    parallel = run(runner, "--no-cache", "-j", "2", "--schema", schema, "--format", "json", *names)
+    assert serial.exit_code == parallel.exit_code == 1
+    assert json.loads(serial.stdout)["files"] == json.loads(parallel.stdout)["files"]
+    assert [f["file"] for f in json.loads(parallel.stdout)["files"]] == names
+    assert sum(not f["valid"] for f in json.loads(parallel.stdout)["files"]) == 6
