@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from teikit.__about__ import __version__
 from teikit.diagnostics import Diagnostic, Report, Severity
 from teikit.document import TeiDocument, load
@@ -18,6 +20,11 @@ from teikit.errors import (
 
 __all__ = [
     "Diagnostic",
+    "build_register",
+    "extract_entities",
+    "is_valid",
+    "iter_diagnostics",
+    "validate",
     "DocumentLoadError",
     "InputError",
     "NotWellFormedError",
@@ -32,3 +39,22 @@ __all__ = [
     "__version__",
     "load",
 ]
+
+# The heavier parts of the API are imported on first use, so that `import teikit` (and the
+# CLI's start-up) stays cheap.
+_LAZY = {
+    "validate": "teikit.validation",
+    "iter_diagnostics": "teikit.validation",
+    "is_valid": "teikit.validation",
+    "extract_entities": "teikit.entities",
+    "build_register": "teikit.entities",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import ``validate``, ``extract_entities`` and friends lazily."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'teikit' has no attribute {name!r}")

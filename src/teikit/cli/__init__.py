@@ -72,10 +72,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def _register() -> None:
     # Each command lives in its own module (click's examples/complex layout).
+    from teikit.cli import entities as entities_cmd
     from teikit.cli import schema as schema_cmd
     from teikit.cli import validate as validate_cmd
 
     cli.add_command(validate_cmd.validate)
+    cli.add_command(entities_cmd.entities)
     cli.add_command(schema_cmd.schema)
 
 

@@ -1,0 +1,196 @@
+"""``teikit entities``: persons, places, organisations, dates and proposals as rows (issue 4)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+import click
+
+from teikit.diagnostics import Report, Severity
+from teikit.errors import UnknownFormatError
+from teikit.exporters import Rows, available_formats, get_exporter
+from teikit.output import atomic_open, check_not_input
+
+
+@contextlib.contextmanager
+def _open_output(output: Path | None, newline: str | None) -> Iterator[IO[str]]:
+    """Open *output* atomically, or stdout as UTF-8 text whatever the locale."""
+    if output is not None:
+        with atomic_open(output, newline=newline) as stream:
+            yield stream
+        return
+    stream = io.TextIOWrapper(click.get_binary_stream("stdout"), "utf-8", newline=newline)
+    try:
+        yield stream
+        stream.flush()
+    except BrokenPipeError:  # `teikit entities ... | head`: the reader has enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        stream.detach()
+
+
+def _choose_format(fmt: str | None, output: Path | None, bom: bool) -> str:
+    try:
+        if fmt is None:
+            tty = output is None and sys.stdout.isatty()
+            fmt = (
+                "table"
+                if tty
+                else "csv"
+                if output is None
+                else get_exporter(None, path=output).name
+            )
+    except UnknownFormatError as exc:
+        raise click.BadParameter(str(exc), param_hint="'-o' / '--output'") from None
+    if bom and fmt != "csv":
+        raise click.UsageError("--bom applies to CSV output only")
+    return fmt
+
+
+def _print_table(table: Rows, output: Path | None, columns: tuple[str, ...]) -> None:
+    from rich.console import Console
+
+    from teikit.render.tables import print_rows
+
+    if output is None:
+        print_rows(Console(), table, columns)
+        return
+    with atomic_open(output) as stream:
+        print_rows(Console(file=stream, width=160), table, columns)
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[str], None]]:
+    """Show a progress bar on stderr for corpus runs on a terminal; yield its callback."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    err = Console(stderr=True)
+    with Progress(console=err, transient=True, disable=not (err.is_terminal and total > 1)) as bar:
+        task = bar.add_task("entities", total=total)
+        yield lambda _name: bar.advance(task)
+
+
+def _print_findings(report: Report, failed: list[str]) -> None:
+    """Print the findings, then the summary with the files that could not be read."""
+    unread = [d for d in report if d.file in failed and d.severity is Severity.ERROR]
+    for diagnostic in report:
+        if diagnostic not in unread:
+            click.echo(str(diagnostic), err=True)
+    counts = Counter(d.code for d in report)
+    detail = ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
+    if detail or len(report.files) > 1:  # a clean single file needs no summary
+        click.echo(
+            f"teikit entities: {len(report.files)} document(s) read"
+            + (f"; findings: {detail}" if detail else ""),
+            err=True,
+        )
+    if unread:
+        click.secho(f"error summary: {len(unread)} file(s) could not be read:", err=True, fg="red")
+        for diagnostic in unread:
+            click.echo(f"  {diagnostic.location()}: {diagnostic.message}", err=True)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "-t",
+    "--type",
+    "types",
+    multiple=True,
+    metavar="TYPES",
+    help="Comma-separated types: person, place, org, date, proposal or any other "
+    "mention type (rs/@type values).  [default: all]",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", *available_formats("rows")]),
+    help="Output format.  [default: table on a terminal, else from -o's suffix, else csv]",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE (atomically) instead of stdout.",
+)
+@click.option(
+    "--index",
+    "indexes",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A register file searched for #id pointers (repeatable).",
+)
+@click.option("--register", is_flag=True, help="One row per register entry, not per mention.")
+@click.option("--text-only", is_flag=True, help="Leave out mentions in the teiHeader.")
+@click.option("--bom", is_flag=True, help="Start CSV with a byte-order mark (for Excel).")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Read documents in N processes (rows stay in input order).",
+)
+@click.pass_context
+def entities(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    types: tuple[str, ...],
+    fmt: str | None,
+    output: Path | None,
+    indexes: tuple[Path, ...],
+    register: bool,
+    text_only: bool,
+    bom: bool,
+    jobs: int,
+) -> None:
+    """List the persons, places, organisations, dates and proposals of PATHS as rows.
+
+    PATHS are TEI files, folders (searched for *.xml) or glob patterns. Rows go to
+    stdout, findings and the error summary to stderr. Exit code 1 when a file could not
+    be read or a pointer resolves to nothing. Columns: docs/entities.md.
+
+    \b
+    Example:
+        teikit entities tei/telegram-1951-07-03.xml --register -o register.csv
+    """
+    # imported here so that `teikit --help` and other commands start quickly
+    from teikit.entities import entity_table, expand_paths, load_mention_table
+    from teikit.entities.views import REGISTER_TABLE_COLUMNS, TABLE_COLUMNS
+
+    sources = expand_paths(paths)  # a missing path is DocumentLoadError: exit 3
+    fmt = _choose_format(fmt, output, bom)
+    if output is not None:
+        check_not_input(output, [*sources, *indexes])
+    wanted = {t.strip() for value in types for t in value.split(",") if t.strip()} or None
+    with _progress(len(sources)) as advance:
+        table, extraction = entity_table(
+            sources,
+            register=register,
+            types=wanted,
+            indexes=indexes,
+            text_only=text_only,
+            mentions=load_mention_table(),
+            jobs=jobs,
+            on_document=advance,
+        )
+        if fmt == "table":  # read everything before the progress bar goes away
+            table = Rows(table.columns, list(table.rows), table.name)
+        else:
+            spec = get_exporter(fmt)
+            with _open_output(output, spec.newline) as stream:
+                spec.write(table, stream, **({"bom": bom} if "bom" in spec.options else {}))
+    if fmt == "table":
+        _print_table(table, output, REGISTER_TABLE_COLUMNS if register else TABLE_COLUMNS)
+    _print_findings(extraction.report, extraction.failed)
+    ctx.exit(1 if extraction.report.at_least(Severity.ERROR) else 0)

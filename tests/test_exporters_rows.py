@@ -1,0 +1,226 @@
+"""The exporter registry and the row exporters (csv, json, jsonl)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from teikit import exporters
+from teikit.errors import UnknownFormatError
+from teikit.exporters import (
+    ExporterSpec,
+    ExportKind,
+    Rows,
+    available_formats,
+    exporter,
+    get_exporter,
+    iter_exporters,
+)
+from teikit.exporters.to_csv import cell_text
+
+COLUMNS = ("text", "count", "forms", "missing")
+
+
+def _export(name: str, rows: list[tuple[Any, ...]], **options: Any) -> str:
+    spec = get_exporter(name)
+    stream = io.StringIO(newline="")
+    spec.write(Rows(COLUMNS, iter(rows)), stream, **options)
+    return stream.getvalue()
+
+
+def _read_back(name: str, text: str) -> list[dict[str, Any]]:
+    if name == "csv":
+        return list(csv.DictReader(io.StringIO(text, newline="")))
+    if name == "json":
+        return json.loads(text)  # type: ignore[no-any-return]
+    return [json.loads(line) for line in text.splitlines()]
+
+
+# -- registry -----------------------------------------------------------------------------
+
+
+def test_builtin_row_formats_are_registered() -> None:
+    assert available_formats("rows") == ["csv", "json", "jsonl"]
+    assert available_formats(ExportKind.ROWS) == available_formats("rows")
+    assert all(spec.kind is ExportKind.ROWS for spec in iter_exporters("rows"))
+
+
+@pytest.mark.parametrize(
+    ("file_name", "expected"),
+    [("out.csv", "csv"), ("OUT.CSV", "csv"), ("a.json", "json"), ("a.jsonl", "jsonl"),
+     ("a.ndjson", "jsonl"), ("dir.v2/rows.json", "json")],
+)  # fmt: skip
+def test_format_is_inferred_from_the_suffix(file_name: str, expected: str) -> None:
+    assert get_exporter(None, path=Path(file_name)).name == expected
+
+
+def test_unknown_name_lists_the_valid_ones() -> None:
+    with pytest.raises(UnknownFormatError, match=r"'xlsx' \(choose from csv, json, jsonl"):
+        get_exporter("xlsx")
+
+
+def test_unknown_suffix_lists_the_valid_ones() -> None:
+    with pytest.raises(UnknownFormatError, match="cannot tell the format of 'rows.txt'"):
+        get_exporter(None, path=Path("rows.txt"))
+    with pytest.raises(UnknownFormatError, match="no format given"):
+        get_exporter(None)
+
+
+def test_unknown_kind_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="unknown exporter kind"):
+        available_formats("spreadsheet")
+
+
+def test_same_name_in_another_kind_is_allowed_but_not_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(exporters, "_REGISTRY", dict(exporters._REGISTRY))
+
+    @exporter("json", ".json", kind="document")
+    def write_document_json(documents: object, stream: io.StringIO) -> None:
+        """Write documents as JSON."""
+
+    assert get_exporter("json", kind="document").write is write_document_json
+    assert get_exporter("json").name == "json"  # the rows exporter is untouched
+    assert get_exporter("json", kind="document").description == "Write documents as JSON."
+    with pytest.raises(ValueError, match="already registered"):
+        exporter("json", kind="document")(write_document_json)
+
+
+class _EntryPoint:
+    def __init__(self, name: str, loaded: object = None, error: Exception | None = None) -> None:
+        self.name, self.value = name, f"plugin:{name}"
+        self._loaded, self._error = loaded, error
+
+    def load(self) -> object:
+        if self._error is not None:
+            raise self._error
+        return self._loaded
+
+
+def test_plugins_load_lazily_once_and_failures_are_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def write_tsv(table: Rows, stream: io.StringIO) -> None:
+        for row in table.rows:
+            stream.write("\t".join(map(str, row)) + "\n")
+
+    spec = ExporterSpec("tsv", (".tsv",), ExportKind.ROWS, write_tsv)
+    calls: list[str] = []
+
+    def entry_points(group: str) -> list[_EntryPoint]:
+        calls.append(group)
+        return [_EntryPoint("tsv", spec), _EntryPoint("broken", error=ImportError("no module"))]
+
+    monkeypatch.setattr(exporters, "_REGISTRY", dict(exporters._REGISTRY))
+    monkeypatch.setattr(exporters, "_PLUGIN_ERRORS", [])
+    monkeypatch.setattr(exporters, "_plugins_loaded", False)
+    monkeypatch.setattr(exporters.metadata, "entry_points", entry_points)
+    assert "tsv" in available_formats("rows")
+    assert get_exporter(None, path=Path("x.tsv")) is spec
+    assert calls == ["teikit.exporters"]  # loaded once, however often the registry is asked
+    assert exporters.plugin_errors() == [
+        "plug-in 'broken' (plugin:broken) failed to load: ImportError: no module"
+    ]
+    with pytest.raises(UnknownFormatError, match="plug-in 'broken'"):
+        get_exporter("xlsx")
+
+
+# -- writers ------------------------------------------------------------------------------
+
+ROWS = [
+    ("Kim Il Sung", 3, ["Kim Il Sung", "KIM IL SUNG"], None),
+    ('a "quoted", comma', 0, [], None),
+]
+
+
+def test_csv_is_rfc4180_with_a_header_and_crlf() -> None:
+    text = _export("csv", ROWS)
+    assert text == (
+        "text,count,forms,missing\r\n"
+        "Kim Il Sung,3,Kim Il Sung | KIM IL SUNG,\r\n"
+        '"a ""quoted"", comma",0,,\r\n'
+    )
+
+
+def test_csv_bom_only_when_asked() -> None:
+    assert _export("csv", ROWS, bom=True).startswith("\ufefftext,")
+    assert not _export("csv", ROWS).startswith("\ufeff")
+
+
+def test_csv_leaves_formula_like_cells_unchanged() -> None:
+    # documented choice (docs/entities.md): no silent rewriting of data
+    assert _export("csv", [("=SUM(A1)", 1, ["@x", "-y"], "+z")]).splitlines()[1] == (
+        "=SUM(A1),1,@x | -y,+z"
+    )
+
+
+def test_json_keeps_types_and_order() -> None:
+    data = json.loads(_export("json", ROWS))
+    assert data[0] == {
+        "text": "Kim Il Sung",
+        "count": 3,
+        "forms": ["Kim Il Sung", "KIM IL SUNG"],
+        "missing": None,
+    }
+    assert list(data[1]) == list(COLUMNS)
+
+
+def test_jsonl_writes_one_object_per_line() -> None:
+    lines = _export("jsonl", ROWS).splitlines()
+    assert len(lines) == 2
+    assert json.loads(lines[1])["text"] == 'a "quoted", comma'
+
+
+@pytest.mark.parametrize("name", available_formats("rows"))
+def test_empty_input(name: str) -> None:
+    text = _export(name, [])
+    assert _read_back(name, text) == []
+    expected = {"csv": "text,count,forms,missing\r\n", "json": "[]\n", "jsonl": ""}
+    assert text == expected[name]
+
+
+@pytest.mark.parametrize("name", available_formats("rows"))
+def test_unicode_is_written_as_is(name: str) -> None:
+    text = _export(name, [("毛泽东 · Мао · مَاو · 🇰🇷", 1, [], None)])
+    assert "毛泽东 · Мао · مَاو · 🇰🇷" in text
+
+
+def test_cell_text() -> None:
+    assert cell_text(None) == ""
+    assert cell_text(["a", "b"]) == "a | b"
+    assert cell_text(37.97) == "37.97"
+    assert cell_text(0) == "0"
+
+
+# Awkward text: quotes, commas, newlines, right-to-left script, emoji, combining marks,
+# and any other character Unicode allows in XML (no surrogates, no NUL).
+FRAGMENTS = [*"\",;\n\r\t '|=+-@", "שלום", "ـ", "\u200f", "👩‍👩‍👧", "e\u0301", "\u0301", "🇰🇷"]
+AWKWARD = st.lists(
+    st.one_of(
+        st.sampled_from(FRAGMENTS),
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    ),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(AWKWARD, AWKWARD), max_size=5))
+def test_awkward_text_round_trips(cells: list[tuple[str, str]]) -> None:
+    rows = [(a, 1, [b], None) for a, b in cells]
+    for name in available_formats("rows"):
+        back = _read_back(name, _export(name, rows))
+        assert [r["text"] for r in back] == [a for a, _ in cells], name
+        if name == "csv":
+            # lists are joined: one item comes back whole
+            assert [r["forms"] for r in back] == [b for _, b in cells]
+        else:
+            assert [r["forms"] for r in back] == [[b] for _, b in cells]
