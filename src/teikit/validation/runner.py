@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
 
+from lxml import etree
+
 from teikit.__about__ import __version__
 from teikit.diagnostics import Diagnostic, Severity
 from teikit.document import TeiDocument, load
@@ -118,15 +120,16 @@ def scan_vocabulary(data: bytes) -> tuple[set[str], set[str]]:
     return names, namespaces
 
 
-def _stat_key(path: Path) -> list[Any]:
-    stat = path.stat()
-    return [str(path.resolve()), stat.st_mtime_ns, stat.st_size]
+def _stat_key(path: Path | str) -> list[Any]:
+    name = os.path.abspath(path)
+    stat = os.stat(name)
+    return [name, stat.st_mtime_ns, stat.st_size]
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("TEIKIT_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    return (root if os.environ.get("TEIKIT_CACHE_DIR") else root / "teikit") / "verdicts"
+    configured = os.environ.get("TEIKIT_CACHE_DIR")
+    root = Path(configured) if configured else Path.home() / ".cache" / "teikit"
+    return root / "verdicts"
 
 
 @dataclass(slots=True)
@@ -164,8 +167,8 @@ class Validator:
                 from teikit.validation.relaxng import load_relaxng
 
                 schema = load_relaxng(ref.path)
-                if self.options.specialize and self._vocabulary:
-                    engines.append(schema.validator_for(self._vocabulary))
+                if self.options.specialize:
+                    engines.append(_SpecializedRelaxNG(schema, self._vocabulary))
                 else:
                     engines.append(schema.full_validator())
             if self.options.schematron:
@@ -191,6 +194,8 @@ class Validator:
 
     def prepare(self, inputs: Sequence[Input]) -> None:
         """Compile what can be compiled before work is shared out among processes."""
+        if not inputs:  # everything came from the verdict cache: compile nothing
+            return
         if self.options.specialize and self.options.engine != "jing":
             names: set[str] = set()
             namespaces: set[str] = {""}
@@ -293,6 +298,24 @@ class Validator:
         return _in_pool(pool, todo)
 
 
+class _SpecializedRelaxNG:
+    """RELAX NG specialised to the run's vocabulary, widened if a document brings new names."""
+
+    def __init__(self, schema: Any, vocabulary: frozenset[str]) -> None:
+        self._schema = schema
+        self._vocabulary = vocabulary
+        self._validator = schema.validator_for(vocabulary) if vocabulary else None
+
+    def validate(self, document: TeiDocument) -> list[Diagnostic]:
+        """Validate with a grammar that covers every element name of *document*."""
+        names = {element.tag for element in document.root.iter(tag=etree.Element)}
+        if self._validator is None or not names <= self._vocabulary:
+            self._vocabulary = self._vocabulary | names
+            self._validator = self._schema.validator_for(self._vocabulary)
+        result: list[Diagnostic] = self._validator.validate(document)
+        return result
+
+
 _WORKER: Validator | None = None
 
 
@@ -334,6 +357,7 @@ class _VerdictCache:
         self._path = _cache_dir() / f"{options.fingerprint()}.json"
         self._entries: dict[str, Any] = {}
         self._dirty = False
+        self._dependencies: dict[str, list[Any]] = {}
         try:
             loaded = json.loads(self._path.read_text(encoding="utf-8"))
             if isinstance(loaded, dict):
@@ -344,13 +368,13 @@ class _VerdictCache:
     def get(self, item: Input) -> list[Diagnostic] | None:
         if item.path is None:
             return None
-        entry = self._entries.get(str(item.path.resolve()))
+        entry = self._entries.get(os.path.abspath(item.path))
         if not entry:
             return None
         try:
             if entry["key"] != _stat_key(item.path):
                 return None
-            if any(_stat_key(Path(dep[0])) != dep for dep in entry["deps"]):
+            if any(self._dependency(dep[0]) != dep for dep in entry["deps"]):
                 return None
             return [
                 Diagnostic(
@@ -367,6 +391,15 @@ class _VerdictCache:
         except (OSError, KeyError, TypeError, ValueError):
             return None
 
+    def _dependency(self, name: str) -> list[Any]:
+        # schemas and index files are shared by every entry: stat each once per run
+        if name not in self._dependencies:
+            try:
+                self._dependencies[name] = _stat_key(name)
+            except OSError:
+                self._dependencies[name] = []
+        return self._dependencies[name]
+
     def put(self, item: Input, outcome: _Outcome) -> None:
         if item.path is None:
             return
@@ -374,7 +407,7 @@ class _VerdictCache:
             key = _stat_key(item.path)
         except OSError:
             return
-        self._entries[str(item.path.resolve())] = {
+        self._entries[key[0]] = {
             "key": key,
             "deps": outcome.deps,
             "diagnostics": [d.as_dict() for d in outcome.diagnostics],
