@@ -29,10 +29,11 @@ from teikit.entities import (
     load_mention_table,
 )
 from teikit.entities.dates import normalise_date
-from teikit.entities.extract import EntityOptions, _DocumentExtractor, _Resolver
+from teikit.entities.extract import EntityOptions, _DocumentExtractor
 from teikit.entities.text import collect_text, context_of, normalise_space, readable_path
 from teikit.errors import DocumentLoadError
 from teikit.namespaces import NSMAP
+from teikit.pointers import PointerResolver
 
 TEI_OPEN = '<TEI xmlns="http://www.tei-c.org/ns/1.0">'
 
@@ -396,7 +397,7 @@ def test_parallel_extraction_needs_paths(letter: Path) -> None:
 
 def test_memory_is_released_document_by_document(tmp_path: Path) -> None:
     sources = [write(tmp_path, f"l{i}.xml", LETTER) for i in range(4)]
-    resolver = _Resolver()
+    resolver = PointerResolver()
     extractor = _DocumentExtractor(EntityOptions(), resolver)
     from teikit.document import load
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from teikit import load
+from teikit.document import readable_path
 from teikit.pointers import PointerResolver, PointerStatus
-from teikit.validation.integrity import check_integrity, parse_w3c_date, readable_path
+from teikit.validation.integrity import check_integrity, parse_w3c_date
 
 HEAD = '<TEI xmlns="http://www.tei-c.org/ns/1.0">'
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
 
 from lxml import etree
 
@@ -21,7 +21,7 @@ from teikit.diagnostics import Diagnostic, Severity
 from teikit.errors import DocumentLoadError, NotWellFormedError, RefusedInputError
 from teikit.namespaces import NSMAP, TEI_NS, XI_NS
 
-__all__ = ["Source", "TeiDocument", "load", "make_parser"]
+__all__ = ["Source", "TeiDocument", "load", "make_parser", "readable_path"]
 
 #: What :func:`load` accepts: a path, the document's bytes, or a binary file object.
 Source = str | os.PathLike[str] | bytes | IO[bytes]
@@ -37,6 +37,8 @@ _DOCTYPE_EXTERNAL = re.compile(
     rb"\s+(\"[^\"]*\"|'[^']*'))"
 )
 _UNDECLARED = re.compile(r"Entity '([^']+)' not defined")
+_TEI_PREFIX: Final = f"{{{TEI_NS}}}"
+_CLARK: Final = re.compile(r"\{[^}]*\}([^/\[]+)")
 
 
 class _RefusingResolver(etree.Resolver):
@@ -227,3 +229,27 @@ def load(source: Source, *, name: str | None = None) -> TeiDocument:
             )
         )
     return document
+
+
+def readable_path(element: etree._Element) -> str:
+    """Return an XPath for *element* with the ``tei:`` prefix, e.g. ``/tei:TEI/tei:text``.
+
+    A position is added only where siblings share the name, as ``validate`` does.
+
+    >>> from lxml import etree
+    >>> root = etree.fromstring('<TEI xmlns="http://www.tei-c.org/ns/1.0"><p/><p/></TEI>')
+    >>> readable_path(root[1])
+    '/tei:TEI/tei:p[2]'
+    """
+    tree = element.getroottree()
+    root = tree.getroot()
+    path = _clark_to_prefixed(root.tag)
+    if element is not root:
+        # getelementpath (in C) gives Clark names, with positions only where needed
+        path += "/" + _clark_to_prefixed(tree.getelementpath(element))
+    return "/" + path
+
+
+def _clark_to_prefixed(path: str) -> str:
+    path = path.replace(_TEI_PREFIX, "tei:")
+    return _CLARK.sub(r"*[local-name()='\1']", path) if "{" in path else path

@@ -170,6 +170,13 @@ class PointerResolver:
             self._ids[key] = id_index(document.root)
         return self._ids[key]
 
+    def release(self, document: TeiDocument) -> None:
+        """Forget the caches kept for *document*, so that its tree can be freed."""
+        # Caches are keyed by id(tree); a corpus run must drop each document once done with
+        # it, or every tree would stay alive (issue 4's memory bound).
+        self._ids.pop(id(document.tree), None)
+        self._prefixes.pop(id(document.tree), None)
+
     def _prefixes_of(self, document: TeiDocument) -> dict[str, PrefixDef]:
         key = id(document.tree)
         if key not in self._prefixes:

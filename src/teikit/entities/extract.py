@@ -73,18 +73,6 @@ class EntityOptions:
         return self.types is None or kind in self.types
 
 
-class _Resolver(PointerResolver):
-    """A :class:`PointerResolver` that can forget a document once it has been processed."""
-
-    def release(self, document: TeiDocument) -> None:
-        """Drop the caches kept for *document*, so that its tree can be freed."""
-        # PointerResolver keys its caches by id(tree) and never evicts them; one entry per
-        # document of a corpus run would keep every tree alive (memory bound of issue 4).
-        key = id(document.tree)
-        self._ids.pop(key, None)
-        self._prefixes.pop(key, None)
-
-
 def _diagnostic(
     document: TeiDocument,
     element: etree._Element,
@@ -113,7 +101,7 @@ def _local(element: etree._Element) -> str:
 class _DocumentExtractor:
     """Turn one document at a time into records, reusing compiled XPaths and the resolver."""
 
-    def __init__(self, options: EntityOptions, resolver: _Resolver) -> None:
+    def __init__(self, options: EntityOptions, resolver: PointerResolver) -> None:
         self.options = options
         self.resolver = resolver
         self.rules = [(rule, rule.compile()) for rule in options.rules]
@@ -511,7 +499,7 @@ _WORKER: _DocumentExtractor | None = None
 
 def _init_worker(options: EntityOptions) -> None:
     global _WORKER
-    _WORKER = _DocumentExtractor(options, _Resolver(load_indexes(options.index_paths)))
+    _WORKER = _DocumentExtractor(options, PointerResolver(load_indexes(options.index_paths)))
 
 
 def _work(source: Source) -> tuple[str, list[Record], list[Diagnostic], bool]:
@@ -592,7 +580,7 @@ def extract_entities(
             raise ValueError("with jobs > 1, index documents must have been loaded from files")
         outcomes = _parallel(options, source_list, jobs)  # type: ignore[arg-type]
     else:
-        extractor = _DocumentExtractor(options, _Resolver(loaded_indexes))
+        extractor = _DocumentExtractor(options, PointerResolver(loaded_indexes))
         outcomes = (_process(extractor, source) for source in source_list)
 
     def generate() -> Iterator[Record]:

@@ -15,6 +15,7 @@ from typing import Final
 
 from lxml import etree
 
+from teikit.document import readable_path
 from teikit.namespaces import TEI_NS
 
 __all__ = [
@@ -279,27 +280,3 @@ def line_of(element: etree._Element) -> int | None:
     """Return the line *element* starts on (``None`` when lxml does not know it)."""
     line = element.sourceline
     return line if isinstance(line, int) else None
-
-
-def readable_path(element: etree._Element) -> str:
-    """Return an XPath for *element* with the ``tei:`` prefix, e.g. ``/tei:TEI/tei:text``.
-
-    A position is added only where siblings share the name, as ``validate`` does.
-
-    >>> from lxml import etree
-    >>> root = etree.fromstring('<TEI xmlns="http://www.tei-c.org/ns/1.0"><p/><p/></TEI>')
-    >>> readable_path(root[1])
-    '/tei:TEI/tei:p[2]'
-    """
-    tree = element.getroottree()
-    root = tree.getroot()
-    path = _clark_to_prefixed(root.tag)
-    if element is not root:
-        # getelementpath (in C) gives Clark names, with positions only where needed
-        path += "/" + _clark_to_prefixed(tree.getelementpath(element))
-    return "/" + path
-
-
-def _clark_to_prefixed(path: str) -> str:
-    path = path.replace(_TEI_PREFIX, "tei:")
-    return _CLARK.sub(r"*[local-name()='\1']", path) if "{" in path else path

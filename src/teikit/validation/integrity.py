@@ -22,11 +22,11 @@ from typing import Final
 from lxml import etree
 
 from teikit.diagnostics import Diagnostic, Severity
-from teikit.document import TeiDocument
+from teikit.document import TeiDocument, readable_path
 from teikit.namespaces import TEI_NS, XML_ID
 from teikit.pointers import PointerResolver, PointerStatus, iter_pointers
 
-__all__ = ["check_integrity", "parse_w3c_date", "readable_path"]
+__all__ = ["check_integrity", "parse_w3c_date"]
 
 _NCNAME: Final = re.compile(r"^[A-Za-z_\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*$")
 # W3C datatypes used by TEI (teidata.temporal.w3c): date, gYear, gYearMonth, dateTime,
@@ -60,24 +60,6 @@ _EXPECTED_KIND: Final = {
     "org": frozenset({"org"}),
 }
 _NAME_KIND: Final = {"persName": "person", "placeName": "place", "orgName": "org"}
-
-
-def readable_path(element: etree._Element) -> str:
-    """Return an XPath for *element* using the ``tei:`` prefix, e.g. ``/tei:TEI/tei:text[1]``."""
-    steps: list[str] = []
-    node: etree._Element | None = element
-    while node is not None:
-        qname = etree.QName(node)
-        prefix = "tei:" if qname.namespace == TEI_NS else ""
-        name = f"{prefix}{qname.localname}" if qname.namespace in (TEI_NS, None) else node.tag
-        parent = node.getparent()
-        if parent is None:
-            steps.append(f"/{name}")
-        else:
-            same = [sibling for sibling in parent if sibling.tag == node.tag]
-            steps.append(f"/{name}[{same.index(node) + 1}]" if len(same) > 1 else f"/{name}")
-        node = parent
-    return "".join(reversed(steps))
 
 
 def parse_w3c_date(value: str, *, iso: bool = False) -> tuple[str, str] | None:

@@ -247,6 +247,7 @@ class Validator:
             if self._resolver is None:
                 self._resolver = PointerResolver([load(p) for p in self.options.indexes])
             diagnostics.extend(check_integrity(document, self._resolver))
+            self._resolver.release(document)
             deps.extend(_stat_key(p) for p in self.options.indexes)
             cross = {
                 token.partition("#")[0]
