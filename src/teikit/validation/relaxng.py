@@ -1,0 +1,455 @@
+"""RELAX NG validation: lxml (libxml2) on a grammar specialised per vocabulary, or Jing.
+
+Compiling TEI All takes libxml2 seconds; a grammar specialised to the elements the documents
+actually use (:mod:`teikit.validation.specialize`) compiles in milliseconds and gives the
+same verdicts. Specialised grammars are kept in memory per vocabulary and on disk under
+``$TEIKIT_CACHE_DIR`` (default ``~/.cache/teikit``), keyed by the schema's bytes, the
+vocabulary and the teikit version.
+
+Diagnostic codes: ``rng.invalid`` (the document does not match the schema), ``rng.warning``
+and ``rng.jing-fatal`` (Jing could not read a document).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Final
+
+from lxml import etree
+
+from teikit.__about__ import __version__
+from teikit.diagnostics import Diagnostic, Severity
+from teikit.document import TeiDocument, make_parser
+from teikit.errors import SchemaLoadError
+from teikit.namespaces import NSMAP, RNG_NS, TEI_NS
+from teikit.validation.specialize import (
+    flatten_relaxng,
+    specialize_flattened,
+    vocabulary_of,
+)
+
+__all__ = [
+    "JingValidator",
+    "RelaxNGSchema",
+    "RelaxNGValidator",
+    "cache_dir",
+    "load_relaxng",
+]
+
+CODE: Final = "rng.invalid"
+_CACHE_MARK: Final = b"<!-- teikit-sha256:"
+# Part of the cache key: change it whenever the specialiser's output changes.
+_CACHE_FORMAT: Final = b"teikit-relaxng-specialised-1\0"
+_CLARK: Final = re.compile(r"\{([^}]*)\}([\w.\-]+)")
+_PREFIXES: Final = {uri: prefix for prefix, uri in NSMAP.items()}
+_EXTRA_CONTENT: Final = re.compile(r"^Element (\S+) has extra content: (\S+)$")
+_UNEXPECTED: Final = re.compile(r"^Did not expect element (\S+) there$")
+_JING_LINE: Final = re.compile(
+    r"^(?:(?P<file>.*?):(?P<line>\d+):(?P<column>\d+): )?(?P<kind>error|fatal|warning): "
+    r"(?P<message>.*)$"
+)
+
+
+def cache_dir() -> Path:
+    """Return the folder of teikit's caches: ``$TEIKIT_CACHE_DIR`` or ``~/.cache/teikit``."""
+    configured = os.environ.get("TEIKIT_CACHE_DIR")
+    return Path(configured) if configured else Path.home() / ".cache" / "teikit"
+
+
+def load_relaxng(path: Path) -> RelaxNGSchema:
+    """Read the RELAX NG schema (XML syntax) at *path* with the hardened parser.
+
+    The schema is compiled only when a validator is asked for.
+
+    :raises SchemaLoadError: the file cannot be read, is not well-formed, is not a RELAX NG
+        schema, or includes files outside its own folder.
+    """
+    path = Path(path)
+    if path.suffix == ".rnc":
+        raise SchemaLoadError(
+            f"{path}: the compact syntax is not supported by lxml; convert it with "
+            "'trang schema.rnc schema.rng' or use the jing engine"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SchemaLoadError(f"{path}: cannot read schema: {exc.strerror or exc}") from None
+    try:
+        root = etree.fromstring(data, make_parser()[0], base_url=str(path.resolve()))
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position or (0, 0)
+        message = re.sub(r", line \d+, column \d+$", "", exc.msg or str(exc))
+        raise SchemaLoadError(f"{path}:{line}:{column}: {message}") from None
+    if etree.QName(root).namespace != RNG_NS:
+        raise SchemaLoadError(
+            f"{path}:{root.sourceline}: not a RELAX NG schema in XML syntax (root element "
+            f"{root.tag!r}; compact syntax .rnc can be converted with trang)"
+        )
+    return RelaxNGSchema(path, root.getroottree(), data)
+
+
+class RelaxNGValidator:
+    """A compiled RELAX NG grammar that validates documents with lxml.
+
+    ``vocabulary`` is ``None`` for the full schema; otherwise the validator accepts only
+    documents whose elements all belong to it. ``from_cache`` tells whether the grammar was
+    read from the disk cache instead of being specialised.
+    """
+
+    def __init__(
+        self,
+        grammar: etree._ElementTree,
+        *,
+        vocabulary: frozenset[str] | None = None,
+        from_cache: bool = False,
+        cache_file: Path | None = None,
+        source: str = "<schema>",
+    ) -> None:
+        try:
+            self._relaxng = etree.RelaxNG(grammar)
+        except etree.RelaxNGParseError as exc:
+            details = "; ".join(
+                f"line {e.line}: {e.message}" if e.line else e.message for e in exc.error_log
+            )
+            raise SchemaLoadError(f"{source}: invalid RELAX NG schema: {details or exc}") from None
+        self.grammar = grammar
+        self.vocabulary = vocabulary
+        self.from_cache = from_cache
+        self.cache_file = cache_file
+        start = grammar.getroot().find(f"{{{RNG_NS}}}start")
+        self._no_start = (
+            start is not None and len(start) == 1 and start[0].tag == f"{{{RNG_NS}}}notAllowed"
+        )
+
+    def validate(self, document: TeiDocument) -> list[Diagnostic]:
+        """Return the ways *document* fails the grammar (an empty list when it is valid).
+
+        :raises ValueError: the document uses elements outside the validator's vocabulary.
+        """
+        if self.vocabulary is not None:
+            extra = vocabulary_of(document.root) - self.vocabulary
+            if extra:
+                raise ValueError(
+                    f"{document.name}: elements {sorted(extra)[:5]} are outside the vocabulary "
+                    "this grammar was specialised for (use RelaxNGSchema.validator_for)"
+                )
+        if self._relaxng.validate(document.tree):
+            return []
+        diagnostics = _diagnostics(self._relaxng.error_log, document)
+        if not diagnostics:
+            root = document.root
+            if self._no_start:
+                message = (
+                    f"Did not expect element {_readable_tag(root.tag)} there: the schema allows "
+                    "no root element of that name"
+                )
+            else:
+                message = "document does not match the schema (libxml2 gave no reason)"
+            line = _line(root)
+            diagnostics = [
+                Diagnostic(Severity.ERROR, CODE, message, document.name, line, None, "/*")
+            ]
+        return diagnostics
+
+    def validate_many(self, documents: Sequence[TeiDocument]) -> list[list[Diagnostic]]:
+        """Return the diagnostics of each document, in order."""
+        return [self.validate(document) for document in documents]
+
+
+class RelaxNGSchema:
+    """A RELAX NG schema read from disk, from which validators are compiled on demand."""
+
+    def __init__(self, path: Path, tree: etree._ElementTree, data: bytes) -> None:
+        self.path = path
+        self.tree = tree
+        self._flat: etree._ElementTree | None = None
+        self._validators: dict[frozenset[str], RelaxNGValidator] = {}
+        self._full: RelaxNGValidator | None = None
+        digest = hashlib.sha256(_CACHE_FORMAT + __version__.encode() + b"\0")
+        digest.update(len(data).to_bytes(8, "big") + data)
+        rng = f"{{{RNG_NS}}}"
+        if next(tree.iter(f"{rng}include", f"{rng}externalRef"), None) is not None:
+            # Included files are part of the key; flattening also applies the refusals now.
+            self._flat, sources = flatten_relaxng(tree)
+            for source in sources:
+                included = source.read_bytes()
+                digest.update(len(included).to_bytes(8, "big") + included)
+        self._digest = digest
+
+    def cache_file(self, vocabulary: frozenset[str]) -> Path:
+        """Return where the grammar specialised for *vocabulary* is cached on disk."""
+        digest = self._digest.copy()
+        digest.update("\n".join(sorted(vocabulary)).encode())
+        return cache_dir() / "relaxng" / f"{digest.hexdigest()}.rng"
+
+    def flattened(self) -> etree._ElementTree:
+        """Return the schema as one self-contained grammar (computed once)."""
+        if self._flat is None:
+            self._flat, _ = flatten_relaxng(self.tree)
+        return self._flat
+
+    def validator_for(self, vocabulary: frozenset[str]) -> RelaxNGValidator:
+        """Return a validator specialised for documents whose elements are in *vocabulary*.
+
+        :raises SchemaLoadError: the schema does not compile.
+        """
+        vocabulary = frozenset(vocabulary)
+        validator = self._validators.get(vocabulary)
+        if validator is None:
+            validator = self._read_cache(vocabulary) or self._build(vocabulary)
+            self._validators[vocabulary] = validator
+        return validator
+
+    def validator_for_documents(self, documents: Iterable[TeiDocument]) -> RelaxNGValidator:
+        """Return one validator specialised for the union of the documents' vocabularies."""
+        vocabulary: set[str] = set()
+        for document in documents:
+            vocabulary |= vocabulary_of(document.root)
+        return self.validator_for(frozenset(vocabulary))
+
+    def full_validator(self) -> RelaxNGValidator:
+        """Return a validator compiled from the whole, unspecialised schema (slow for TEI All)."""
+        if self._full is None:
+            grammar = self.tree if self._flat is None else self._flat
+            self._full = RelaxNGValidator(grammar, source=str(self.path))
+        return self._full
+
+    def _build(self, vocabulary: frozenset[str]) -> RelaxNGValidator:
+        grammar = specialize_flattened(self.flattened(), vocabulary)
+        target = self.cache_file(vocabulary)
+        validator = RelaxNGValidator(
+            grammar, vocabulary=vocabulary, cache_file=target, source=str(self.path)
+        )
+        body = etree.tostring(grammar, encoding="utf-8", xml_declaration=True)
+        if not _write_atomically(target, body + _seal(body)):
+            validator.cache_file = None
+        return validator
+
+    def _read_cache(self, vocabulary: frozenset[str]) -> RelaxNGValidator | None:
+        target = self.cache_file(vocabulary)
+        try:
+            data = target.read_bytes()
+        except OSError:
+            return None
+        body, mark, _ = data.rpartition(_CACHE_MARK)
+        if not mark or data != body + _seal(body):
+            return None  # truncated or altered: rebuild and overwrite it
+        try:
+            grammar = etree.fromstring(body, make_parser()[0]).getroottree()
+            return RelaxNGValidator(
+                grammar, vocabulary=vocabulary, from_cache=True, cache_file=target
+            )
+        except (etree.XMLSyntaxError, SchemaLoadError):
+            return None
+
+
+def _seal(body: bytes) -> bytes:
+    """Return the trailer comment that lets a cache entry prove it is complete."""
+    return _CACHE_MARK + hashlib.sha256(body).hexdigest().encode() + b" -->\n"
+
+
+def _write_atomically(target: Path, data: bytes) -> bool:
+    """Write *data* to *target* via a temporary file and ``os.replace``; False on failure."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.stem[:16]}.", suffix=".tmp"
+        )
+    except OSError:
+        return False
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, target)  # atomic: concurrent readers see old or new, never half
+    except OSError:
+        Path(temporary).unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _line(element: etree._Element) -> int | None:
+    """Return the element's line number, or None when libxml2 does not know it."""
+    line = element.sourceline
+    return line if isinstance(line, int) and line > 0 else None
+
+
+def _readable_tag(tag: str) -> str:
+    """Return a Clark name with a known prefix (``tei:persName``) or as is."""
+    match = _CLARK.fullmatch(tag)
+    if match is None:
+        return f"{tag} (in no namespace)"
+    prefix = _PREFIXES.get(match.group(1))
+    return f"{prefix}:{match.group(2)}" if prefix else tag
+
+
+def _readable(message: str) -> str:
+    """Return a libxml2 message without its noise, namespaces shown as prefixes."""
+    message = " ".join(message.split())
+    message = message.replace(" ,", ",")  # "Expecting an element , got nothing"
+
+    def prefixed(match: re.Match[str]) -> str:
+        prefix = _PREFIXES.get(match.group(1))
+        return f"{prefix}:{match.group(2)}" if prefix else match.group(0)
+
+    return _CLARK.sub(prefixed, message)
+
+
+def _qualify(message: str, document: TeiDocument, path: str | None) -> str:
+    """Name the namespace in "Did not expect element X there" when X is not a TEI element."""
+    match = _UNEXPECTED.match(message)
+    if match is None or path is None:
+        return message
+    try:
+        found = document.tree.xpath(path)
+    except etree.XPathError:
+        return message
+    nodes = found if isinstance(found, list) else []
+    node = nodes[0] if len(nodes) == 1 else None
+    if not isinstance(node, etree._Element) or not isinstance(node.tag, str):
+        return message
+    qname = etree.QName(node)
+    if qname.localname != match.group(1) or qname.namespace == TEI_NS:
+        return message
+    return f"Did not expect element {_readable_tag(node.tag)} there"
+
+
+def _diagnostics(error_log: etree._ListErrorLog, document: TeiDocument) -> list[Diagnostic]:
+    """Map libxml2's RELAX NG error log onto diagnostics, one per line and node."""
+    merged: list[tuple[int | None, str | None, list[str]]] = []
+    for entry in error_log:
+        line = entry.line or None
+        path = getattr(entry, "path", None) or None
+        message = _qualify(_readable(entry.message), document, path)
+        if merged and merged[-1][:2] == (line, path):
+            # libxml2 reports one fault twice ("Did not expect element hi there" followed by
+            # "Element div has extra content: hi"): keep one diagnostic naming both elements.
+            previous = merged[-1][2]
+            extra = _EXTRA_CONTENT.match(message)
+            if extra and previous[-1].startswith("Did not expect element "):
+                previous[-1] = f"Element {extra.group(1)}: d{previous[-1][1:]}"
+            elif extra and previous[-1].startswith("Did not expect text in element "):
+                pass  # the text message already names the element
+            elif message not in previous:
+                previous.append(message)
+            continue
+        merged.append((line, path, [message]))
+    diagnostics = [
+        Diagnostic(Severity.ERROR, CODE, "; ".join(messages), document.name, line, None, path)
+        for line, path, messages in merged
+    ]
+    # libxml2 backtracks, so its log is not in document order.
+    diagnostics.sort(key=lambda d: d.line or 0)
+    return diagnostics
+
+
+class JingValidator:
+    """Validate with the ``jing`` command (Java), one process per batch of documents.
+
+    Jing reads the files itself, so documents with a DOCTYPE (whose external DTD Jing would
+    try to load) or without a path are handed over as a temporary copy of the tree teikit
+    loaded, padded so that line numbers still match. Jing performs XInclude on the files it
+    reads; teikit does not.
+    """
+
+    def __init__(self, schema: Path) -> None:
+        command = shutil.which("jing")
+        if command is None:
+            raise SchemaLoadError("the jing command is not installed (needed by --engine jing)")
+        schema = Path(schema)
+        if not schema.is_file():
+            raise SchemaLoadError(f"{schema}: no such schema file")
+        self.command = command
+        self.schema = schema.resolve()
+
+    def validate(self, document: TeiDocument) -> list[Diagnostic]:
+        """Return the ways *document* fails the schema according to Jing."""
+        return self.validate_many([document])[0]
+
+    def validate_many(self, documents: Sequence[TeiDocument]) -> list[list[Diagnostic]]:
+        """Run Jing over *documents* in one batch and return the diagnostics of each, in order.
+
+        :raises SchemaLoadError: Jing rejects the schema or cannot run.
+        """
+        results: list[list[Diagnostic]] = [[] for _ in documents]
+        with tempfile.TemporaryDirectory(prefix="teikit-jing-") as folder:
+            files: list[str] = []
+            seen: set[str] = set()
+            for index, document in enumerate(documents):
+                file = _jing_input(document, Path(folder) / f"{index}.xml")
+                if file in seen:  # the same file twice: give Jing a distinct copy
+                    file = _jing_input(document, Path(folder) / f"{index}.xml", copy=True)
+                files.append(file)
+                seen.add(file)
+            first = 0
+            while first < len(files):
+                first = self._run(files, first, documents, results)
+        return results
+
+    def _run(
+        self,
+        files: list[str],
+        first: int,
+        documents: Sequence[TeiDocument],
+        results: list[list[Diagnostic]],
+    ) -> int:
+        """Run Jing on ``files[first:]``; return where to resume (Jing stops at a fatal error)."""
+        owner = {file: index for index, file in enumerate(files) if index >= first}
+        arguments = [self.command, *(["-c"] if self.schema.suffix == ".rnc" else [])]
+        completed = subprocess.run(
+            [*arguments, str(self.schema), *files[first:]],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            check=False,
+        )
+        problems: list[str] = []
+        resume = len(files)
+        for raw in (completed.stdout + completed.stderr).splitlines():
+            match = _JING_LINE.match(raw)
+            position = owner.get(match.group("file") or "") if match else None
+            if match is None or position is None:
+                if raw.strip():
+                    problems.append(raw.strip())
+                continue
+            kind = match.group("kind")
+            if kind == "fatal":
+                resume = position + 1
+            results[position].append(
+                Diagnostic(
+                    Severity.WARNING if kind == "warning" else Severity.ERROR,
+                    {"error": CODE, "warning": "rng.warning"}.get(kind, "rng.jing-fatal"),
+                    match.group("message"),
+                    documents[position].name,
+                    int(match.group("line")) if match.group("line") else None,
+                    int(match.group("column")) if match.group("column") else None,
+                )
+            )
+        fatal = any("fatal:" in problem for problem in problems)
+        if problems and (fatal or (completed.returncode != 0 and not any(results[first:]))):
+            # A fatal error Jing cannot attribute to a document (the schema, a vanished
+            # file) ends the run: the documents after it would silently count as valid.
+            raise SchemaLoadError(f"{self.schema}: jing failed: {'; '.join(problems[:5])}")
+        return resume
+
+
+def _jing_input(document: TeiDocument, fallback: Path, *, copy: bool = False) -> str:
+    """Return the file Jing should read for *document*, writing a copy when needed."""
+    info = document.tree.docinfo
+    plain = not getattr(info, "doctype", "") and not info.internalDTD
+    if document.path is not None and plain and not copy:
+        return str(document.path.resolve())
+    root = document.root
+    # Blank lines before the root keep Jing's line numbers equal to the loaded document's.
+    padding = b"\n" * ((_line(root) or 1) - 1)
+    fallback.write_bytes(
+        padding + etree.tostring(root, encoding="utf-8", xml_declaration=False, with_tail=False)
+    )
+    return str(fallback)
