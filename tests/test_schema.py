@@ -21,6 +21,7 @@ import xmlschema
 from lxml import etree, isoschematron
 
 from conftest import REPO
+from teikit import load
 
 SCHEMAS = REPO / "schemas"
 RNG = SCHEMAS / "teikit-letter.rng"
@@ -579,3 +580,13 @@ def test_documents_name_both_schemas_in_xml_model() -> None:
         ]
         hrefs = sorted((path.parent / model.get("href")).resolve() for model in models)
         assert hrefs == sorted([RNG.resolve(), SCH.resolve()]), path.name
+
+
+def test_xsd_compiles_in_libxml2_too() -> None:
+    """lxml (teikit's default XSD engine) needs deterministic content models (issue 3)."""
+    from teikit.validation.xsd import load_xsd
+
+    schema = load_xsd(XSD, engine="lxml")
+    assert schema.validate(load(REPO / "tei" / "telegram-1951-07-03.xml")) == []
+    assert schema.validate(load(REPO / "examples" / "minimal-letter.xml")) == []
+    assert schema.validate(load(REPO / "examples" / "invalid-letter.xml"))
