@@ -38,26 +38,30 @@ class _SourceLines:
         return lines[line - 1].expandtabs(1)
 
 
-def _print_diagnostic(console: Console, diagnostic: Diagnostic, sources: _SourceLines) -> None:
+def _diagnostic_lines(diagnostic: Diagnostic, sources: _SourceLines, styled: bool) -> list[str]:
+    """Return the finding, its source line and a caret, with rich markup when *styled*."""
+
+    def mark(text: str, style: str) -> str:
+        return f"[{style}]{escape(text)}[/]" if styled else text
+
+    plain = escape if styled else str
     style = _STYLE[diagnostic.severity]
-    console.print(
-        f"{escape(diagnostic.location())}: [{style}]{diagnostic.severity}[/]: "
-        f"{escape(diagnostic.message)} [dim]\\[{escape(diagnostic.code)}][/]",
-        soft_wrap=True,
-        highlight=False,
-    )
+    lines = [
+        f"{plain(diagnostic.location())}: {mark(str(diagnostic.severity), style)}: "
+        f"{plain(diagnostic.message)} {mark(f'[{diagnostic.code}]', 'dim')}"
+    ]
     source = sources.get(diagnostic.file, diagnostic.line)
     if source is None:
-        return
+        return lines
     gutter = f"{diagnostic.line:>6} | "
     start = 0
     if diagnostic.column is not None and diagnostic.column > _MAX_SOURCE:
         start = diagnostic.column - _MAX_SOURCE // 2
-    shown = source[start : start + _MAX_SOURCE]
-    console.print(f"[dim]{gutter}[/]{escape(shown)}", soft_wrap=True, highlight=False)
+    lines.append(mark(gutter, "dim") + plain(source[start : start + _MAX_SOURCE]))
     if diagnostic.column is not None:
         caret = " " * (len(gutter) + max(diagnostic.column - 1 - start, 0)) + "^"
-        console.print(f"[{style}]{caret}[/]", soft_wrap=True, highlight=False)
+        lines.append(mark(caret, style))
+    return lines
 
 
 def print_human_report(
@@ -70,13 +74,21 @@ def print_human_report(
 ) -> Summary:
     """Print diagnostics grouped by file, then the summary; return the summary."""
     sources = _SourceLines()
+    styled = console.is_terminal
+    out: list[str] = []
     for name, items in report.by_file().items():
         shown = [d for d in items if d.severity >= (fail_on if quiet else min_severity)]
         if not shown:
             continue
-        console.print(f"[bold]{escape(name)}[/]", soft_wrap=True, highlight=False)
+        out.append(f"[bold]{escape(name)}[/]" if styled else name)
         for diagnostic in shown:
-            _print_diagnostic(console, diagnostic, sources)
+            out.extend(_diagnostic_lines(diagnostic, sources, styled))
+    if styled:
+        for line in out:
+            console.print(line, soft_wrap=True, highlight=False)
+    elif out:
+        # plain text when piped: no markup, no wrapping, and much faster than rich per line
+        console.file.write("\n".join(out) + "\n")
     summary = summarise(report, fail_on)
     if not quiet:
         print_summary(console, summary)

@@ -24,7 +24,7 @@ from lxml import etree
 from teikit.diagnostics import Diagnostic, Severity
 from teikit.document import TeiDocument, readable_path
 from teikit.namespaces import TEI_NS, XML_ID
-from teikit.pointers import PointerResolver, PointerStatus, iter_pointers
+from teikit.pointers import POINTER_ATTRIBUTES, PointerResolver, PointerStatus
 
 __all__ = ["check_integrity", "parse_w3c_date"]
 
@@ -157,92 +157,129 @@ def _check_ids(document: TeiDocument) -> Iterator[Diagnostic]:
             )
 
 
+_NAME_KIND_TAGS: Final = {f"{{{TEI_NS}}}{local}": kind for local, kind in _NAME_KIND.items()}
+_TYPED_NAME_TAGS: Final = frozenset({f"{{{TEI_NS}}}rs", f"{{{TEI_NS}}}name"})
+_POINTER_NAMES: Final = frozenset(POINTER_ATTRIBUTES)
+_HASH_HINT_ATTRIBUTES: Final = frozenset({"ref", "corresp", "ana", "resp", "who", "sameAs"})
+
+
 def _expected_kind(element: etree._Element, attribute: str) -> str | None:
-    if attribute != "ref" or not isinstance(element.tag, str):
+    if attribute != "ref":
         return None
-    local = etree.QName(element).localname
-    if local in _NAME_KIND:
-        return _NAME_KIND[local]
-    if local in ("rs", "name"):
+    kind = _NAME_KIND_TAGS.get(element.tag)
+    if kind is None and element.tag in _TYPED_NAME_TAGS:
         kind = element.get("type")
-        return kind if kind in _EXPECTED_KIND else None
-    return None
+    return kind if kind in _EXPECTED_KIND else None
 
 
-def _check_pointers(document: TeiDocument, resolver: PointerResolver) -> Iterator[Diagnostic]:
-    ids = resolver.ids(document)
-    for element, attribute, token in iter_pointers(document.root):
-        resolution = resolver.resolve(token, document)
-        if resolution.status is PointerStatus.EXTERNAL:
-            if attribute in ("ref", "corresp", "ana", "resp", "who", "sameAs") and token in ids:
-                yield _diag(
-                    document,
-                    element,
-                    Severity.WARNING,
-                    "integrity.missing-hash",
-                    f"@{attribute}={token!r} is not a pointer to the element with xml:id "
-                    f"{token!r}; write '#{token}'",
-                )
-            continue
-        if resolution.status is PointerStatus.UNRESOLVED:
-            yield _diag(
-                document,
-                element,
-                Severity.ERROR,
-                "integrity.unresolved-pointer",
-                f"@{attribute}={token!r} points to nothing: {resolution.reason}",
-            )
-            continue
-        expected = _expected_kind(element, attribute)
-        target = resolution.target
-        if expected is None or target is None or not isinstance(target.tag, str):
-            continue
-        target_name = etree.QName(target).localname
-        if target_name not in _EXPECTED_KIND[expected]:
-            yield _diag(
-                document,
-                element,
-                Severity.WARNING,
-                "integrity.wrong-kind",
-                f"<{etree.QName(element).localname}> @ref={token!r} points to a <{target_name}>, "
-                f"not a {expected} entry",
-            )
+class _PointerChecker:
+    """Check the pointer tokens of one document, with a fast path for plain ``#id``."""
 
+    def __init__(self, document: TeiDocument, resolver: PointerResolver) -> None:
+        self.document = document
+        self.resolver = resolver
+        self.ids = resolver.ids(document)
+        self.index_ids = [resolver.ids(index) for index in resolver.indexes]
 
-def _check_dates(document: TeiDocument) -> Iterator[Diagnostic]:
-    for element in document.root.iter(f"{{{TEI_NS}}}*"):
-        if _DATE_NAMES.isdisjoint(element.keys()):
-            continue
-        attrib = element.attrib
-        ranges: dict[str, tuple[str, str]] = {}
-        for base in _DATE_ATTRIBUTES:
-            if base in ("from", "to") and element.tag in _FROM_TO_NOT_DATES:
-                continue
-            for name, iso in ((base, False), (f"{base}-iso", True)):
-                value = attrib.get(name)
-                if value is None:
-                    continue
-                parsed = parse_w3c_date(value.strip(), iso=iso)
-                if parsed is None:
-                    standard = "ISO 8601" if iso else "W3C (YYYY, YYYY-MM or YYYY-MM-DD)"
-                    yield _diag(
-                        document,
+    def check(self, element: etree._Element, attribute: str, token: str) -> Diagnostic | None:
+        target: etree._Element | None = None
+        if token.startswith("#") and "%" not in token:
+            ident = token[1:]
+            target = self.ids.get(ident)
+            if target is None:
+                for ids in self.index_ids:
+                    target = ids.get(ident)
+                    if target is not None:
+                        break
+        if target is None:
+            resolution = self.resolver.resolve(token, self.document)
+            if resolution.status is PointerStatus.EXTERNAL:
+                if attribute in _HASH_HINT_ATTRIBUTES and token in self.ids:
+                    return _diag(
+                        self.document,
                         element,
-                        Severity.ERROR,
-                        "integrity.invalid-date",
-                        f"@{name}={value!r} is not a valid {standard} date",
+                        Severity.WARNING,
+                        "integrity.missing-hash",
+                        f"@{attribute}={token!r} is not a pointer to the element with xml:id "
+                        f"{token!r}; write '#{token}'",
                     )
-                elif parsed[0]:
-                    ranges.setdefault(base, parsed)
-        for start, end in (("from", "to"), ("notBefore", "notAfter")):
-            if start in ranges and end in ranges and ranges[start][0] > ranges[end][1]:
+                return None
+            if resolution.status is PointerStatus.UNRESOLVED:
+                return _diag(
+                    self.document,
+                    element,
+                    Severity.ERROR,
+                    "integrity.unresolved-pointer",
+                    f"@{attribute}={token!r} points to nothing: {resolution.reason}",
+                )
+            target = resolution.target
+        expected = _expected_kind(element, attribute)
+        if expected is None or target is None or not isinstance(target.tag, str):
+            return None
+        target_name = etree.QName(target).localname
+        if target_name in _EXPECTED_KIND[expected]:
+            return None
+        return _diag(
+            self.document,
+            element,
+            Severity.WARNING,
+            "integrity.wrong-kind",
+            f"<{etree.QName(element).localname}> @ref={token!r} points to a <{target_name}>, "
+            f"not a {expected} entry",
+        )
+
+
+def _check_dates(document: TeiDocument, element: etree._Element) -> Iterator[Diagnostic]:
+    attrib = element.attrib
+    ranges: dict[str, tuple[str, str]] = {}
+    for base in _DATE_ATTRIBUTES:
+        if base in ("from", "to") and element.tag in _FROM_TO_NOT_DATES:
+            continue
+        for name, iso in ((base, False), (f"{base}-iso", True)):
+            value = attrib.get(name)
+            if value is None:
+                continue
+            parsed = parse_w3c_date(value.strip(), iso=iso)
+            if parsed is None:
+                standard = "ISO 8601" if iso else "W3C (YYYY, YYYY-MM or YYYY-MM-DD)"
                 yield _diag(
                     document,
                     element,
                     Severity.ERROR,
-                    "integrity.inverted-range",
-                    f"@{start} ({ranges[start][0]}) is after @{end} ({ranges[end][1]})",
+                    "integrity.invalid-date",
+                    f"@{name}={value!r} is not a valid {standard} date",
                 )
+            elif parsed[0]:
+                ranges.setdefault(base, parsed)
+    for start, end in (("from", "to"), ("notBefore", "notAfter")):
+        if start in ranges and end in ranges and ranges[start][0] > ranges[end][1]:
+            yield _diag(
+                document,
+                element,
+                Severity.ERROR,
+                "integrity.inverted-range",
+                f"@{start} ({ranges[start][0]}) is after @{end} ({ranges[end][1]})",
+            )
+
+
+def _check_attributes(document: TeiDocument, resolver: PointerResolver) -> Iterator[Diagnostic]:
+    """Check pointers and dates in one walk over the TEI elements."""
+    pointers = _PointerChecker(document, resolver)
+    for element in document.root.iter(f"{{{TEI_NS}}}*"):
+        items = element.items()
+        if not items:
+            continue
+        dated = False
+        for name, value in items:
+            if name in _POINTER_NAMES:
+                for token in value.split():
+                    finding = pointers.check(element, name, token)
+                    if finding is not None:
+                        yield finding
+            elif name in _DATE_NAMES:
+                dated = True
+        if dated:
+            yield from _check_dates(document, element)
 
 
 def check_integrity(
@@ -257,6 +294,5 @@ def check_integrity(
     """
     resolver = resolver or PointerResolver()
     findings = [*_check_root(document), *_check_ids(document)]
-    findings.extend(_check_pointers(document, resolver))
-    findings.extend(_check_dates(document))
+    findings.extend(_check_attributes(document, resolver))
     return findings

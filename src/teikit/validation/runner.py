@@ -107,7 +107,7 @@ def expand_paths(sources: Iterable[str | Path], options: ValidationOptions) -> l
     return inputs
 
 
-_START_TAG: Final = re.compile(rb"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+_START_TAG: Final = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 _NAMESPACE: Final = re.compile(rb"""xmlns(?::[\w.\-]+)?\s*=\s*["']([^"']*)["']""")
 
 
@@ -115,8 +115,8 @@ def scan_vocabulary(data: bytes) -> tuple[set[str], set[str]]:
     """Return (local names of start tags, namespace URIs) seen in *data*, a cheap superset."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         data = data.decode("utf-16", "replace").encode("utf-8")
-    names = {m.group(2).decode("utf-8", "replace") for m in _START_TAG.finditer(data)}
-    namespaces = {m.group(1).decode("utf-8", "replace") for m in _NAMESPACE.finditer(data)}
+    names = {name.decode("utf-8", "replace") for name in set(_START_TAG.findall(data))}
+    namespaces = {uri.decode("utf-8", "replace") for uri in set(_NAMESPACE.findall(data))}
     return names, namespaces
 
 
@@ -309,11 +309,16 @@ class _SpecializedRelaxNG:
 
     def validate(self, document: TeiDocument) -> list[Diagnostic]:
         """Validate with a grammar that covers every element name of *document*."""
+        if self._validator is not None:
+            try:
+                result: list[Diagnostic] = self._validator.validate(document)
+                return result
+            except ValueError:  # the document has names outside the vocabulary
+                pass
         names = {element.tag for element in document.root.iter(tag=etree.Element)}
-        if self._validator is None or not names <= self._vocabulary:
-            self._vocabulary = self._vocabulary | names
-            self._validator = self._schema.validator_for(self._vocabulary)
-        result: list[Diagnostic] = self._validator.validate(document)
+        self._vocabulary = self._vocabulary | names
+        self._validator = self._schema.validator_for(self._vocabulary)
+        result = self._validator.validate(document)
         return result
 
 
