@@ -21,7 +21,7 @@ from teikit.diagnostics import Diagnostic, Severity
 from teikit.errors import DocumentLoadError, NotWellFormedError, RefusedInputError
 from teikit.namespaces import NSMAP, TEI_NS, XI_NS
 
-__all__ = ["Source", "TeiDocument", "load", "make_parser", "readable_path"]
+__all__ = ["Source", "TeiDocument", "load", "make_parser", "readable_path", "source_line"]
 
 #: What :func:`load` accepts: a path, the document's bytes, or a binary file object.
 Source = str | os.PathLike[str] | bytes | IO[bytes]
@@ -48,15 +48,18 @@ class _RefusingResolver(etree.Resolver):
         super().__init__()
         self.refused: list[str] = []
 
-    def resolve(self, system_url: str, public_id: str, context: Any) -> Any:
+    def resolve(  # type: ignore[override]  # lxml-stubs lack the context argument
+        self, system_url: str, public_id: str, context: Any
+    ) -> Any:
         self.refused.append(system_url)
-        return self.resolve_string("", context)
+        return self.resolve_string("", context)  # type: ignore[call-arg]
 
 
 def make_parser() -> tuple[etree.XMLParser, _RefusingResolver]:
     """Return a fresh hardened parser and the resolver that records what it refused."""
     parser = etree.XMLParser(
-        resolve_entities="internal",  # expand the internal subset's entities, nothing else
+        # expand the internal subset's entities, nothing else (lxml >= 5; stubs lag behind)
+        resolve_entities="internal",  # type: ignore[arg-type]
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
@@ -191,8 +194,10 @@ def load(source: Source, *, name: str | None = None) -> TeiDocument:
     parser, resolver = make_parser()
     base_url = str(path.resolve()) if path is not None else None
     try:
-        root = etree.fromstring(data, parser, base_url=base_url)
+        root = etree.fromstring(data, parser, base_url=base_url)  # type: ignore[arg-type]
     except etree.XMLSyntaxError as exc:
+        line: int | None
+        column: int | None
         line, column = exc.position if exc.position else (None, None)
         message = exc.msg or str(exc)
         # lxml appends ", line N, column M" to its messages; the position is kept apart.
@@ -224,11 +229,17 @@ def load(source: Source, *, name: str | None = None) -> TeiDocument:
                 f"xi:include of {include.get('href')!r} was not processed "
                 "(teikit never performs XInclude)",
                 display,
-                include.sourceline,
+                source_line(include),
                 None,
             )
         )
     return document
+
+
+def source_line(element: etree._Element) -> int | None:
+    """Return the line *element* starts on, or ``None`` when lxml does not know it."""
+    line = element.sourceline
+    return line if isinstance(line, int) else None
 
 
 def readable_path(element: etree._Element) -> str:

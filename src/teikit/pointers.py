@@ -118,7 +118,7 @@ def iter_pointers(
     for element in root.iter(f"{{{TEI_NS}}}*"):
         for name, value in element.items():
             if name in wanted:
-                for token in value.split():
+                for token in str(value).split():
                     yield element, name, token
 
 
@@ -137,8 +137,9 @@ def prefix_defs(root: etree._Element) -> dict[str, PrefixDef]:
 def id_index(root: etree._Element) -> dict[str, etree._Element]:
     """Return the first element carrying each ``xml:id`` below *root*."""
     index: dict[str, etree._Element] = {}
-    for element in _FIND_IDS(root):
-        index.setdefault(element.get(XML_ID), element)
+    elements: list[etree._Element] = _FIND_IDS(root)  # type: ignore[assignment]
+    for element in elements:
+        index.setdefault(element.get(XML_ID, ""), element)
     return index
 
 

@@ -22,7 +22,7 @@ from typing import Final
 from lxml import etree
 
 from teikit.diagnostics import Diagnostic, Severity
-from teikit.document import TeiDocument, readable_path
+from teikit.document import TeiDocument, readable_path, source_line
 from teikit.namespaces import TEI_NS, XML_ID
 from teikit.pointers import POINTER_ATTRIBUTES, PointerResolver, PointerStatus
 
@@ -104,7 +104,7 @@ def _diag(
     document: TeiDocument, element: etree._Element, severity: Severity, code: str, message: str
 ) -> Diagnostic:
     return Diagnostic(
-        severity, code, message, document.name, element.sourceline, None, readable_path(element)
+        severity, code, message, document.name, source_line(element), None, readable_path(element)
     )
 
 
@@ -135,8 +135,9 @@ def _check_root(document: TeiDocument) -> Iterator[Diagnostic]:
 
 def _check_ids(document: TeiDocument) -> Iterator[Diagnostic]:
     seen: dict[str, etree._Element] = {}
-    for element in _FIND_IDS(document.root):
-        value = element.get(XML_ID)
+    elements: list[etree._Element] = _FIND_IDS(document.root)  # type: ignore[assignment]
+    for element in elements:
+        value = element.get(XML_ID, "")
         if not _NCNAME.match(value):
             yield _diag(
                 document,
@@ -153,7 +154,7 @@ def _check_ids(document: TeiDocument) -> Iterator[Diagnostic]:
                 element,
                 Severity.ERROR,
                 "integrity.duplicate-id",
-                f"xml:id {value!r} is already used on line {first.sourceline}",
+                f"xml:id {value!r} is already used on line {source_line(first)}",
             )
 
 
@@ -272,7 +273,7 @@ def _check_attributes(document: TeiDocument, resolver: PointerResolver) -> Itera
         dated = False
         for name, value in items:
             if name in _POINTER_NAMES:
-                for token in value.split():
+                for token in str(value).split():
                     finding = pointers.check(element, name, token)
                     if finding is not None:
                         yield finding
