@@ -34,8 +34,11 @@ def _commands(group: object, prefix: str = "") -> list[str]:
     import click
 
     assert isinstance(group, click.Group)
+    context = click.Context(group)
     names = []
-    for name, command in group.commands.items():
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, name
         names.append(f"{prefix}{name}")
         if isinstance(command, click.Group):
             names.extend(_commands(command, f"{prefix}{name} "))

@@ -6,9 +6,10 @@ Exit codes: 0 clean, 1 findings at or above ``--fail-on``, 2 usage error (click)
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
-from typing import Any
+from typing import Any, Final
 
 import click
 
@@ -31,8 +32,29 @@ class CliError(click.ClickException):
         click.echo(f"teikit: error: {self.format_message()}", err=True)
 
 
+#: The commands, each in its own module (click's examples/complex layout), imported only
+#: when used so that ``teikit validate`` does not pay for the exporters' start-up.
+COMMANDS: Final = {
+    "validate": "teikit.cli.validate:validate",
+    "entities": "teikit.cli.entities:entities",
+    "export": "teikit.cli.export:export",
+    "schema": "teikit.cli.schema:schema",
+}
+
+
 class TeikitGroup(click.Group):
-    """The root group: the one place where library exceptions become exit codes."""
+    """The root group: lazy commands, and the one place where exceptions become exit codes."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Return every command name, loaded or not."""
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import the command's module on first use."""
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            module, _, attribute = COMMANDS[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the subcommand, mapping teikit's exceptions onto exit code 3."""
@@ -68,20 +90,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-
-
-def _register() -> None:
-    # Each command lives in its own module (click's examples/complex layout).
-    from teikit.cli import entities as entities_cmd
-    from teikit.cli import schema as schema_cmd
-    from teikit.cli import validate as validate_cmd
-
-    cli.add_command(validate_cmd.validate)
-    cli.add_command(entities_cmd.entities)
-    cli.add_command(schema_cmd.schema)
-
-
-_register()
 
 
 def main() -> None:
