@@ -83,15 +83,15 @@ def test_same_name_in_another_kind_is_allowed_but_not_twice(
 ) -> None:
     monkeypatch.setattr(exporters, "_REGISTRY", dict(exporters._REGISTRY))
 
-    @exporter("json", ".json", kind="document")
-    def write_document_json(documents: object, stream: io.StringIO) -> None:
-        """Write documents as JSON."""
+    @exporter("csv", ".csv", kind="document")
+    def write_document_csv(documents: object, stream: io.StringIO) -> None:
+        """Write documents as CSV."""
 
-    assert get_exporter("json", kind="document").write is write_document_json
-    assert get_exporter("json").name == "json"  # the rows exporter is untouched
-    assert get_exporter("json", kind="document").description == "Write documents as JSON."
+    assert get_exporter("csv", kind="document").write is write_document_csv
+    assert get_exporter("csv").name == "csv"  # the rows exporter is untouched
+    assert get_exporter("csv", kind="document").description == "Write documents as CSV."
     with pytest.raises(ValueError, match="already registered"):
-        exporter("json", kind="document")(write_document_json)
+        exporter("csv", kind="document")(write_document_csv)
 
 
 class _EntryPoint:

@@ -21,6 +21,7 @@ from teikit.errors import (
 __all__ = [
     "Diagnostic",
     "build_register",
+    "export_documents",
     "extract_entities",
     "is_valid",
     "iter_diagnostics",
@@ -48,6 +49,7 @@ _LAZY = {
     "is_valid": "teikit.validation",
     "extract_entities": "teikit.entities",
     "build_register": "teikit.entities",
+    "export_documents": "teikit.exporters.model",
 }
 
 

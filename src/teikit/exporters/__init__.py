@@ -225,3 +225,5 @@ def get_exporter(
 
 # The built-in exporters register themselves on import.
 from teikit.exporters import to_csv, to_json  # noqa: E402, F401
+
+from . import to_document_json, to_geojson, to_html, to_markdown, to_text  # noqa: E402, F401

@@ -1,0 +1,171 @@
+"""``teikit export``: HTML reading editions, Markdown, plain text, JSON and GeoJSON (issue 5)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import click
+
+from teikit.diagnostics import Report, Severity
+from teikit.entities import expand_paths, load_mention_table
+from teikit.errors import DocumentLoadError, UnknownFormatError
+from teikit.exporters import ExporterSpec, available_formats, get_exporter
+from teikit.exporters.model import ExportResult, export_documents, is_corpus_wide
+from teikit.exporters.to_html import load_stylesheet
+from teikit.render.progress import progress_bar
+
+
+def _stdout(newline: str | None) -> contextlib.AbstractContextManager[IO[str]]:
+    """Return a context manager yielding stdout as UTF-8 text whatever the locale."""
+
+    @contextlib.contextmanager
+    def opened() -> Iterator[IO[str]]:
+        stream = io.TextIOWrapper(click.get_binary_stream("stdout"), "utf-8", newline=newline)
+        try:
+            yield stream
+            stream.flush()
+        except BrokenPipeError:  # `teikit export ... | head`: the reader has enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        finally:
+            stream.detach()
+
+    return opened()
+
+
+def _plan(fmt: str | None, output: Path | None, sources: list[Path]) -> tuple[ExporterSpec, bool]:
+    """Return the exporter and whether the output is a folder; usage errors exit with 2."""
+    is_folder = output is not None and (output.is_dir() or str(output).endswith(("/", os.sep)))
+    try:
+        if fmt is None and (output is None or is_folder):
+            raise click.UsageError(
+                "give the format with --to (" + ", ".join(available_formats("document")) + ")"
+            )
+        spec = get_exporter(fmt, path=output, kind="document")
+    except UnknownFormatError as exc:
+        raise click.BadParameter(str(exc), param_hint="'-o' / '--output'") from None
+    if len(sources) > 1 and not is_corpus_wide(spec.name) and not is_folder:
+        if output is None:
+            raise click.UsageError(f"{len(sources)} documents are exported to a folder: add -o DIR")
+        if output.exists() or output.suffix:
+            raise click.UsageError(
+                f"{len(sources)} documents are exported to a folder, not to the file {output}"
+            )
+        is_folder = True
+    if output is not None and output.is_file() and is_folder:  # pragma: no cover - defensive
+        raise click.UsageError(f"{output} is a file, not a folder")
+    return spec, is_folder
+
+
+def _print_findings(report: Report, result: ExportResult, spec: ExporterSpec, quiet: bool) -> None:
+    """Print the findings to stderr, then a summary with the files that could not be read."""
+    for diagnostic in report:
+        if not quiet or diagnostic.severity >= Severity.ERROR:
+            click.echo(str(diagnostic), err=True)
+    counts = Counter(d.code for d in report)
+    detail = ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
+    if quiet and not report.at_least(Severity.ERROR):
+        return
+    if detail or len(report.files) > 1:
+        click.echo(
+            f"teikit export: {result.exported} of {len(report.files)} document(s) exported "
+            f"as {spec.name}" + (f"; findings: {detail}" if detail else ""),
+            err=True,
+        )
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--to",
+    "fmt",
+    type=click.Choice(available_formats("document")),
+    help="Output format.  [default: from -o's suffix]",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="A file (one document, or GeoJSON), or a folder (one file per document; "
+    "html adds index.html and registers). Default: stdout.",
+)
+@click.option(
+    "--index",
+    "indexes",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A register file searched for #id pointers (repeatable).",
+)
+@click.option(
+    "--xslt",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Render HTML with this XSLT 1.0 stylesheet instead of the built-in edition.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    default="error",
+    show_default=True,
+    help="Exit with 1 when a finding reaches this severity.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only, not warnings.")
+@click.pass_context
+def export(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    fmt: str | None,
+    output: Path | None,
+    indexes: tuple[Path, ...],
+    xslt: Path | None,
+    fail_on: str,
+    quiet: bool,
+) -> None:
+    """Export PATHS as an HTML reading edition, Markdown, plain text, JSON or GeoJSON.
+
+    PATHS are TEI files, folders (searched for *.xml) or glob patterns. One document
+    goes to a file or stdout, several to a folder (-o DIR); GeoJSON writes one
+    collection for all. Findings go to stderr; exit code 1 when a file could not be read
+    (the others are still exported). Formats: docs/export.md.
+
+    \b
+    Example:
+        teikit export tei/telegram-1951-07-03.xml -o telegram.html
+        teikit export letters/ --index indices/listperson.xml --to html -o site/
+    """
+    try:
+        sources = expand_paths(paths)
+    except DocumentLoadError as exc:
+        raise click.BadParameter(str(exc), param_hint="PATHS") from None
+    spec, folder = _plan(fmt, output, sources)
+    if xslt is not None and spec.name != "html":
+        raise click.UsageError("--xslt applies to HTML output only")
+    options = {"xslt": load_stylesheet(xslt)} if xslt is not None else {}
+    with progress_bar("export", enabled=len(sources) > 1) as progress:
+        done = 0
+
+        def advance(_name: str) -> None:
+            nonlocal done
+            done += 1
+            if progress is not None:
+                progress(done, len(sources))
+
+        result = export_documents(
+            sources,
+            spec,
+            output,
+            folder=folder,
+            indexes=indexes,
+            rules=load_mention_table().rules,
+            options=options,
+            stdout=lambda: _stdout(spec.newline),
+            on_document=advance,
+        )
+    _print_findings(result.report, result, spec, quiet)
+    ctx.exit(1 if result.report.at_least(Severity.parse(fail_on)) else 0)
