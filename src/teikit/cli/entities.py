@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import io
-import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
 
 import click
 
+from teikit.cli.streams import open_output
 from teikit.diagnostics import Report, Severity
 from teikit.errors import UnknownFormatError
 from teikit.exporters import Rows, available_formats, get_exporter
 from teikit.output import atomic_open, check_not_input
-
-
-@contextlib.contextmanager
-def _open_output(output: Path | None, newline: str | None) -> Iterator[IO[str]]:
-    """Open *output* atomically, or stdout as UTF-8 text whatever the locale."""
-    if output is not None:
-        with atomic_open(output, newline=newline) as stream:
-            yield stream
-        return
-    stream = io.TextIOWrapper(click.get_binary_stream("stdout"), "utf-8", newline=newline)
-    try:
-        yield stream
-        stream.flush()
-    except BrokenPipeError:  # `teikit entities ... | head`: the reader has enough
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    finally:
-        stream.detach()
 
 
 def _choose_format(fmt: str | None, output: Path | None, bom: bool) -> str:
@@ -188,7 +169,7 @@ def entities(
             table = Rows(table.columns, list(table.rows), table.name)
         else:
             spec = get_exporter(fmt)
-            with _open_output(output, spec.newline) as stream:
+            with open_output(output, spec.newline) as stream:
                 spec.write(table, stream, **({"bom": bom} if "bom" in spec.options else {}))
     if fmt == "table":
         _print_table(table, output, REGISTER_TABLE_COLUMNS if register else TABLE_COLUMNS)

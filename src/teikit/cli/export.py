@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
-import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import click
 
+from teikit.cli.streams import utf8_stdout
 from teikit.diagnostics import Report, Severity
 from teikit.entities import expand_paths, load_mention_table
 from teikit.errors import DocumentLoadError, UnknownFormatError
@@ -20,23 +16,6 @@ from teikit.exporters import ExporterSpec, available_formats, get_exporter
 from teikit.exporters.model import ExportResult, export_documents, is_corpus_wide
 from teikit.exporters.to_html import load_stylesheet
 from teikit.render.progress import progress_bar
-
-
-def _stdout(newline: str | None) -> contextlib.AbstractContextManager[IO[str]]:
-    """Return a context manager yielding stdout as UTF-8 text whatever the locale."""
-
-    @contextlib.contextmanager
-    def opened() -> Iterator[IO[str]]:
-        stream = io.TextIOWrapper(click.get_binary_stream("stdout"), "utf-8", newline=newline)
-        try:
-            yield stream
-            stream.flush()
-        except BrokenPipeError:  # `teikit export ... | head`: the reader has enough
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        finally:
-            stream.detach()
-
-    return opened()
 
 
 def _plan(fmt: str | None, output: Path | None, sources: list[Path]) -> tuple[ExporterSpec, bool]:
@@ -164,7 +143,7 @@ def export(
             indexes=indexes,
             rules=load_mention_table().rules,
             options=options,
-            stdout=lambda: _stdout(spec.newline),
+            stdout=lambda: utf8_stdout(spec.newline),
             on_document=advance,
         )
     _print_findings(result.report, result, spec, quiet)

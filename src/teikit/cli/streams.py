@@ -1,0 +1,39 @@
+"""Output streams shared by the commands: stdout as UTF-8, or an atomically written file."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import click
+
+from teikit.output import atomic_open
+
+
+@contextlib.contextmanager
+def utf8_stdout(newline: str | None = None) -> Iterator[IO[str]]:
+    """Yield stdout as UTF-8 text whatever the locale; a reader that closes the pipe is fine."""
+    stream = io.TextIOWrapper(click.get_binary_stream("stdout"), "utf-8", newline=newline)
+    try:
+        yield stream
+        stream.flush()
+    except BrokenPipeError:  # `teikit ... | head`: the reader has enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        stream.detach()
+
+
+@contextlib.contextmanager
+def open_output(output: Path | None, newline: str | None = None) -> Iterator[IO[str]]:
+    """Yield *output* opened atomically, or UTF-8 stdout when *output* is ``None``."""
+    if output is None:
+        with utf8_stdout(newline) as stream:
+            yield stream
+    else:
+        with atomic_open(output, newline=newline) as stream:
+            yield stream
