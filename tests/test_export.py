@@ -544,7 +544,6 @@ def test_format_from_the_output_suffix(runner: CliRunner, in_repo: Path, tmp_pat
         ([TELEGRAM_ARG], "give the format with --to"),
         ([TELEGRAM_ARG, "-o", "{tmp}/out.docx"], "cannot tell the format"),
         ([TELEGRAM_ARG, "--to", "pdf"], "Invalid value for '--to'"),
-        ([TELEGRAM_ARG, TELEGRAM_ARG + "x"], "no such file"),
         ([TELEGRAM_ARG, "--to", "text", "--xslt", "schemas/README.md"], "HTML output only"),
     ],
 )
@@ -554,6 +553,17 @@ def test_usage_errors_exit_2(
     result = run(runner, *(a.replace("{tmp}", str(tmp_path)) for a in args))
     assert result.exit_code == 2
     assert message in result.stderr
+    assert result.stdout == ""
+
+
+def test_missing_inputs_could_not_run(runner: CliRunner, in_repo: Path, tmp_path: Path) -> None:
+    # exit 3, as for validate and entities: teikit could not do the job
+    result = run(runner, TELEGRAM_ARG, TELEGRAM_ARG + "x", "--to", "text")
+    assert result.exit_code == 3
+    assert "no such file" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = run(runner, TELEGRAM_ARG, "--to", "text", "--index", str(tmp_path / "none.xml"))
+    assert result.exit_code == 3
     assert result.stdout == ""
 
 

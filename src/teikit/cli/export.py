@@ -11,7 +11,7 @@ import click
 from teikit.cli.streams import utf8_stdout
 from teikit.diagnostics import Report, Severity
 from teikit.entities import expand_paths, load_mention_table
-from teikit.errors import DocumentLoadError, UnknownFormatError
+from teikit.errors import UnknownFormatError
 from teikit.exporters import ExporterSpec, available_formats, get_exporter
 from teikit.exporters.model import ExportResult, export_documents, is_corpus_wide
 from teikit.exporters.to_html import load_stylesheet
@@ -79,7 +79,7 @@ def _print_findings(report: Report, result: ExportResult, spec: ExporterSpec, qu
     "indexes",
     multiple=True,
     metavar="FILE",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     help="A register file searched for #id pointers (repeatable).",
 )
 @click.option(
@@ -118,10 +118,7 @@ def export(
         teikit export tei/telegram-1951-07-03.xml -o telegram.html
         teikit export letters/ --index indices/listperson.xml --to html -o site/
     """
-    try:
-        sources = expand_paths(paths)
-    except DocumentLoadError as exc:
-        raise click.BadParameter(str(exc), param_hint="PATHS") from None
+    sources = expand_paths(paths)  # a missing path is DocumentLoadError: exit 3
     spec, folder = _plan(fmt, output, sources)
     if xslt is not None and spec.name != "html":
         raise click.UsageError("--xslt applies to HTML output only")
