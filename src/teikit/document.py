@@ -37,6 +37,21 @@ _DOCTYPE_EXTERNAL = re.compile(
     rb"\s+(\"[^\"]*\"|'[^']*'))"
 )
 _UNDECLARED = re.compile(r"Entity '([^']+)' not defined")
+# libxml2's resource limits (kept: huge_tree=False), worded for teikit's users rather than
+# for C programmers ("use XML_PARSE_HUGE option"); see docs/security.md
+_LIMITS: Final = (
+    ("Excessive depth in document", "element nesting depth exceeds 256 levels"),
+    ("Text node too long", "a text node is longer than 10,000,000 characters"),
+    (
+        "Buffer size limit exceeded",
+        "a name or attribute value is longer than 10,000,000 characters",
+    ),
+    (
+        "amplification factor exceeded",
+        "entity amplification limit exceeded: entity references expand to far more text "
+        "than the document holds (as in a 'billion laughs' attack)",
+    ),
+)
 _TEI_PREFIX: Final = f"{{{TEI_NS}}}"
 _CLARK: Final = re.compile(r"\{[^}]*\}([^/\[]+)")
 
@@ -153,6 +168,13 @@ def _explain_undeclared(message: str, data: bytes) -> tuple[str, str]:
                 f"refused to load {kind} '{match.group(1)}' ({url}): teikit never reads "
                 "external entities; declare the text inside the document instead",
             )
+    if re.search(rb"<!ENTITY\s+%\s+" + re.escape(entity) + rb"\s+[\"']", prolog):
+        # lxml's resolve_entities="internal" never expands parameter entities, even internal ones
+        return (
+            "xml.parameter-entity-refused",
+            f"parameter entity '%{match.group(1)};' is declared in the document, but teikit "
+            "does not expand parameter entities; write the declarations out instead",
+        )
     doctype = _DOCTYPE_EXTERNAL.search(data[:4096])
     if doctype is not None:
         url = (doctype.group(1) or doctype.group(2)).decode("utf-8", "replace").strip("\"'")
@@ -202,7 +224,13 @@ def load(source: Source, *, name: str | None = None) -> TeiDocument:
         message = exc.msg or str(exc)
         # lxml appends ", line N, column M" to its messages; the position is kept apart.
         message = re.sub(r", line \d+, column \d+$", "", message)
+        # some libxml2 messages end in a newline: keep `FILE:LINE:COL: message` on one line
+        message = " ".join(message.split())
         code, message = _explain_undeclared(message, data)
+        for needle, reason in _LIMITS:
+            if needle in message:
+                code = "xml.limit-exceeded"
+                message = f"{reason}; teikit keeps this limit on purpose"
         if not data.strip():
             code, message, line, column = "xml.empty", "file is empty", None, None
         error = RefusedInputError if code.endswith("-refused") else NotWellFormedError
