@@ -184,3 +184,39 @@ def test_resolver_reports_status() -> None:
 def test_readable_path_without_namespace() -> None:
     document = load(b"<a><b/><b><c/></b></a>")
     assert readable_path(document.root[1][0]) == "/a/b[2]/c"
+
+
+def test_element_paths_match_lxml_and_scan_each_parent_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lxml import etree
+
+    from teikit.document import ElementPaths
+
+    body = "".join(f"<persName>{i}</persName><lb/>" for i in range(50))
+    document = load(f"{HEAD}<text><p>{body}<hi/></p></text><other xmlns='urn:x'/></TEI>".encode())
+    paths = ElementPaths()
+    scans: list[object] = []
+    original = ElementPaths._index
+    monkeypatch.setattr(
+        ElementPaths, "_index", lambda self, parent: (scans.append(parent), original(self, parent))
+    )
+    tree = document.tree
+    for element in document.root.iter(tag=etree.Element):
+        expected = readable_path(element)  # one fresh ElementPaths per call
+        assert paths.path(element) == expected
+        if element is not document.root:
+            lxml_path = tree.getelementpath(element).replace(
+                "{http://www.tei-c.org/ns/1.0}", "tei:"
+            )
+            assert expected.endswith(lxml_path.replace("{urn:x}other", "*[local-name()='other']"))
+    scans.clear()
+    fresh = ElementPaths()
+    for element in document.root.iter(tag=etree.Element):
+        fresh.path(element)
+    parents = [id(parent) for parent in scans]
+    assert len(parents) == len(set(parents))  # every parent's children scanned once
+    assert (
+        paths.path(document.xpath("//tei:persName")[49])
+        == "/tei:TEI/tei:text/tei:p/tei:persName[50]"
+    )

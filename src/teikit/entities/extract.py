@@ -18,7 +18,7 @@ from typing import Final, TypeAlias
 from lxml import etree
 
 from teikit.diagnostics import Diagnostic, Report, Severity
-from teikit.document import Source, TeiDocument, load
+from teikit.document import ElementPaths, Source, TeiDocument, load
 from teikit.entities.config import BUILTIN_RULES, MentionRule, MentionTable
 from teikit.entities.dates import date_range
 from teikit.entities.model import (
@@ -38,7 +38,6 @@ from teikit.entities.text import (
     ContextFinder,
     collect_text,
     line_of,
-    readable_path,
 )
 from teikit.errors import DocumentLoadError, InputError
 from teikit.namespaces import NSMAP, TEI_NS, XML_ID
@@ -73,18 +72,6 @@ class EntityOptions:
         return self.types is None or kind in self.types
 
 
-def _diagnostic(
-    document: TeiDocument,
-    element: etree._Element,
-    severity: Severity,
-    code: str,
-    message: str,
-) -> Diagnostic:
-    return Diagnostic(
-        severity, code, message, document.name, line_of(element), None, readable_path(element)
-    )
-
-
 _LOCAL_NAMES: dict[str, str] = {}
 
 
@@ -104,6 +91,7 @@ class _DocumentExtractor:
     def __init__(self, options: EntityOptions, resolver: PointerResolver) -> None:
         self.options = options
         self.resolver = resolver
+        self.paths = ElementPaths()  # renewed for every document
         self.rules = [(rule, rule.compile()) for rule in options.rules]
         # Rules such as tei:persName or tei:rs[@type] are matched by tag during one walk of
         # the tree: each XPath evaluation walks the whole tree again.
@@ -172,7 +160,7 @@ class _DocumentExtractor:
             if resolution.status is PointerStatus.UNRESOLVED:
                 targets.append(Target(token, Status.UNRESOLVED))
                 found.append(
-                    _diagnostic(
+                    self._diagnostic(
                         document,
                         element,
                         Severity.ERROR,
@@ -190,7 +178,7 @@ class _DocumentExtractor:
                 reached = f"a <{_local(target)}>" if kind is None and target is not None else ""
                 reached = reached or f"a {kind} entry"
                 found.append(
-                    _diagnostic(
+                    self._diagnostic(
                         document,
                         element,
                         Severity.WARNING,
@@ -232,6 +220,18 @@ class _DocumentExtractor:
 
     # -- documents ------------------------------------------------------------------------
 
+    def _diagnostic(
+        self,
+        document: TeiDocument,
+        element: etree._Element,
+        severity: Severity,
+        code: str,
+        message: str,
+    ) -> Diagnostic:
+        return Diagnostic(
+            severity, code, message, document.name, line_of(element), None, self.paths.path(element)
+        )
+
     def extract(self, document: TeiDocument) -> tuple[list[Record], list[Diagnostic]]:
         """Return the records and findings of one document."""
         try:
@@ -239,6 +239,7 @@ class _DocumentExtractor:
         finally:
             self.targets.clear()
             self.resolutions.clear()
+            self.paths = ElementPaths()
             self.resolver.release(document)
 
     def _extract(self, document: TeiDocument) -> tuple[list[Record], list[Diagnostic]]:
@@ -371,7 +372,7 @@ class _DocumentExtractor:
             date, rejected = date_range(element)
             for name, raw in rejected:
                 found.append(
-                    _diagnostic(
+                    self._diagnostic(
                         document,
                         element,
                         Severity.WARNING,
@@ -392,7 +393,7 @@ class _DocumentExtractor:
             text=text,
             line=line_of(element),
             xml_id=xml_id,
-            xpath="" if xml_id else readable_path(element),
+            xpath="" if xml_id else self.paths.path(element),
             location=Location.HEADER if header else Location.TEXT,
             proposal_n=proposal.get("n") if proposal is not None else None,
             proposal_id=proposal.get(XML_ID) if proposal is not None else None,
@@ -425,7 +426,7 @@ class _DocumentExtractor:
             text=text or collect_text(element),
             entities=tuple(entities),
             line=line_of(element),
-            xpath="" if element.get(XML_ID) else readable_path(element),
+            xpath="" if element.get(XML_ID) else self.paths.path(element),
             location=Location.HEADER if header else Location.TEXT,
         )
 

@@ -34,11 +34,11 @@ from typing import IO, Any, Final
 from lxml import etree
 
 from teikit.diagnostics import Diagnostic, Report, Severity
-from teikit.document import TeiDocument, load
+from teikit.document import ElementPaths, TeiDocument, load
 from teikit.entities import BUILTIN_RULES, MentionRule
 from teikit.entities.dates import date_range
 from teikit.entities.register import ENTRY_KINDS, label_of, read_entry
-from teikit.entities.text import collect_text, line_of, readable_path
+from teikit.entities.text import collect_text, line_of
 from teikit.errors import DocumentLoadError, InputError, OutputError, TeikitError
 from teikit.exporters import ExporterSpec
 from teikit.namespaces import NSMAP, TEI_NS, XML_ID, XML_NS
@@ -757,6 +757,7 @@ class _Builder:
         self.document = document
         self.resolver = resolver
         self.root = document.root
+        self.paths = ElementPaths()  # linear even for a flat document with many findings
         self.rules = list(rules)
         self.by_tag: dict[str, list[tuple[int, MentionRule, str | None]]] = {}
         self.by_xpath: list[tuple[int, MentionRule, set[etree._Element]]] = []
@@ -822,7 +823,7 @@ class _Builder:
                 self.document.name,
                 line_of(element),
                 None,
-                readable_path(element),
+                self.paths.path(element),
             )
         )
 
@@ -956,7 +957,7 @@ class _Builder:
                 href,
                 date,
                 line_of(element),
-                readable_path(element),
+                self.paths.path(element),
                 proposal.id if proposal is not None else None,
                 self.note_stack[-1] if self.note_stack else None,
             )

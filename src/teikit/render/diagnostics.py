@@ -35,7 +35,7 @@ class _SourceLines:
         lines = self._files[file]
         if lines is None or not 1 <= line <= len(lines):
             return None
-        return lines[line - 1].expandtabs(1)
+        return lines[line - 1]  # cut to the shown window before tabs are expanded
 
 
 def _diagnostic_lines(diagnostic: Diagnostic, sources: _SourceLines, styled: bool) -> list[str]:
@@ -57,7 +57,7 @@ def _diagnostic_lines(diagnostic: Diagnostic, sources: _SourceLines, styled: boo
     start = 0
     if diagnostic.column is not None and diagnostic.column > _MAX_SOURCE:
         start = diagnostic.column - _MAX_SOURCE // 2
-    lines.append(mark(gutter, "dim") + plain(source[start : start + _MAX_SOURCE]))
+    lines.append(mark(gutter, "dim") + plain(source[start : start + _MAX_SOURCE].expandtabs(1)))
     if diagnostic.column is not None:
         caret = " " * (len(gutter) + max(diagnostic.column - 1 - start, 0)) + "^"
         lines.append(mark(caret, style))

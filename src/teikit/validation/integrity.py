@@ -22,7 +22,7 @@ from typing import Final
 from lxml import etree
 
 from teikit.diagnostics import Diagnostic, Severity
-from teikit.document import TeiDocument, readable_path, source_line
+from teikit.document import ElementPaths, TeiDocument, readable_path, source_line
 from teikit.namespaces import TEI_NS, XML_ID
 from teikit.pointers import POINTER_ATTRIBUTES, PointerResolver, PointerStatus
 
@@ -100,12 +100,16 @@ def parse_w3c_date(value: str, *, iso: bool = False) -> tuple[str, str] | None:
     return (day, day)
 
 
+# Paths of the document being checked: one ElementPaths per document keeps a flat document
+# with thousands of findings linear (readable_path alone rescans the siblings every time).
+_PATHS: list[ElementPaths] = []
+
+
 def _diag(
     document: TeiDocument, element: etree._Element, severity: Severity, code: str, message: str
 ) -> Diagnostic:
-    return Diagnostic(
-        severity, code, message, document.name, source_line(element), None, readable_path(element)
-    )
+    path = _PATHS[-1].path(element) if _PATHS else readable_path(element)
+    return Diagnostic(severity, code, message, document.name, source_line(element), None, path)
 
 
 def _check_root(document: TeiDocument) -> Iterator[Diagnostic]:
@@ -294,6 +298,10 @@ def check_integrity(
     ['integrity.unresolved-pointer']
     """
     resolver = resolver or PointerResolver()
-    findings = [*_check_root(document), *_check_ids(document)]
-    findings.extend(_check_attributes(document, resolver))
+    _PATHS.append(ElementPaths())
+    try:
+        findings = [*_check_root(document), *_check_ids(document)]
+        findings.extend(_check_attributes(document, resolver))
+    finally:
+        _PATHS.pop()
     return findings
