@@ -10,15 +10,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-import click
-
 from teikit.output import atomic_open
 
 
 @contextlib.contextmanager
 def utf8_stdout(newline: str | None = None) -> Iterator[IO[str]]:
     """Yield stdout as UTF-8 text whatever the locale; a reader that closes the pipe is fine."""
-    stream = io.TextIOWrapper(click.get_binary_stream("stdout"), "utf-8", newline=newline)
+    # sys.stdout.buffer rather than click.get_binary_stream (deprecated in click 8.5); it is
+    # looked up at call time so that click's test runner can swap the stream.
+    stream = io.TextIOWrapper(sys.stdout.buffer, "utf-8", newline=newline)
     try:
         yield stream
         stream.flush()
