@@ -16,6 +16,28 @@ TELEGRAM = REPO / "tei" / "telegram-1951-07-03.xml"
 DATA = REPO / "tests" / "data"
 
 
+UPDATE_GOLDEN = os.environ.get("TEIKIT_UPDATE_GOLDEN", "") not in ("", "0")
+
+
+def check_golden(path: Path, actual: bytes) -> None:
+    """Compare *actual* with the golden file *path* byte for byte.
+
+    ``TEIKIT_UPDATE_GOLDEN=1 pytest`` rewrites golden files; on a mismatch the output is
+    left beside the golden file as ``<case>.actual.<fmt>`` (git ignores it) for a diff.
+    """
+    if UPDATE_GOLDEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(actual)
+        return
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run TEIKIT_UPDATE_GOLDEN=1 pytest")
+    if path.read_bytes() != actual:
+        stem, _, suffix = path.name.rpartition(".")
+        actual_path = path.with_name(f"{stem}.actual.{suffix}")
+        actual_path.write_bytes(actual)
+        pytest.fail(f"output differs from {path}; see {actual_path}")
+
+
 def need(what: str, available: bool) -> None:
     """Skip when *what* is missing, but fail in CI, where everything must be there."""
     if available:

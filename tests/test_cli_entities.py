@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import REPO, TELEGRAM, need, shared_path
+from conftest import REPO, TELEGRAM, check_golden, need, shared_path
 from teikit.cli import cli
 from teikit.cli.entities import entities
 from teikit.entities import MENTION_COLUMNS, REGISTER_COLUMNS
@@ -26,7 +25,6 @@ if "entities" not in cli.commands:  # until teikit.cli registers the command its
     cli.add_command(entities)
 
 GOLDEN = REPO / "tests" / "golden" / "entities"
-UPDATE_GOLDEN = os.environ.get("TEIKIT_UPDATE_GOLDEN", "") not in ("", "0")
 TELEGRAM_ARG = "tei/telegram-1951-07-03.xml"
 
 BROKEN = '<TEI xmlns="http://www.tei-c.org/ns/1.0">\n<text><p>\n<q>x<q/></p></text></TEI>\n'
@@ -45,21 +43,6 @@ def run(runner: CliRunner, *args: str) -> Result:
 def rows_of(text: str) -> list[dict[str, str]]:
     """Parse CSV output."""
     return list(csv.DictReader(io.StringIO(text, newline="")))
-
-
-def check_golden(name: str, actual: bytes) -> None:
-    """Compare *actual* with the golden file *name*, byte for byte."""
-    path = GOLDEN / name
-    if UPDATE_GOLDEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(actual)
-        return
-    if not path.exists():
-        pytest.fail(f"{path} is missing: run TEIKIT_UPDATE_GOLDEN=1 pytest {__file__}")
-    if path.read_bytes() != actual:
-        stem, _, suffix = name.rpartition(".")
-        (GOLDEN / f"{stem}.actual.{suffix}").write_bytes(actual)
-        pytest.fail(f"output differs from {path}; see {stem}.actual.{suffix}")
 
 
 @pytest.fixture
@@ -86,7 +69,7 @@ def test_telegram_golden(runner: CliRunner, in_repo: Path, case: str, args: list
     result = run(runner, TELEGRAM_ARG, *args)
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
-    check_golden(case, result.stdout_bytes)
+    check_golden(GOLDEN / case, result.stdout_bytes)
 
 
 def test_golden_files_hold_the_telegram_facts(runner: CliRunner, in_repo: Path) -> None:

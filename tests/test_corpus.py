@@ -77,19 +77,16 @@ def test_everything_on_with_indexes(
     tillich: Path, tei_all: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     indices = tillich / "indices"
-    data = run_json(
-        [
-            "--schema",
-            str(tei_all),
-            "--index",
-            str(indices / "listperson.xml"),
-            "--index",
-            str(indices / "listplace.xml"),
-            str(tillich / "editions"),
-        ],
-        cache,
-        monkeypatch,
-    )
+    args = [
+        "--schema",
+        str(tei_all),
+        "--index",
+        str(indices / "listperson.xml"),
+        "--index",
+        str(indices / "listplace.xml"),
+        str(tillich / "editions"),
+    ]
+    data = run_json(args, cache, monkeypatch)
     codes: dict[str, int] = {}
     for entry in data["files"]:
         for finding in entry["diagnostics"]:
@@ -100,19 +97,7 @@ def test_everything_on_with_indexes(
     assert codes["integrity.unresolved-pointer"] > 1000  # rs type="work" keys, letter links
     assert "integrity.duplicate-id" not in codes
     # the verdict cache gives the same answer for unchanged files
-    again = run_json(
-        [
-            "--schema",
-            str(tei_all),
-            "--index",
-            str(indices / "listperson.xml"),
-            "--index",
-            str(indices / "listplace.xml"),
-            str(tillich / "editions"),
-        ],
-        cache,
-        monkeypatch,
-    )
+    again = run_json(args, cache, monkeypatch)
     assert again["files"] == data["files"]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -22,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from conftest import IN_CI, REPO, TELEGRAM, need, shared_path
+from conftest import IN_CI, REPO, TELEGRAM, UPDATE_GOLDEN, check_golden, need, shared_path
 from teikit import load
 from teikit.cli import cli
 from teikit.cli.export import export
@@ -44,7 +43,6 @@ if "export" not in cli.commands:  # until teikit.cli registers the command itsel
     cli.add_command(export)
 
 GOLDEN = REPO / "tests" / "golden" / "export"
-UPDATE_GOLDEN = os.environ.get("TEIKIT_UPDATE_GOLDEN", "") not in ("", "0")
 SCHEMA = REPO / "schemas" / "teikit-export.schema.json"
 TELEGRAM_ARG = "tei/telegram-1951-07-03.xml"
 FORMATS = ("html", "markdown", "text", "json", "geojson")
@@ -88,20 +86,6 @@ REGISTER = f"""<TEI {TEI}><teiHeader><fileDesc><titleStmt><title>Register</title
 def run(runner: CliRunner, *args: str) -> Result:
     """Invoke ``teikit export ARGS``."""
     return runner.invoke(cli, ["export", *args], catch_exceptions=False)
-
-
-def check_golden(name: str, actual: bytes, tmp_path: Path) -> None:
-    """Compare *actual* with the golden file *name*, byte for byte."""
-    path = GOLDEN / name
-    if UPDATE_GOLDEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(actual)
-        return
-    if not path.exists():
-        pytest.fail(f"{path} is missing: run TEIKIT_UPDATE_GOLDEN=1 pytest {__file__}")
-    if path.read_bytes() != actual:
-        (tmp_path / name).write_bytes(actual)
-        pytest.fail(f"{name} differs from the golden file; the output is {tmp_path / name}")
 
 
 def html_signature(text: str) -> list[tuple[str, tuple[tuple[str, str], ...], str]]:
@@ -370,7 +354,7 @@ def test_telegram_golden(
 ) -> None:
     result = run(runner, TELEGRAM_ARG, "--to", fmt)
     assert result.exit_code == 0, result.stderr
-    check_golden(name, result.stdout_bytes, tmp_path)
+    check_golden(GOLDEN / name, result.stdout_bytes)
 
 
 def test_telegram_html_golden(runner: CliRunner, in_repo: Path, tmp_path: Path) -> None:
@@ -378,7 +362,7 @@ def test_telegram_html_golden(runner: CliRunner, in_repo: Path, tmp_path: Path) 
     assert result.exit_code == 0, result.stderr
     name = "telegram.html"
     if UPDATE_GOLDEN:
-        check_golden(name, result.stdout_bytes, tmp_path)
+        check_golden(GOLDEN / name, result.stdout_bytes)
         return
     golden = (GOLDEN / name).read_text(encoding="utf-8")
     actual, expected = html_signature(result.stdout), html_signature(golden)
