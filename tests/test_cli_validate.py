@@ -244,3 +244,13 @@ def test_jobs_keep_input_order_and_verdicts(runner: CliRunner, tmp_path: Path) -
     assert json.loads(serial.stdout)["files"] == json.loads(parallel.stdout)["files"]
     assert [f["file"] for f in json.loads(parallel.stdout)["files"]] == names
     assert sum(not f["valid"] for f in json.loads(parallel.stdout)["files"]) == 6
+
+
+def test_control_characters_never_reach_the_terminal(runner: CliRunner, tmp_path: Path) -> None:
+    doc = tmp_path / "escape.xml"
+    doc.write_bytes(b"<TEI>\n<p>\x1b[2J\x1b]0;pwned\x07 text</p></TEI>\n")
+    result = run(runner, "--schema", str(REPO / "schemas/teikit-letter.rng"), str(doc))
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stderr
+    assert "\x07" not in result.stderr
+    assert "<p>\\x1b[2J\\x1b]0;pwned\\x07 text</p></TEI>" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rich.console import Console
@@ -15,6 +16,12 @@ __all__ = ["print_human_report", "print_summary"]
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _MAX_SOURCE = 160
+# C0/C1 control characters (ESC above all) from a hostile file must not reach the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 class _SourceLines:
@@ -44,7 +51,9 @@ def _diagnostic_lines(diagnostic: Diagnostic, sources: _SourceLines, styled: boo
     def mark(text: str, style: str) -> str:
         return f"[{style}]{escape(text)}[/]" if styled else text
 
-    plain = escape if styled else str
+    def plain(text: str) -> str:
+        return escape(_printable(text)) if styled else _printable(text)
+
     style = _STYLE[diagnostic.severity]
     lines = [
         f"{plain(diagnostic.location())}: {mark(str(diagnostic.severity), style)}: "
