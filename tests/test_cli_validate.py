@@ -254,3 +254,19 @@ def test_control_characters_never_reach_the_terminal(runner: CliRunner, tmp_path
     assert "\x1b" not in result.stderr
     assert "\x07" not in result.stderr
     assert "<p>\\x1b[2J\\x1b]0;pwned\\x07 text</p></TEI>" in result.stderr
+
+
+def test_cached_verdict_follows_a_changed_register_file(
+    runner: CliRunner, tmp_path: Path, private_cache: Path
+) -> None:
+    register = tmp_path / "register.xml"
+    register.write_text(f'{HEAD}<listPlace><place xml:id="kaesong"/></listPlace></TEI>')
+    letter = tmp_path / "letter.xml"
+    letter.write_text(f'{HEAD}<text><placeName ref="register.xml#kaesong"/></text></TEI>')
+    args = ("--no-schematron", "--schema", str(_any_rng(tmp_path / "..")), str(letter))
+    assert run(runner, *args).exit_code == 0
+    register.write_text(f'{HEAD}<listPlace><place xml:id="seoul"/></listPlace></TEI>')
+    os.utime(register, ns=(1, 1))
+    result = run(runner, *args)
+    assert result.exit_code == 1  # the cached verdict depended on register.xml
+    assert "no element with xml:id 'kaesong' in 'register.xml'" in result.stderr

@@ -155,6 +155,9 @@ class PointerResolver:
         self._ids: dict[int, dict[str, etree._Element]] = {}
         self._prefixes: dict[int, dict[str, PrefixDef]] = {}
         self._files: dict[Path, TeiDocument | TeikitError] = {}
+        #: Existing files that ``file.xml#id`` pointers led to; callers may clear it (the
+        #: verdict cache records them as dependencies of the document being checked).
+        self.referenced_files: set[Path] = set()
         for document in self._indexes:
             if document.path is not None:
                 self._files[document.path.resolve()] = document
@@ -236,7 +239,9 @@ class PointerResolver:
             return Resolution(pointer, PointerStatus.EXTERNAL, expanded)
         base = document.path.parent if document.path is not None else Path.cwd()
         target_path = base / unquote(file_part)
-        if not target_path.is_file():
+        if target_path.is_file():
+            self.referenced_files.add(target_path)
+        else:
             return Resolution(
                 pointer, PointerStatus.UNRESOLVED, expanded, reason=f"file {file_part!r} not found"
             )

@@ -246,16 +246,11 @@ class Validator:
         if self.options.integrity:
             if self._resolver is None:
                 self._resolver = PointerResolver([load(p) for p in self.options.indexes])
+            self._resolver.referenced_files.clear()
             diagnostics.extend(check_integrity(document, self._resolver))
             self._resolver.release(document)
             deps.extend(_stat_key(p) for p in self.options.indexes)
-            cross = {
-                token.partition("#")[0]
-                for token in _cross_file_pointers(document)
-                if token.partition("#")[0]
-            }
-            base = document.path.parent if document.path is not None else Path.cwd()
-            deps.extend(_stat_key(base / f) for f in sorted(cross) if (base / f).is_file())
+            deps.extend(_stat_key(p) for p in sorted(self._resolver.referenced_files))
         diagnostics.sort(key=_order)
         return _Outcome(item.name, diagnostics, deps)
 
@@ -333,14 +328,6 @@ def _check_in_worker(item: Input) -> _Outcome:
 def _in_pool(pool: ProcessPoolExecutor, todo: Sequence[Input]) -> Iterator[_Outcome]:
     with pool:
         yield from pool.map(_check_in_worker, todo, chunksize=_CHUNK)
-
-
-def _cross_file_pointers(document: TeiDocument) -> Iterator[str]:
-    from teikit.pointers import iter_pointers
-
-    for _element, _attribute, token in iter_pointers(document.root):
-        if ".xml#" in token and "://" not in token:
-            yield token
 
 
 def _order(diagnostic: Diagnostic) -> tuple[int, int, str]:
