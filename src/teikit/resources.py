@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Final
 
@@ -27,3 +28,9 @@ def schemas_dir() -> Path:
 def telegram_path() -> Path:
     """Return the path of the bundled reference document, the 1951 telegram."""
     return _data_dir("tei") / "telegram-1951-07-03.xml"
+
+
+def cache_dir() -> Path:
+    """Return the folder of teikit's caches: ``$TEIKIT_CACHE_DIR`` or ``~/.cache/teikit``."""
+    configured = os.environ.get("TEIKIT_CACHE_DIR")
+    return Path(configured) if configured else Path.home() / ".cache" / "teikit"

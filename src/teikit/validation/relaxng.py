@@ -29,6 +29,7 @@ from teikit.diagnostics import Diagnostic, Severity
 from teikit.document import TeiDocument, make_parser
 from teikit.errors import SchemaLoadError
 from teikit.namespaces import NSMAP, RNG_NS, TEI_NS
+from teikit.resources import cache_dir
 from teikit.validation.specialize import (
     flatten_relaxng,
     specialize_flattened,
@@ -55,12 +56,6 @@ _JING_LINE: Final = re.compile(
     r"^(?:(?P<file>.*?):(?P<line>\d+):(?P<column>\d+): )?(?P<kind>error|fatal|warning): "
     r"(?P<message>.*)$"
 )
-
-
-def cache_dir() -> Path:
-    """Return the folder of teikit's caches: ``$TEIKIT_CACHE_DIR`` or ``~/.cache/teikit``."""
-    configured = os.environ.get("TEIKIT_CACHE_DIR")
-    return Path(configured) if configured else Path.home() / ".cache" / "teikit"
 
 
 def load_relaxng(path: Path) -> RelaxNGSchema:

@@ -22,6 +22,7 @@ from teikit.diagnostics import Diagnostic, Severity
 from teikit.document import TeiDocument, load
 from teikit.errors import DocumentLoadError, InputError
 from teikit.pointers import PointerResolver
+from teikit.resources import cache_dir
 from teikit.validation.integrity import check_integrity
 from teikit.validation.schemas import SchemaKind, SchemaRef, explicit_schemas, schemas_for
 
@@ -124,12 +125,6 @@ def _stat_key(path: Path | str) -> list[Any]:
     name = os.path.abspath(path)
     stat = os.stat(name)
     return [name, stat.st_mtime_ns, stat.st_size]
-
-
-def _cache_dir() -> Path:
-    configured = os.environ.get("TEIKIT_CACHE_DIR")
-    root = Path(configured) if configured else Path.home() / ".cache" / "teikit"
-    return root / "verdicts"
 
 
 @dataclass(slots=True)
@@ -347,7 +342,7 @@ class _VerdictCache:
     """Per-file verdicts, reused while the file, its schemas and options are unchanged."""
 
     def __init__(self, options: ValidationOptions) -> None:
-        self._path = _cache_dir() / f"{options.fingerprint()}.json"
+        self._path = cache_dir() / "verdicts" / f"{options.fingerprint()}.json"
         self._entries: dict[str, Any] = {}
         self._dirty = False
         self._dependencies: dict[str, list[Any]] = {}
