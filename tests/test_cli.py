@@ -82,3 +82,14 @@ def test_debug_shows_the_traceback(runner: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 3
     assert "Traceback" in result.stderr
     assert "DocumentLoadError" in result.stderr
+
+
+def test_per_document_progress_counts_finished_documents() -> None:
+    from teikit.render.progress import per_document
+
+    calls: list[tuple[int, int]] = []
+    advance = per_document(lambda done, total: calls.append((done, total)), 3)
+    for name in ("a.xml", "b.xml", "c.xml"):
+        advance(name)
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    per_document(None, 2)("a.xml")  # no bar (not a terminal): nothing to call

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -15,6 +13,7 @@ from teikit.diagnostics import Report, Severity
 from teikit.errors import UnknownFormatError
 from teikit.exporters import Rows, available_formats, get_exporter
 from teikit.output import atomic_open, check_not_input
+from teikit.render.progress import per_document, progress_bar
 
 
 def _choose_format(fmt: str | None, output: Path | None, bom: bool) -> str:
@@ -45,18 +44,6 @@ def _print_table(table: Rows, output: Path | None, columns: tuple[str, ...]) -> 
         return
     with atomic_open(output) as stream:
         print_rows(Console(file=stream, width=160), table, columns)
-
-
-@contextlib.contextmanager
-def _progress(total: int) -> Iterator[Callable[[str], None]]:
-    """Show a progress bar on stderr for corpus runs on a terminal; yield its callback."""
-    from rich.console import Console
-    from rich.progress import Progress
-
-    err = Console(stderr=True)
-    with Progress(console=err, transient=True, disable=not (err.is_terminal and total > 1)) as bar:
-        task = bar.add_task("entities", total=total)
-        yield lambda _name: bar.advance(task)
 
 
 def _print_findings(report: Report, failed: list[str]) -> None:
@@ -154,7 +141,8 @@ def entities(
     if output is not None:
         check_not_input(output, [*sources, *indexes])
     wanted = {t.strip() for value in types for t in value.split(",") if t.strip()} or None
-    with _progress(len(sources)) as advance:
+    with progress_bar("entities", enabled=len(sources) > 1) as progress:
+        advance = per_document(progress, len(sources))
         table, extraction = entity_table(
             sources,
             register=register,

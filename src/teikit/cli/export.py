@@ -15,7 +15,7 @@ from teikit.errors import UnknownFormatError
 from teikit.exporters import ExporterSpec, available_formats, get_exporter
 from teikit.exporters.model import ExportResult, export_documents, is_corpus_wide
 from teikit.exporters.to_html import load_stylesheet
-from teikit.render.progress import progress_bar
+from teikit.render.progress import per_document, progress_bar
 
 
 def _plan(fmt: str | None, output: Path | None, sources: list[Path]) -> tuple[ExporterSpec, bool]:
@@ -124,14 +124,7 @@ def export(
         raise click.UsageError("--xslt applies to HTML output only")
     options = {"xslt": load_stylesheet(xslt)} if xslt is not None else {}
     with progress_bar("export", enabled=len(sources) > 1) as progress:
-        done = 0
-
-        def advance(_name: str) -> None:
-            nonlocal done
-            done += 1
-            if progress is not None:
-                progress(done, len(sources))
-
+        advance = per_document(progress, len(sources))
         result = export_documents(
             sources,
             spec,

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-__all__ = ["progress_bar"]
+__all__ = ["per_document", "progress_bar"]
 
 _MIN_FILES = 20
 
@@ -30,3 +30,16 @@ def progress_bar(
             bar.update(task, completed=done, total=total, visible=total >= _MIN_FILES)
 
         yield update
+
+
+def per_document(progress: Callable[[int, int], None] | None, total: int) -> Callable[[str], None]:
+    """Adapt ``progress(done, total)`` to a callback called once per finished document."""
+    done = 0
+
+    def advance(_name: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    return advance
