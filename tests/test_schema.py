@@ -293,6 +293,10 @@ class RandomInstances:
         parser = etree.XMLParser(remove_comments=True, remove_blank_text=True)
         grammar = etree.parse(str(rng_path), parser).getroot()
         self.defines = {d.get("name"): d for d in grammar.iter(f"{{{RNG_NS}}}define")}
+        # Costs are cached by id(node): keep every proxy alive so that lxml hands out the
+        # same object for a node each time and no id() is recycled (else the "seeded"
+        # documents depended on memory addresses and the test was flaky).
+        self._alive = list(grammar.iter())
         self.random = random.Random(seed)
         self.max_depth = max_depth
         self.ids: list[str] = []
