@@ -65,34 +65,29 @@ Sandbox
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+import sys
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote, urlsplit
 
-from elementpath import (
-    AttributeNode,
-    DocumentNode,
-    ElementNode,
-    MissingContextError,
-    TextNode,
-    XPath2Parser,
-    XPathContext,
-    XPathNode,
-    get_node_tree,
-)
-from elementpath.datatypes import AnyAtomicType
-from elementpath.xpath3 import XPath31Parser
 from lxml import etree
 
 from teikit.diagnostics import Diagnostic, Severity
 from teikit.document import TeiDocument, load
 from teikit.errors import SchemaLoadError, TeikitError
 from teikit.namespaces import RNG_NS, SCH_NS, TEI_NS, XML_NS
+from teikit.resources import cache_dir
+
+if TYPE_CHECKING:
+    from elementpath import XPathContext
 
 __all__ = [
     "SchematronPattern",
@@ -122,6 +117,66 @@ _ROLE_SEVERITY: Final[Mapping[str, Severity]] = {
     "note": Severity.INFO,
     "hint": Severity.INFO,
 }
+
+
+# elementpath (about 0.4 s to import) is loaded only when an expression that libxml2 cannot
+# run is parsed or evaluated. What compiling learns from elementpath (which expressions
+# translate to XPath 1.0, their variables, the names a rule context needs) is kept in a
+# disk cache, so a schema whose applicable rules all run in libxml2 (TEI All on most
+# corpora) never imports it. The cache key includes this file's bytes: a changed compiler
+# never reads an old analysis.
+_ANALYSIS_FORMAT: Final = 1
+
+
+def _ep() -> Any:
+    """Return the elementpath module, imported on first use."""
+    import elementpath
+
+    return elementpath
+
+
+class _Never:
+    """A class nothing is an instance of."""
+
+
+def _ep_class(name: str, module: str = "elementpath") -> Any:
+    """Return elementpath's class *name*, or :class:`_Never` if elementpath is not loaded.
+
+    A value can only be an elementpath node if elementpath made it, so the isinstance checks
+    of values that may come from libxml2 do not import elementpath for nothing.
+    """
+    loaded = sys.modules.get(module)
+    found = getattr(loaded, name, None) if loaded is not None else None
+    return found if isinstance(found, type) else _Never
+
+
+def _analysis_key(namespaces: Mapping[str, str], xpath1: bool, use_lxml: bool) -> str:
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(
+        json.dumps([_ANALYSIS_FORMAT, sorted(namespaces.items()), xpath1, use_lxml]).encode()
+    )
+    return digest.hexdigest()[:32]
+
+
+class _LazyToken:
+    """An elementpath expression, parsed on first evaluation."""
+
+    __slots__ = ("_schema", "source", "_token")
+
+    def __init__(self, schema: SchematronSchema, source: str) -> None:
+        self._schema = schema
+        self.source = source
+        self._token: Any = None
+
+    def get(self) -> Any:
+        """Return the parsed token (compiling already proved that it parses)."""
+        if self._token is None:
+            token, error = self._schema._parse(self.source)
+            if token is None:
+                raise _EvaluationError(error or "not a valid XPath expression")
+            self._token = token
+        return self._token
+
 
 # --------------------------------------------------------------------------------------------
 # The schema as data (picklable): what load_schematron reads, before anything is compiled.
@@ -1043,7 +1098,7 @@ def _load_sandboxed(folder: Path, uri: str) -> Any:
         document = load(target)
     except TeikitError as exc:
         raise _EvaluationError(f"cannot read {uri!r}: {exc}") from None
-    return get_node_tree(document.tree, uri=target.as_uri())
+    return _ep().get_node_tree(document.tree, uri=target.as_uri())
 
 
 class _Run:
@@ -1074,7 +1129,7 @@ class _Run:
     def node_tree(self) -> Any:
         """Return elementpath's node tree of the document, built on first use."""
         if self._node_tree is None:
-            self._node_tree = get_node_tree(self.tree)
+            self._node_tree = _ep().get_node_tree(self.tree)
         return self._node_tree
 
     def ep_item(self, item: _Item) -> Any:
@@ -1094,7 +1149,7 @@ class _Run:
                     return attribute
         elif kind == "text":
             for child in self.ep_item(element):
-                if isinstance(child, TextNode):
+                if isinstance(child, _ep_class("TextNode")):
                     return child
                 break
         elif kind == "tail":
@@ -1213,13 +1268,14 @@ def _as_item(node: Any) -> _Item:
 
 def _from_ep(node: Any) -> _Item:
     """Turn an elementpath node into an item."""
-    if isinstance(node, DocumentNode):
+    ep = _ep()
+    if isinstance(node, ep.DocumentNode):
         return _DOCUMENT
-    if isinstance(node, ElementNode):
+    if isinstance(node, ep.ElementNode):
         return node.value
-    if isinstance(node, AttributeNode) and node.parent is not None:
+    if isinstance(node, ep.AttributeNode) and node.parent is not None:
         return ("@", node.parent.value, node.name)
-    if isinstance(node, XPathNode) and isinstance(node.value, etree._Element):
+    if isinstance(node, ep.XPathNode) and isinstance(node.value, etree._Element):
         return node.value  # comments and processing instructions
     raise _EvaluationError(f"rule contexts on {type(node).__name__} are not supported")
 
@@ -1229,22 +1285,24 @@ def _to_lxml(value: Any) -> Any:
     if isinstance(value, list):
         if all(isinstance(v, etree._Element) for v in value):
             return value  # element nodes (or the empty sequence)
-        if all(isinstance(v, ElementNode) for v in value):
+        element_node = _ep_class("ElementNode")
+        if all(isinstance(v, element_node) for v in value):
             return [v.value for v in value]
-        if len(value) == 1 and not isinstance(value[0], XPathNode) and not _is_lxml_node(value[0]):
+        xpath_node = _ep_class("XPathNode")
+        if len(value) == 1 and not isinstance(value[0], xpath_node) and not _is_lxml_node(value[0]):
             return _to_lxml(value[0])
         raise _NotConvertible
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, float, Decimal)):
         return float(value)
-    if isinstance(value, ElementNode):
+    if isinstance(value, _ep_class("ElementNode")):
         return [value.value]
     if isinstance(value, etree._Element):
         return [value]
     if _is_lxml_node(value):
         raise _NotConvertible  # an attribute or text node: libxml2 takes elements only
-    if isinstance(value, (str, AnyAtomicType)):
+    if isinstance(value, (str, _ep_class("AnyAtomicType", "elementpath.datatypes"))):
         return str(value)
     raise _NotConvertible
 
@@ -1336,7 +1394,14 @@ class SchematronSchema:
         self._xpath1 = spec.query_binding in XPATH1_BINDINGS
         self._local = threading.local()
         self.warnings: list[Diagnostic] = []
-        self._parser = self._make_parser()
+        self._parser_object: Any = None
+        self._memo_file = (
+            cache_dir()
+            / "schematron"
+            / f"{_analysis_key(self._namespaces, self._xpath1, use_lxml)}.json"
+        )
+        self._memo = self._read_memo()
+        self._memo_dirty = False
         self._global_lets: dict[str, _Expr] = {}
         self._global_types: dict[str, str] = {}
         for let in spec.lets:
@@ -1354,6 +1419,8 @@ class SchematronSchema:
                     self._by_element.setdefault(name, []).append(index)
                 for name in pattern.triggers[1]:
                     self._by_attribute.setdefault(name, []).append(index)
+        if self._memo_dirty:
+            self._write_memo()
 
     # -- public ----------------------------------------------------------------------------
     @property
@@ -1451,8 +1518,44 @@ class SchematronSchema:
         )
 
     # -- compiling -------------------------------------------------------------------------
+    @property
+    def _parser(self) -> Any:
+        """Return the elementpath parser, made on first use."""
+        if self._parser_object is None:
+            self._parser_object = self._make_parser()
+        return self._parser_object
+
+    def _read_memo(self) -> dict[str, Any]:
+        try:
+            loaded = json.loads(self._memo_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+
+    def _write_memo(self) -> None:
+        try:
+            self._memo_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._memo_file.with_name(f".{self._memo_file.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self._memo), encoding="utf-8")
+            os.replace(tmp, self._memo_file)
+        except OSError:  # a cache that cannot be written only costs time
+            pass
+
+    def _analysis(self, key: list[Any], analyse: Any) -> Any:
+        """Return ``analyse()``, remembered across runs under *key*."""
+        text = json.dumps(key)
+        found = self._memo.get(text)
+        if found is None:
+            found = analyse()
+            self._memo[text] = found
+            self._memo_dirty = True
+        return found
+
     def _make_parser(self) -> Any:
         """Return the elementpath parser with current(), document() and the sandbox."""
+        from elementpath import MissingContextError, XPath2Parser, XPathNode
+        from elementpath.xpath3 import XPath31Parser
+
         folder_uri = self._folder.as_uri() + "/"
         parser: Any
         if self._xpath1:
@@ -1525,39 +1628,60 @@ class SchematronSchema:
 
     def _compile(self, source: str, kind: str, types: Mapping[str, str]) -> _Expr:
         """Compile *source* as a ``test``, ``value`` (let) or ``string`` (message part)."""
-        expr = _Expr(source)
+        merged = {**self._global_types, **types}
+        found = self._analysis(
+            ["expr", source, kind, sorted(merged.items())],
+            lambda: self._analyse(source, kind, merged),
+        )
+        expr = _Expr(source, variables=frozenset(found["variables"]), type=found["type"])
+        xpath1 = found["xpath1"]
+        if xpath1 is not None:
+            wrapped = {"test": f"boolean({xpath1})", "string": f"string({xpath1})"}
+            expr.lxml = self._lxml_compile(wrapped.get(kind, xpath1), smart=kind == "value")
+        if found["eval"] is not None:
+            expr.token = _LazyToken(self, found["eval"])
+        if expr.lxml is None and expr.token is None:
+            expr.error = found["error"] or "not a valid XPath expression"
+        return expr
+
+    def _analyse(self, source: str, kind: str, types: Mapping[str, str]) -> dict[str, Any]:
+        """Return what elementpath says about *source*, as JSON-ready data."""
         token, error = self._parse(source)
         if token is not None:
-            expr.variables = frozenset(_variables(token))
+            variables = sorted(_variables(token))
         else:
-            expr.variables = frozenset(re.findall(r"\$([\w.\-]+)", source))
+            variables = sorted(set(re.findall(r"\$([\w.\-]+)", source)))
         # What libxml2 would run, if that is safe.
         xpath1: str | None = None
+        type_ = _ANY
         if self._use_lxml:
             if self._xpath1:
                 if token is None or _functions(token) <= _XPATH1_FUNCTIONS:
                     xpath1 = source
             elif token is not None:
-                translator = _Translator(source, {**self._global_types, **types})
+                translator = _Translator(source, types)
                 try:
-                    expr.type = translator.visit(token)
+                    type_ = translator.visit(token)
                     xpath1 = translator.result()
                 except _Unsafe:
                     xpath1 = None
-                if kind == "string" and not _same_string(token, expr.type):
+                if kind == "string" and not _same_string(token, type_):
                     xpath1 = None
-        if xpath1 is not None:
-            wrapped = {"test": f"boolean({xpath1})", "string": f"string({xpath1})"}
-            expr.lxml = self._lxml_compile(wrapped.get(kind, xpath1), smart=kind == "value")
         # What elementpath runs.
+        evaluated: str | None = source
         if kind == "string" and token is not None and not self._xpath1:
-            token, error = self._parse(f"string-join(for $v in ({source}) return string($v), ' ')")
+            evaluated = f"string-join(for $v in ({source}) return string($v), ' ')"
+            token, error = self._parse(evaluated)
         elif kind == "string" and token is not None:
-            token, error = self._parse(f"string({source})")
-        expr.token = token
-        if expr.lxml is None and token is None:
-            expr.error = error or "not a valid XPath expression"
-        return expr
+            evaluated = f"string({source})"
+            token, error = self._parse(evaluated)
+        return {
+            "variables": variables,
+            "type": type_,
+            "xpath1": xpath1,
+            "eval": evaluated if token is not None else None,
+            "error": error,
+        }
 
     def _compile_pattern(self, spec: _PatternSpec) -> _Pattern:
         lets = {let.name: self._compile(let.value, "value", {}) for let in spec.lets}
@@ -1587,43 +1711,27 @@ class SchematronSchema:
         rule = _Rule(spec, pattern.spec, None, None, False, None, None, lets, [], None)
         rule.variables = frozenset(re.findall(r"\$([\w.\-]+)", spec.context))
         # The context: libxml2 if it is XPath 1.0 (or proven equivalent), else elementpath.
-        token, error = self._parse(spec.context)
-        source: str | None = None
-        if not self._use_lxml:
-            pass
-        elif self._xpath1:
-            if token is None or _functions(token) <= _XPATH1_FUNCTIONS:
-                source = spec.context
-        elif token is not None:
-            translator = _Translator(spec.context, self._global_types)
-            try:
-                if translator.visit(token) in _PATHS:
-                    source = translator.result()
-            except _Unsafe:
-                pass
+        found = self._analysis(
+            ["context", spec.context, sorted(self._global_types.items())],
+            lambda: self._analyse_context(spec.context),
+        )
+        source: str | None = found["xpath1"]
         select, document = _lxml_context(source) if source is not None else (None, False)
         compiled = self._lxml_compile(select, smart=True) if select is not None else None
         native = compiled is not None or (document and select is None)
         if native:
             rule.select_lxml, rule.matches_document = compiled, document
         if not native or "$" in spec.context:  # variables may not be convertible for libxml2
-            rule.select_token, error = self._parse(_elementpath_context(spec.context))
-            if rule.select_token is None and not native:
-                rule.select_error = error or "not a valid pattern"
+            if found["select"] is not None:
+                rule.select_token = _LazyToken(self, found["select"])
+            elif not native:
+                rule.select_error = found["select_error"] or "not a valid pattern"
                 self._warn(
                     f"Schematron {rule.describe()} cannot be compiled: {rule.select_error}",
                     spec.line,
                 )
-        if token is not None:
-            alternatives: list[tuple[frozenset[str], frozenset[str]]] = []
-            for branch in _split_union(spec.context):
-                branch_token, _ = self._parse(branch.strip())
-                if branch_token is None:
-                    alternatives = []
-                    break
-                elements, attributes = _requirements(branch_token, self._namespaces)
-                alternatives.append((frozenset(elements), frozenset(attributes)))
-            rule.needs = tuple(alternatives) if alternatives else None
+        if found["needs"] is not None:
+            rule.needs = tuple((frozenset(e), frozenset(a)) for e, a in found["needs"])
         for name, expr in lets.items():
             self._check_compiled(expr, f"{rule.describe()}: let ${name}", spec.line)
         if spec.subject:
@@ -1652,6 +1760,42 @@ class SchematronSchema:
                 )
             )
         return rule
+
+    def _analyse_context(self, context: str) -> dict[str, Any]:
+        """Return what elementpath says about a rule context, as JSON-ready data."""
+        token, _ = self._parse(context)
+        source: str | None = None
+        if not self._use_lxml:
+            pass
+        elif self._xpath1:
+            if token is None or _functions(token) <= _XPATH1_FUNCTIONS:
+                source = context
+        elif token is not None:
+            translator = _Translator(context, self._global_types)
+            try:
+                if translator.visit(token) in _PATHS:
+                    source = translator.result()
+            except _Unsafe:
+                pass
+        select = _elementpath_context(context)
+        select_token, select_error = self._parse(select)
+        needs: list[list[list[str]]] | None = None
+        if token is not None:
+            alternatives: list[list[list[str]]] = []
+            for branch in _split_union(context):
+                branch_token, _ = self._parse(branch.strip())
+                if branch_token is None:
+                    alternatives = []
+                    break
+                elements, attributes = _requirements(branch_token, self._namespaces)
+                alternatives.append([sorted(elements), sorted(attributes)])
+            needs = alternatives or None
+        return {
+            "xpath1": source,
+            "select": select if select_token is not None else None,
+            "select_error": select_error,
+            "needs": needs,
+        }
 
     def _describe(self, rule: _Rule) -> SchematronRule:
         selector = (
@@ -1699,7 +1843,7 @@ class SchematronSchema:
         if rule.select_token is None:
             raise _EvaluationError("the context's variables cannot be passed to libxml2")
         variables = {n: self._global_ep(run, rule.pattern, n) for n in names}
-        result = rule.select_token.evaluate(self._ep_context(run, run.node_tree, variables))
+        result = rule.select_token.get().evaluate(self._ep_context(run, run.node_tree, variables))
         return [_from_ep(n) for n in (result if isinstance(result, list) else [result])]
 
     def _pattern_of(self, spec: _PatternSpec | None) -> _Pattern | None:
@@ -1752,7 +1896,7 @@ class SchematronSchema:
 
     @staticmethod
     def _ep_context(run: _Run, item: Any, variables: dict[str, Any] | None = None) -> XPathContext:
-        context = XPathContext(run.node_tree, item=item, variables=variables)
+        context: XPathContext = _ep().XPathContext(run.node_tree, item=item, variables=variables)
         context.documents = run.documents  # doc() reads through the sandbox
         return context
 
@@ -1794,11 +1938,12 @@ class SchematronSchema:
         saved = getattr(local, "current_ep", None)
         local.current_ep = run.ep_item(scope.item) if scope.item is not item else node
         try:
-            result = expr.token.evaluate(context)
+            token = expr.token.get()
+            result = token.evaluate(context)
         finally:
             local.current_ep = saved
         if kind == "test":
-            return bool(expr.token.boolean_value(result))
+            return bool(token.boolean_value(result))
         if kind == "string":
             return result if isinstance(result, str) else str(result)
         return result
@@ -1876,7 +2021,11 @@ class SchematronSchema:
                 nodes = value if isinstance(value, list) else [value]
                 if nodes:
                     first = nodes[0]
-                    where = _from_ep(first) if isinstance(first, XPathNode) else _as_item(first)
+                    where = (
+                        _from_ep(first)
+                        if isinstance(first, _ep_class("XPathNode"))
+                        else _as_item(first)
+                    )
             except Exception as exc:
                 run.fail(
                     (id(subject), "subject"),
