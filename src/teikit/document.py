@@ -109,6 +109,9 @@ class TeiDocument:
     name: str
     path: Path | None = None
     warnings: list[Diagnostic] = field(default_factory=list)
+    _names: tuple[frozenset[str], frozenset[str]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def root(self) -> etree._Element:
@@ -124,6 +127,25 @@ class TeiDocument:
         """Evaluate *expression* with the ``tei:``, ``xml:`` and ``xi:`` prefixes bound."""
         context = self.root if node is None else node
         return context.xpath(expression, namespaces=NSMAP, **variables)
+
+    def names(self) -> tuple[frozenset[str], frozenset[str]]:
+        """Return the element names (Clark notation) and attribute names the tree uses.
+
+        Computed on the first call and kept: several checks need them, one walk serves all.
+
+        >>> load(b'<a xmlns="urn:x" n="1"><b/></a>').names()
+        (frozenset({'{urn:x}a', '{urn:x}b'}), frozenset({'n'}))
+        """
+        if self._names is None:
+            tags: set[str] = set()
+            attributes: set[str] = set()
+            for element in self.root.iter(tag=etree.Element):
+                tags.add(element.tag)
+                keys = element.keys()
+                if keys:
+                    attributes.update(keys)  # type: ignore[arg-type]  # str at run time
+            self._names = (frozenset(tags), frozenset(attributes))
+        return self._names
 
     def iter_elements(self) -> Iterator[etree._Element]:
         """Yield every element in document order (comments and PIs excluded)."""
@@ -222,7 +244,7 @@ def load(source: Source, *, name: str | None = None) -> TeiDocument:
             )
         )
     parser, resolver = make_parser()
-    base_url = str(path.resolve()) if path is not None else None
+    base_url = os.path.abspath(path) if path is not None else None
     try:
         root = etree.fromstring(data, parser, base_url=base_url)  # type: ignore[arg-type]
     except etree.XMLSyntaxError as exc:

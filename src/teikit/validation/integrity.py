@@ -15,6 +15,7 @@ Codes (stable, documented in ``docs/validate.md``):
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from collections.abc import Iterator
 from typing import Final
@@ -62,6 +63,7 @@ _EXPECTED_KIND: Final = {
 _NAME_KIND: Final = {"persName": "person", "placeName": "place", "orgName": "org"}
 
 
+@functools.lru_cache(maxsize=4096)  # a corpus repeats its dates: parse each value once
 def parse_w3c_date(value: str, *, iso: bool = False) -> tuple[str, str] | None:
     """Return the earliest and latest day covered by *value*, or ``None`` if it is invalid.
 
@@ -185,8 +187,23 @@ class _PointerChecker:
         self.resolver = resolver
         self.ids = resolver.ids(document)
         self.index_ids = [resolver.ids(index) for index in resolver.indexes]
+        # (attribute, token, expected kind) already found fine: a letter points at the same few
+        # register entries again and again.
+        self._fine: set[tuple[str, str, str | None]] = set()
 
     def check(self, element: etree._Element, attribute: str, token: str) -> Diagnostic | None:
+        expected = _expected_kind(element, attribute)
+        key = (attribute, token, expected)
+        if key in self._fine:
+            return None
+        finding = self._check(element, attribute, token, expected)
+        if finding is None:
+            self._fine.add(key)
+        return finding
+
+    def _check(
+        self, element: etree._Element, attribute: str, token: str, expected: str | None
+    ) -> Diagnostic | None:
         target: etree._Element | None = None
         if token.startswith("#") and "%" not in token:
             ident = token[1:]
@@ -218,7 +235,6 @@ class _PointerChecker:
                     f"@{attribute}={token!r} points to nothing: {resolution.reason}",
                 )
             target = resolution.target
-        expected = _expected_kind(element, attribute)
         if expected is None or target is None or not isinstance(target.tag, str):
             return None
         target_name = etree.QName(target).localname

@@ -129,7 +129,7 @@ class RelaxNGValidator:
         :raises ValueError: the document uses elements outside the validator's vocabulary.
         """
         if self.vocabulary is not None:
-            extra = vocabulary_of(document.root) - self.vocabulary
+            extra = document.names()[0] - self.vocabulary
             if extra:
                 raise ValueError(
                     f"{document.name}: elements {sorted(extra)[:5]} are outside the vocabulary "

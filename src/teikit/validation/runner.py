@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -14,8 +15,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
-
-from lxml import etree
 
 from teikit.__about__ import __version__
 from teikit.diagnostics import Diagnostic, Severity
@@ -143,10 +142,20 @@ class Validator:
         self._engines: dict[tuple[Path, SchemaKind, str], list[Engine]] = {}
         self._resolver: PointerResolver | None = None
         self._vocabulary: frozenset[str] = frozenset()
+        # Schemas and index files are shared by the files of a run: resolve and stat each
+        # once, not once per file (a path's resolve() is a system call per component).
+        self._keys: dict[Path, tuple[Path, list[Any]]] = {}
+
+    def _key_of(self, path: Path) -> tuple[Path, list[Any]]:
+        """Return the resolved path and the cache stat key of a schema or index file."""
+        found = self._keys.get(path)
+        if found is None:
+            found = self._keys[path] = (path.resolve(), _stat_key(path))
+        return found
 
     # -- engines ---------------------------------------------------------------------------
     def _engines_for(self, ref: SchemaRef) -> list[Engine]:
-        key = (ref.path.resolve(), ref.kind, ref.origin)
+        key = (self._key_of(ref.path)[0], ref.kind, ref.origin)
         if key not in self._engines:
             self._engines[key] = self._compile(ref)
         return self._engines[key]
@@ -208,6 +217,8 @@ class Validator:
             self._engines_for(ref)
         if self.options.integrity and self._resolver is None:
             self._resolver = PointerResolver([load(p) for p in self.options.indexes])
+            for index in self._resolver.indexes:
+                self._resolver.ids(index)  # once here, not once in every worker
 
     # -- one file --------------------------------------------------------------------------
     def check(self, item: Input) -> _Outcome:
@@ -237,14 +248,14 @@ class Validator:
                 )
             for engine in self._engines_for(ref):
                 diagnostics.extend(engine.validate(document))
-            deps.append(_stat_key(ref.path))
+            deps.append(self._key_of(ref.path)[1])
         if self.options.integrity:
             if self._resolver is None:
                 self._resolver = PointerResolver([load(p) for p in self.options.indexes])
             self._resolver.referenced_files.clear()
             diagnostics.extend(check_integrity(document, self._resolver))
             self._resolver.release(document)
-            deps.extend(_stat_key(p) for p in self.options.indexes)
+            deps.extend(self._key_of(p)[1] for p in self.options.indexes)
             deps.extend(_stat_key(p) for p in sorted(self._resolver.referenced_files))
         diagnostics.sort(key=_order)
         return _Outcome(item.name, diagnostics, deps)
@@ -285,6 +296,7 @@ class Validator:
             return (self.check(item) for item in todo)
         global _WORKER
         _WORKER = self  # inherited by the forked workers, with its compiled schemas
+        gc.freeze()  # keep inherited objects out of the workers' collections (copy-on-write)
         pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
         return _in_pool(pool, todo)
 
@@ -305,8 +317,7 @@ class _SpecializedRelaxNG:
                 return result
             except ValueError:  # the document has names outside the vocabulary
                 pass
-        names = {element.tag for element in document.root.iter(tag=etree.Element)}
-        self._vocabulary = self._vocabulary | names
+        self._vocabulary = self._vocabulary | document.names()[0]
         self._validator = self._schema.validator_for(self._vocabulary)
         result = self._validator.validate(document)
         return result
@@ -321,8 +332,11 @@ def _check_in_worker(item: Input) -> _Outcome:
 
 
 def _in_pool(pool: ProcessPoolExecutor, todo: Sequence[Input]) -> Iterator[_Outcome]:
-    with pool:
-        yield from pool.map(_check_in_worker, todo, chunksize=_CHUNK)
+    try:
+        with pool:
+            yield from pool.map(_check_in_worker, todo, chunksize=_CHUNK)
+    finally:
+        gc.unfreeze()
 
 
 def _order(diagnostic: Diagnostic) -> tuple[int, int, str]:

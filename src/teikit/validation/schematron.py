@@ -1115,15 +1115,8 @@ class _Run:
         self.global_lxml: dict[str, Any] = {}
         self.global_ep: dict[str, Any] = {}
         self.errors: dict[tuple[int, str], list[Any]] = {}
-        # The names that occur in the document, to skip rules that cannot match (one pass).
-        self.tags: set[Any] = set()
-        self.attributes: set[Any] = set()
-        tags, attributes = self.tags, self.attributes
-        for element in self.root.iter():
-            tags.add(element.tag)
-            keys = element.keys()
-            if keys:
-                attributes.update(keys)
+        # The names that occur in the document, to skip rules that cannot match.
+        self.tags, self.attributes = document.names()
 
     @property
     def node_tree(self) -> Any:
