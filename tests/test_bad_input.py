@@ -410,21 +410,44 @@ def _fail_with(number: int) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("where", "number"),
+    ("where", "number", "named"),
     [
-        ("tempfile.mkstemp", errno.EROFS),
-        ("tempfile.mkstemp", errno.EACCES),
-        ("os.replace", errno.EACCES),
-        ("os.fsync", errno.ENOSPC),
+        ("teikit.output._open_anonymous", errno.EROFS, False),
+        ("teikit.output._open_anonymous", errno.EACCES, False),
+        ("tempfile.mkstemp", errno.EROFS, True),
+        ("tempfile.mkstemp", errno.EACCES, True),
+        ("os.link", errno.EACCES, False),
+        ("os.replace", errno.EACCES, False),
+        ("os.replace", errno.EACCES, True),
+        ("os.fsync", errno.ENOSPC, False),
+        ("os.fsync", errno.ENOSPC, True),
     ],
-    ids=["read-only-folder", "no-permission", "rename-refused", "disk-full-at-sync"],
+    ids=[
+        "read-only-folder",
+        "no-permission",
+        "read-only-folder-named",
+        "no-permission-named",
+        "link-refused",
+        "rename-refused",
+        "rename-refused-named",
+        "disk-full-at-sync",
+        "disk-full-at-sync-named",
+    ],
 )
 @pytest.mark.parametrize("command", ["entities", "validate"])
 def test_unwritable_output_is_a_clear_error_and_leaves_no_file(
-    letter: Path, monkeypatch: pytest.MonkeyPatch, command: str, where: str, number: int
+    letter: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    where: str,
+    number: int,
+    named: bool,
 ) -> None:
-    # Tests run as root in CI, where chmod does not stop writes: simulate the failure.
+    # Tests run as root in CI, where chmod does not stop writes: simulate the failure, with
+    # the unnamed temporary file (Linux O_TMPFILE) and with the named fallback.
     out = letter.parent / ("out.csv" if command == "entities" else "report.json")
+    if named:
+        monkeypatch.setattr("teikit.output._open_anonymous", lambda _folder: None)
     monkeypatch.setattr(where, _fail_with(number))
     if command == "entities":
         result = invoke("entities", "-o", str(out), str(letter))
@@ -467,6 +490,21 @@ def test_full_disk_in_the_middle_of_writing(letter: Path, monkeypatch: pytest.Mo
     assert sorted(p.name for p in letter.parent.iterdir()) == ["letter.xml", "out.csv"]
 
 
+def _output_being_written(pid: int, folder: Path) -> Path | None:
+    """Return /proc/PID/fd/N of a non-empty file the process is writing in *folder*."""
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+            if target.startswith(f"{folder}/") and fd.stat().st_size > 0:
+                return fd
+        except OSError:  # the descriptor closed meanwhile
+            continue
+    return None
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/fd").is_dir(), reason="needs /proc to watch the writer's files"
+)
 @pytest.mark.parametrize("previous", [None, "the previous version\n"], ids=["new", "replace"])
 def test_sigkill_in_the_middle_of_entities_leaves_no_partial_output(
     tmp_path: Path, previous: str | None
@@ -489,15 +527,15 @@ def test_sigkill_in_the_middle_of_entities_leaves_no_partial_output(
         cwd=REPO,
     )
     deadline = time.monotonic() + 30
+    writing: Path | None = None
     try:
         while time.monotonic() < deadline and process.poll() is None:
-            temporary = list(out_dir.glob(".out.csv.*.tmp"))
-            if temporary and temporary[0].stat().st_size > 0:
+            writing = _output_being_written(process.pid, out_dir)
+            if writing is not None:
                 break
             time.sleep(0.005)
         assert process.poll() is None, "teikit finished before it could be killed"
-        assert temporary
-        assert temporary[0].stat().st_size > 0
+        assert writing is not None
         os.kill(process.pid, signal.SIGKILL)
     finally:
         if process.poll() is None:
@@ -508,8 +546,8 @@ def test_sigkill_in_the_middle_of_entities_leaves_no_partial_output(
         assert not out.exists()
     else:
         assert out.read_text(encoding="utf-8") == previous
-    # Only the hidden temporary file can remain: nothing at the name the user asked for.
-    assert {p.name for p in out_dir.iterdir()} - {"out.csv"} == {temporary[0].name}
+    # The data went to an unnamed file (O_TMPFILE): nothing at all is left behind.
+    assert sorted(p.name for p in out_dir.iterdir()) == ([] if previous is None else ["out.csv"])
 
 
 def test_listener_records_connections() -> None:
