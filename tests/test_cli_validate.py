@@ -16,6 +16,7 @@ from conftest import REPO, TELEGRAM
 from teikit.cli import cli
 
 EXAMPLES = REPO / "examples"
+SCHEMAS = REPO / "schemas"
 HEAD = '<TEI xmlns="http://www.tei-c.org/ns/1.0">'
 SUMMARY = re.compile(
     r"files\s+valid\s+invalid\s+errors\s+warnings\s+time\n\s*(\d+)\s+(\d+)\s+(\d+)"
@@ -185,16 +186,54 @@ def test_bundled_schema_is_used_with_a_note(runner: CliRunner, tmp_path: Path) -
     assert "teikit-letter.rng" in result.stderr
 
 
-def test_remote_schema_without_copy_exits_3(runner: CliRunner, tmp_path: Path) -> None:
+def test_remote_schema_without_copy_is_a_finding_about_that_file(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     doc = tmp_path / "remote.xml"
     doc.write_text(
         '<?xml-model href="https://www.tei-c.org/release/xml/tei/custom/schema/relaxng/tei_all.rng"'
-        ' schematypens="http://relaxng.org/ns/structure/1.0"?>' + HEAD + "</TEI>"
+        ' schematypens="http://relaxng.org/ns/structure/1.0"?>\n' + HEAD + "</TEI>"
     )
-    result = run(runner, str(doc))
-    assert result.exit_code == 3
-    assert "teikit schema add tei_all.rng" in result.stderr
+    good = tmp_path / "good.xml"  # no <?xml-model?>: validated with teikit.toml's schema
+    good.write_bytes(TELEGRAM.read_bytes().replace(b"<?xml-model", b"<?not-a-model"))
+    (tmp_path / "teikit.toml").write_text(f'schema = "{SCHEMAS / "teikit-letter.rng"}"\n')
+    result = run(runner, "-f", "json", str(doc), str(good))
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["summary"]["files"] == 2
+    (remote,) = [f for f in report["files"] if f["file"] == str(doc)]
+    (finding,) = remote["diagnostics"]
+    assert finding["code"] == "schema.unavailable"
+    assert finding["line"] == 1
+    assert "teikit schema add tei_all.rng" in finding["message"]
+    (other,) = [f for f in report["files"] if f["file"] == str(good)]
+    assert other["valid"] is True
+    assert result.stderr == ""
+
+
+def test_a_declared_schema_that_is_missing_does_not_hide_the_others(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    doc = tmp_path / "letter.xml"
+    data = TELEGRAM.read_bytes().replace(b"../schemas/teikit-letter.rng", b"missing.rng")
+    doc.write_bytes(
+        data.replace(b"../schemas/teikit-letter.sch", str(SCHEMAS / "teikit-letter.sch").encode())
+    )
+    result = run(runner, "--no-cache", str(doc))
+    assert result.exit_code == 1
+    assert f"{doc}:2: error: schema missing.rng not found" in result.stderr
+    assert result.stderr.count("[schema.unavailable]") == 1
     assert "Traceback" not in result.stderr
+
+
+def test_a_schema_given_with_option_that_is_missing_exits_3(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    doc = tmp_path / "letter.xml"
+    shutil.copyfile(TELEGRAM, doc)
+    result = run(runner, "--schema", str(tmp_path / "nowhere.rng"), str(doc))
+    assert result.exit_code == 3
+    assert result.stderr == f"teikit: error: {tmp_path / 'nowhere.rng'}: no such schema file\n"
 
 
 def test_include_and_exclude(runner: CliRunner, tmp_path: Path) -> None:

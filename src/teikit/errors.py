@@ -40,6 +40,9 @@ class RefusedInputError(InputError):
 class SchemaLoadError(TeikitError, ValueError):
     """A schema could not be found, read or compiled."""
 
+    #: The line of the ``<?xml-model?>`` that named the schema, when a document did.
+    line: int | None = None
+
 
 class UnknownFormatError(TeikitError, LookupError):
     """No exporter or output format has the requested name or suffix."""

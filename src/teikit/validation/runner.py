@@ -19,7 +19,7 @@ from typing import Any, Final, Protocol
 from teikit.__about__ import __version__
 from teikit.diagnostics import Diagnostic, Severity
 from teikit.document import TeiDocument, load
-from teikit.errors import DocumentLoadError, InputError
+from teikit.errors import DocumentLoadError, InputError, SchemaLoadError
 from teikit.pointers import PointerResolver
 from teikit.resources import cache_dir
 from teikit.validation.integrity import check_integrity
@@ -145,6 +145,7 @@ class Validator:
         # Schemas and index files are shared by the files of a run: resolve and stat each
         # once, not once per file (a path's resolve() is a system call per component).
         self._keys: dict[Path, tuple[Path, list[Any]]] = {}
+        self._failed: dict[tuple[Path, SchemaKind, str], SchemaLoadError] = {}
 
     def _key_of(self, path: Path) -> tuple[Path, list[Any]]:
         """Return the resolved path and the cache stat key of a schema or index file."""
@@ -156,8 +157,14 @@ class Validator:
     # -- engines ---------------------------------------------------------------------------
     def _engines_for(self, ref: SchemaRef) -> list[Engine]:
         key = (self._key_of(ref.path)[0], ref.kind, ref.origin)
+        if key in self._failed:  # compile a broken schema once, not once per file
+            raise self._failed[key]
         if key not in self._engines:
-            self._engines[key] = self._compile(ref)
+            try:
+                self._engines[key] = self._compile(ref)
+            except SchemaLoadError as exc:
+                self._failed[key] = exc
+                raise
         return self._engines[key]
 
     def _compile(self, ref: SchemaRef) -> list[Engine]:
@@ -234,7 +241,14 @@ class Validator:
             )
         diagnostics = list(document.warnings)
         deps: list[list[Any]] = []
-        refs = schemas_for(document, self._explicit)
+        # A schema named by this document (or the configuration) that cannot be had is a
+        # finding about this file; its other schemas and the other files are still checked.
+        problems: list[SchemaLoadError] = []
+        try:
+            refs = schemas_for(document, self._explicit, problems)
+        except SchemaLoadError as exc:  # the configuration file
+            refs, problems = [], [exc]
+        diagnostics.extend(_unavailable(item.name, exc) for exc in problems)
         for ref in refs:
             if ref.origin == "bundled":
                 diagnostics.append(
@@ -246,7 +260,14 @@ class Validator:
                         item.name,
                     )
                 )
-            for engine in self._engines_for(ref):
+            try:
+                engines = self._engines_for(ref)
+            except SchemaLoadError as exc:
+                if ref.origin == "option":  # compiled before the run: cannot happen here
+                    raise
+                diagnostics.append(_unavailable(item.name, exc))
+                continue
+            for engine in engines:
                 diagnostics.extend(engine.validate(document))
             deps.append(self._key_of(ref.path)[1])
         if self.options.integrity:
@@ -339,6 +360,10 @@ def _in_pool(pool: ProcessPoolExecutor, todo: Sequence[Input]) -> Iterator[_Outc
         gc.unfreeze()
 
 
+def _unavailable(name: str, exc: SchemaLoadError) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, "schema.unavailable", str(exc), name, exc.line, None)
+
+
 def _order(diagnostic: Diagnostic) -> tuple[int, int, str]:
     return (diagnostic.line or 0, diagnostic.column or 0, diagnostic.code)
 
@@ -405,6 +430,8 @@ class _VerdictCache:
     def put(self, item: Input, outcome: _Outcome) -> None:
         if item.path is None:
             return
+        if any(d.code == "schema.unavailable" for d in outcome.diagnostics):
+            return  # the verdict would outlive the fix (a schema copy added, a path mended)
         try:
             key = _stat_key(item.path)
         except OSError:

@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlparse
 
 from lxml import etree
 
-from teikit.document import TeiDocument
+from teikit.document import TeiDocument, source_line
 from teikit.errors import SchemaLoadError
 from teikit.namespaces import RNG_NS, SCH_NS, XSD_NS
 from teikit.resources import schemas_dir
@@ -180,8 +180,13 @@ def resolve_href(href: str, base: Path | None) -> Path:
     return local
 
 
-def declared_schemas(document: TeiDocument) -> list[SchemaRef]:
+def declared_schemas(
+    document: TeiDocument, problems: list[SchemaLoadError] | None = None
+) -> list[SchemaRef]:
     """Return the schemas a document declares in ``<?xml-model?>`` processing instructions.
+
+    With a *problems* list, a schema that cannot be found is added to it (its ``line`` set
+    to the instruction's) and the others are still returned; without one, it is raised.
 
     :raises SchemaLoadError: a declared schema cannot be found locally.
     """
@@ -201,7 +206,14 @@ def declared_schemas(document: TeiDocument) -> list[SchemaRef]:
         href = attrs.get("href")
         if not href:
             continue
-        path = resolve_href(href, base)
+        try:
+            path = resolve_href(href, base)
+        except SchemaLoadError as exc:
+            exc.line = source_line(pi)
+            if problems is None:
+                raise
+            problems.append(exc)
+            continue
         kind = _kind_from_model(attrs.get("schematypens"), path)
         ref = SchemaRef(path, kind, "xml-model")
         if ref not in refs:
@@ -272,12 +284,23 @@ def explicit_schemas(paths: Iterable[Path]) -> list[SchemaRef]:
     return refs
 
 
-def schemas_for(document: TeiDocument, explicit: Sequence[SchemaRef] = ()) -> list[SchemaRef]:
-    """Return the schemas that apply to *document*, following the documented order."""
+def schemas_for(
+    document: TeiDocument,
+    explicit: Sequence[SchemaRef] = (),
+    problems: list[SchemaLoadError] | None = None,
+) -> list[SchemaRef]:
+    """Return the schemas that apply to *document*, following the documented order.
+
+    *problems* collects declared schemas that cannot be found (see :func:`declared_schemas`);
+    a document that declares schemas never falls back to the configured or bundled ones.
+    """
     if explicit:
         return list(explicit)
-    declared = declared_schemas(document)
-    if declared:
+    found: list[SchemaLoadError] = [] if problems is None else problems
+    declared = declared_schemas(document, found)
+    if declared or found:
+        if found and problems is None:
+            raise found[0]
         return declared
     start = document.path.parent if document.path is not None else Path.cwd()
     configured = config_schemas(start)
