@@ -40,6 +40,7 @@ _TEI_NAMES: Final = {
     "place": ("listPlace", "place", "placeName", "places"),
     "org": ("listOrg", "org", "orgName", "orgs"),
 }
+_CELL: Final = f"{{{TEI_NS}}}cell"
 _COLUMNS: Final = (
     "entry",
     "document",
@@ -156,7 +157,14 @@ def proposal_tree(proposal: RegisterProposal) -> etree._Element:
 def write_proposal_tei(proposal: RegisterProposal, stream: IO[str]) -> None:
     """Write *proposal* as a TEI document for review."""
     stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-    stream.write(etree.tostring(proposal_tree(proposal), encoding="unicode", pretty_print=True))
+    root = proposal_tree(proposal)
+    etree.indent(root, space="  ")
+    for cell in root.iter(_CELL):  # keep each cell on one line: "<cell><val>#id</val></cell>"
+        cell.text = cell.text if len(cell) == 0 else None
+        for child in cell:
+            child.tail = None
+    stream.write(etree.tostring(root, encoding="unicode"))
+    stream.write("\n")
 
 
 def write_proposal_json(proposal: RegisterProposal, stream: IO[str]) -> None:

@@ -56,6 +56,28 @@ _MARKUP: Final = re.compile(
 )
 _NOT_SLUG: Final = re.compile(r"[^a-z0-9]+")
 _SLUG_LENGTH: Final = 40
+# Latin letters that Unicode does not decompose into an ASCII letter and a mark.
+_LATIN: Final = str.maketrans(
+    {
+        "ß": "ss",
+        "ẞ": "SS",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "ø": "o",
+        "Ø": "O",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "ł": "l",
+        "Ł": "L",
+        "þ": "th",
+        "Þ": "Th",
+        "ı": "i",
+    }
+)
 
 
 def grouping_key(text: str) -> str:
@@ -92,12 +114,14 @@ def make_id(name: str, kind: str, taken: Collection[str]) -> str:
     'kim_il_sung_2'
     >>> make_id("38th parallel", "place", set()), make_id("毛泽东", "person", set())
     ('place_38th_parallel', 'person')
+    >>> make_id("Großmamma Łukasiewicz", "person", set())
+    'grossmamma_lukasiewicz'
     >>> make_id("the control committee proposed by the enemy", "org", set())
     'the_control_committee_proposed_by_the'
 
     """
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    slug = _NOT_SLUG.sub("_", folded.lower()).strip("_")
+    folded = unicodedata.normalize("NFKD", name.translate(_LATIN)).encode("ascii", "ignore")
+    slug = _NOT_SLUG.sub("_", folded.decode("ascii").lower()).strip("_")
     if len(slug) > _SLUG_LENGTH:  # cut after a whole word where there is one
         cut = slug.rfind("_", 0, _SLUG_LENGTH + 1)
         slug = slug[: cut if cut > 0 else _SLUG_LENGTH]
