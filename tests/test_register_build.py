@@ -11,6 +11,7 @@ import datetime
 import json
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -390,3 +391,22 @@ def test_tillich_letters(runner: CliRunner, tmp_path: Path) -> None:
     assert not index_ids & {e.id for e in indexed.entries}
     # a mention whose @ref resolves through an index is never rewritten
     assert all(r.old is None or r.old.lstrip("#") not in index_ids for r in indexed.rewrites)
+
+
+def test_extract_entities_reads_sources_lazily_with_one_process() -> None:
+    """propose_register relies on it to hold one document's tree at a time."""
+    from teikit.entities import extract_entities
+
+    pulled: list[int] = []
+
+    def sources() -> Iterator[bytes]:
+        for n in range(3):
+            pulled.append(n)
+            text = f"<text><p><persName>P{n}</persName></p></text>"
+            yield f'<TEI xmlns="{TEI_NS}">{text}</TEI>'.encode()
+
+    extraction = extract_entities(sources())
+    assert pulled == []
+    assert next(extraction).text == "P0"
+    assert pulled == [0]
+    assert [m.text for m in extraction] == ["P1", "P2"]
