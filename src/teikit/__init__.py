@@ -25,6 +25,7 @@ __all__ = [
     "extract_entities",
     "is_valid",
     "iter_diagnostics",
+    "propose_register",
     "validate",
     "DocumentLoadError",
     "InputError",
@@ -49,6 +50,7 @@ _LAZY = {
     "is_valid": "teikit.validation",
     "extract_entities": "teikit.entities",
     "build_register": "teikit.entities",
+    "propose_register": "teikit.entities",
     "export_documents": "teikit.exporters.model",
 }
 

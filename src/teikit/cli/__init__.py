@@ -39,6 +39,7 @@ COMMANDS: Final = {
     "entities": "teikit.cli.entities:entities",
     "export": "teikit.cli.export:export",
     "schema": "teikit.cli.schema:schema",
+    "register": "teikit.cli.register:register",
 }
 
 

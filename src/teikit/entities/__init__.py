@@ -38,6 +38,14 @@ from teikit.entities.model import (
     Status,
     Target,
 )
+from teikit.entities.propose import (
+    PROPOSED_KINDS,
+    ProposedEntry,
+    RegisterProposal,
+    Rewrite,
+    grouping_key,
+    propose_register,
+)
 from teikit.entities.register import build_register, iter_register_entries
 from teikit.entities.sources import expand_paths
 from teikit.entities.views import entity_table
@@ -46,6 +54,7 @@ __all__ = [
     "AUTHORITIES",
     "BUILTIN_RULES",
     "MENTION_COLUMNS",
+    "PROPOSED_KINDS",
     "REGISTER_COLUMNS",
     "ConfigError",
     "DateRange",
@@ -57,9 +66,12 @@ __all__ = [
     "MentionRule",
     "MentionTable",
     "Proposal",
+    "ProposedEntry",
     "Record",
     "RegisterEntry",
+    "RegisterProposal",
     "RegisterRow",
+    "Rewrite",
     "Row",
     "Status",
     "Target",
@@ -68,7 +80,9 @@ __all__ = [
     "expand_paths",
     "extract_entities",
     "find_config",
+    "grouping_key",
     "iter_register_entries",
     "load_indexes",
     "load_mention_table",
+    "propose_register",
 ]

@@ -550,7 +550,8 @@ def extract_entities(
     other mention type); *indexes* are register files searched for ``#id`` pointers;
     *registers* also yields the :class:`RegisterEntry` records that :func:`build_register`
     needs; *jobs* > 1 reads documents in that many processes (sources must then be paths
-    or bytes) and still yields in input order; *on_document* is called with each
+    or bytes) and still yields in input order, while with *jobs* = 1 *sources* is consumed
+    lazily, one document at a time; *on_document* is called with each
     document's name when it is done. Findings are collected in the result's ``report``.
 
     :raises TeikitError: an index file cannot be loaded.
@@ -570,8 +571,10 @@ def extract_entities(
     )
     report = Report(list(table.diagnostics))
     failed: list[str] = []
-    source_list = list(sources)
-    if jobs > 1 and len(source_list) > 1:
+    # With one process the sources are read lazily, one at a time: a caller may hand in a
+    # generator of loaded documents without holding every tree at once (register build).
+    source_list = list(sources) if jobs > 1 else None
+    if source_list is not None and len(source_list) > 1:
         if any(
             isinstance(s, TeiDocument) or not isinstance(s, (str, os.PathLike, bytes))
             for s in source_list
@@ -582,7 +585,8 @@ def extract_entities(
         outcomes = _parallel(options, source_list, jobs)  # type: ignore[arg-type]
     else:
         extractor = _DocumentExtractor(options, PointerResolver(loaded_indexes))
-        outcomes = (_process(extractor, source) for source in source_list)
+        pending = sources if source_list is None else source_list
+        outcomes = (_process(extractor, source) for source in pending)
 
     def generate() -> Iterator[Record]:
         for name, records, found, loaded in outcomes:

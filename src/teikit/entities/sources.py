@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 from collections.abc import Iterable
@@ -14,25 +15,43 @@ __all__ = ["expand_paths"]
 _GLOB_CHARS = frozenset("*?[")
 
 
-def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Return the XML files named by *paths*: files as given, folders searched recursively
-    for ``*.xml`` (sorted), glob patterns (``**`` included) expanded and sorted.
+def _matches(path: Path, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatch(path.name, p) or fnmatch.fnmatch(str(path), p) for p in patterns)
 
-    A file named twice is kept once, at its first place.
+
+def expand_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    include: Iterable[str] = ("*.xml",),
+    exclude: Iterable[str] = (),
+) -> list[Path]:
+    """Return the XML files named by *paths*: files as given, folders searched recursively
+    for files matching *include* and no *exclude* glob (sorted), glob patterns (``**``
+    included) expanded and sorted.
+
+    A file named twice is kept once, at its first place. *include* and *exclude* match a
+    file's name or its path, and apply inside folders only (as in ``teikit validate``).
 
     :raises DocumentLoadError: a path does not exist, or a pattern or folder matches no file.
 
     >>> expand_paths([])
     []
     """
+    include, exclude = tuple(include), tuple(exclude)
     found: dict[Path, None] = {}
     for raw in paths:
         text = os.fspath(raw)
         path = Path(text)
         if path.is_dir():
-            matches = sorted(p for p in path.rglob("*.xml") if p.is_file())
+            matches = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and _matches(p, include) and not _matches(p, exclude)
+            )
             if not matches:
-                raise DocumentLoadError(f"{text}: folder holds no *.xml file")
+                wanted = " or ".join(include)
+                skipped = " not excluded" if exclude else ""
+                raise DocumentLoadError(f"{text}: folder holds no {wanted} file{skipped}")
         elif path.exists():
             matches = [path]
         elif _GLOB_CHARS & set(text):
