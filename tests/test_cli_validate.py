@@ -244,7 +244,9 @@ def test_include_and_exclude(runner: CliRunner, tmp_path: Path) -> None:
     result = run(runner, *schema, "--format", "json", "--include", "*.tei", str(tmp_path))
     assert [f["file"] for f in json.loads(result.stdout)["files"]] == [str(tmp_path / "sub/a.tei")]
     result = run(runner, *schema, "--format", "json", "--exclude", "b.*", str(tmp_path))
-    assert json.loads(result.stdout)["files"] == []
+    assert result.exit_code == 3  # nothing left to check is a mistake worth failing on
+    assert result.stdout == ""
+    assert result.stderr == f"teikit: error: {tmp_path}: folder holds no *.xml file not excluded\n"
 
 
 def test_verdict_cache_is_reused_and_invalidated(

@@ -110,7 +110,8 @@ def validate(
 ) -> None:
     """Validate TEI files against their schemas, plus integrity checks.
 
-    PATHS are files, folders (searched recursively) or - for standard input. The schema
+    PATHS are files, folders (searched recursively), glob patterns or - for standard input;
+    a folder with no matching file is an error (exit 3). The schema
     is --schema, else each file's <?xml-model?>, else [tool.teikit] schema, else
     teikit's bundled project schema.
 

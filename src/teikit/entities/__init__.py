@@ -47,8 +47,8 @@ from teikit.entities.propose import (
     propose_register,
 )
 from teikit.entities.register import build_register, iter_register_entries
-from teikit.entities.sources import expand_paths
 from teikit.entities.views import entity_table
+from teikit.sources import expand_paths
 
 __all__ = [
     "AUTHORITIES",

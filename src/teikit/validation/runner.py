@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import gc
 import hashlib
 import json
@@ -22,6 +21,7 @@ from teikit.document import TeiDocument, load
 from teikit.errors import DocumentLoadError, InputError, SchemaLoadError
 from teikit.pointers import PointerResolver
 from teikit.resources import cache_dir
+from teikit.sources import expand_paths as expand_files
 from teikit.validation.integrity import check_integrity
 from teikit.validation.schemas import SchemaKind, SchemaRef, explicit_schemas, schemas_for
 
@@ -78,32 +78,20 @@ class Input:
     data: bytes | None = None
 
 
-def _matches(path: Path, patterns: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatch(path.name, p) or fnmatch.fnmatch(str(path), p) for p in patterns)
-
-
 def expand_paths(sources: Iterable[str | Path], options: ValidationOptions) -> list[Input]:
-    """Expand files, folders (recursively, ``--include``/``--exclude``) and ``-`` to inputs.
+    """Expand files, folders (recursively, ``--include``/``--exclude``), globs and ``-``.
 
-    :raises DocumentLoadError: a path does not exist.
+    The same rules as every other command (:func:`teikit.sources.expand_paths`).
+
+    :raises DocumentLoadError: a path does not exist, or a folder or pattern matches no file.
     """
     inputs: list[Input] = []
     for source in sources:
         if str(source) == STDIN:
             inputs.append(Input("<stdin>", None, sys.stdin.buffer.read()))
             continue
-        path = Path(source)
-        if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and _matches(p, options.include) and not _matches(p, options.exclude)
-            )
-            inputs.extend(Input(str(p), p) for p in found)
-        elif path.exists():
-            inputs.append(Input(str(source), path))
-        else:
-            raise DocumentLoadError(f"{source}: no such file or directory")
+        found = expand_files([source], include=options.include, exclude=options.exclude)
+        inputs.extend(Input(str(path), path) for path in found)
     return inputs
 
 
