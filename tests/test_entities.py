@@ -596,3 +596,23 @@ def test_tillich_rows_per_element_equal_an_xpath_count() -> None:
     assert well_formed == 1326
     assert got == +expected
     assert len(extraction.failed) == 5
+
+
+def test_an_empty_name_is_a_warning_and_an_empty_date_is_not() -> None:
+    doc = (
+        b'<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body>\n'
+        b'<p>Signed by <persName/> on <date when="1951-07-03"/>.</p>\n'
+        b"</body></text></TEI>"
+    )
+    extraction = extract_entities([doc])
+    mentions = [r for r in extraction if isinstance(r, Mention)]
+    assert [(m.element, m.text) for m in mentions] == [("persName", ""), ("date", "")]
+    assert [(d.code, d.severity, d.line, d.message) for d in extraction.report] == [
+        (
+            "entity.empty-mention",
+            Severity.WARNING,
+            2,
+            "<persName> has no text: an empty person mention (supply the name or remove the "
+            "element)",
+        )
+    ]

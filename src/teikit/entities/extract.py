@@ -383,6 +383,17 @@ class _DocumentExtractor:
                 )
         proposal = enclosing[0] if enclosing else None
         text = collect_text(element)
+        if not text.strip() and kind != _DATE_TYPE:  # an empty <date when="..."/> is fine
+            found.append(
+                self._diagnostic(
+                    document,
+                    element,
+                    Severity.WARNING,
+                    "entity.empty-mention",
+                    f"<{_local(element)}> has no text: an empty {kind} mention "
+                    "(supply the name or remove the element)",
+                )
+            )
         xml_id = element.get(XML_ID)
         mention = Mention(
             document=document.name,
