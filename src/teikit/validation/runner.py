@@ -253,7 +253,7 @@ class Validator:
             except SchemaLoadError as exc:
                 if ref.origin == "option":  # compiled before the run: cannot happen here
                     raise
-                diagnostics.append(_unavailable(item.name, exc))
+                diagnostics.append(_unavailable(item.name, exc, ref.line))
                 continue
             for engine in engines:
                 diagnostics.extend(engine.validate(document))
@@ -348,8 +348,9 @@ def _in_pool(pool: ProcessPoolExecutor, todo: Sequence[Input]) -> Iterator[_Outc
         gc.unfreeze()
 
 
-def _unavailable(name: str, exc: SchemaLoadError) -> Diagnostic:
-    return Diagnostic(Severity.ERROR, "schema.unavailable", str(exc), name, exc.line, None)
+def _unavailable(name: str, exc: SchemaLoadError, line: int | None = None) -> Diagnostic:
+    line = exc.line or line
+    return Diagnostic(Severity.ERROR, "schema.unavailable", str(exc), name, line, None)
 
 
 def _order(diagnostic: Diagnostic) -> tuple[int, int, str]:

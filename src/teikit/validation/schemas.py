@@ -21,7 +21,7 @@ import re
 import shutil
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import unquote, urlparse
@@ -71,6 +71,8 @@ class SchemaRef:
     path: Path
     kind: SchemaKind
     origin: str  # "option", "xml-model", "config" or "bundled"
+    #: the line of the ``<?xml-model?>`` that named it (not part of its identity)
+    line: int | None = field(default=None, compare=False)
 
 
 def kind_from_suffix(path: Path) -> SchemaKind:
@@ -215,7 +217,7 @@ def declared_schemas(
             problems.append(exc)
             continue
         kind = _kind_from_model(attrs.get("schematypens"), path)
-        ref = SchemaRef(path, kind, "xml-model")
+        ref = SchemaRef(path, kind, "xml-model", source_line(pi))
         if ref not in refs:
             refs.append(ref)
     return refs
