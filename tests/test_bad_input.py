@@ -26,11 +26,13 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner, Result
+from lxml import etree
 
 import teikit
 from conftest import DATA, REPO, TELEGRAM
 from teikit.cli import cli
 from teikit.errors import DocumentLoadError, InputError
+from teikit.namespaces import TEI_NS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -289,6 +291,32 @@ def test_export_is_safe_on_every_file(
         assert out.read_text(encoding="utf-8").rstrip().endswith(("}", "]"))
     assert sha256_tree(corpus) == before
     assert SECRET not in result.stdout + result.stderr
+    assert listener.connections == []
+
+
+@pytest.mark.parametrize("name", sorted(EVERYTHING))
+def test_register_build_is_safe_on_every_file(
+    corpus: Path, listener: Listener, tmp_path: Path, name: str
+) -> None:
+    entry = EVERYTHING[name]
+    before = sha256_tree(corpus)
+    out = tmp_path / "register.xml"
+    result = invoke("register", "build", name, "-o", str(out))
+    if entry["load"] == "io.unreadable":
+        assert result.exit_code == 3  # a directory named x.xml: nothing to read
+        assert not out.exists()
+    elif entry["load"] != "ok":
+        assert result.exit_code == 1  # reported with its position, the proposal still written
+        location = ":".join(filter(None, (name, entry["position"])))
+        assert f"{location}: error: " in result.stderr
+        assert f"[{entry['load']}]" in result.stderr
+        assert etree.parse(str(out)).getroot().tag == f"{{{TEI_NS}}}TEI"
+    else:
+        assert result.exit_code == 0, result.stderr
+        assert etree.parse(str(out)).getroot().tag == f"{{{TEI_NS}}}TEI"
+    assert sha256_tree(corpus) == before
+    assert SECRET not in result.stdout + result.stderr
+    assert not out.exists() or SECRET.encode() not in out.read_bytes()
     assert listener.connections == []
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from teikit.cli import CliError
+from teikit.cli import EXIT_FINDINGS
 from teikit.entities.proposal_formats import REGISTER_FORMATS, register_format
 from teikit.output import atomic_open, check_not_input
 
@@ -83,7 +83,7 @@ def build(
 
     PATHS are TEI files, folders or glob patterns. A mention needs an entry when it has
     no @ref or one that points nowhere. The proposal (entries and @ref rewrites) goes to
-    -o, findings and the summary to stderr. Exit code 0 whatever is proposed; 3 when a
+    -o, findings and the summary to stderr. Exit code 0 whatever is proposed; 1 when a
     file could not be read (the others are still used). See docs/entities.md.
 
     \b
@@ -113,5 +113,10 @@ def build(
         if diagnostic.code != "entity.unresolved-ref":
             click.echo(str(diagnostic), err=True)
     click.echo(f"{proposal.summary()}; wrote {output}", err=True)
-    if proposal.failed:
-        raise CliError(f"{len(proposal.failed)} file(s) could not be read and were left out")
+    if proposal.failed:  # a finding about those files, as in `teikit entities`: exit 1
+        click.secho(
+            f"error summary: {len(proposal.failed)} file(s) could not be read and were left out",
+            err=True,
+            fg="red",
+        )
+        raise SystemExit(EXIT_FINDINGS)
