@@ -97,6 +97,8 @@ __all__ = [
 ]
 
 _S: Final = f"{{{SCH_NS}}}"
+# Functions whose value inside a predicate differs from their value on one context node.
+_POSITIONAL: Final = re.compile(r"\b(?:position|last|current)\s*\(")
 _OLD_SCH_NS: Final = "http://www.ascc.net/xml/schematron"
 XPATH1_BINDINGS: Final = frozenset({"xslt", "xpath", "exslt"})
 XPATH3_BINDINGS: Final = frozenset({"xslt2", "xpath2", "xslt3", "xpath3", "xpath31"})
@@ -1014,6 +1016,7 @@ class _Expr:
     variables: frozenset[str] = frozenset()
     type: str = _ANY
     error: str | None = None
+    xpath1: str | None = None  # the XPath 1.0 form libxml2 runs, when there is one
 
     @property
     def engine(self) -> str:
@@ -1046,6 +1049,10 @@ class _Rule:
     checks: list[_Check]
     subject: _Expr | None
     variables: frozenset[str] = frozenset()  # the global variables the context uses
+    # One XPath 1.0 expression that is true when some context node might fail a check:
+    # a non-element context node, or an element on which an assert is false or a report
+    # true (see _quick_check). None when the rule cannot be screened that way.
+    quick: etree.XPath | None = None
 
     def describe(self) -> str:
         """Return 'pattern P, rule CONTEXT' for messages."""
@@ -1061,6 +1068,8 @@ class _Pattern:
     # Element and attribute names of which at least one must occur for any rule to match;
     # None when some rule may match whatever the names.
     triggers: tuple[frozenset[str], frozenset[str]] | None = None
+    # Every rule has a quick screen: a document that passes them all has no finding here.
+    quick: bool = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -1631,6 +1640,8 @@ class SchematronSchema:
         if xpath1 is not None:
             wrapped = {"test": f"boolean({xpath1})", "string": f"string({xpath1})"}
             expr.lxml = self._lxml_compile(wrapped.get(kind, xpath1), smart=kind == "value")
+            if expr.lxml is not None:
+                expr.xpath1 = xpath1
         if found["eval"] is not None:
             expr.token = _LazyToken(self, found["eval"])
         if expr.lxml is None and expr.token is None:
@@ -1683,6 +1694,7 @@ class SchematronSchema:
         pattern = _Pattern(spec, [], lets)
         for rule in spec.rules:
             pattern.rules.append(self._compile_rule(rule, pattern))
+        pattern.quick = bool(pattern.rules) and all(r.quick is not None for r in pattern.rules)
         alternatives = [alt for rule in pattern.rules for alt in (rule.needs or [None])]
         if all(alt is not None and (alt[0] or alt[1]) for alt in alternatives):
             pattern.triggers = (
@@ -1752,7 +1764,36 @@ class SchematronSchema:
                     f" [{label}]" if label else "",
                 )
             )
+        rule.quick = self._quick_check(rule, select)
         return rule
+
+    def _quick_check(self, rule: _Rule, select: str | None) -> etree.XPath | None:
+        """Return one XPath that is false when no context node of *rule* can give a finding.
+
+        ``(SELECT)[not(self::*) or not(ASSERT) or (REPORT)...]``: libxml2 evaluates each
+        test with the context node as its context, as the per-node evaluation does, so an
+        empty result proves that no assert fails and no report fires; anything else (a
+        non-element context node, a failing test) sends the document down the full path.
+        Rules whose tests depend on more than their context node are not screened:
+        variables, ``current()``, ``position()``/``last()`` (which differ inside a
+        predicate), rule-level ``let``, a context that matches the document node.
+        """
+        if (
+            select is None
+            or rule.select_lxml is None
+            or rule.matches_document
+            or rule.lets
+            or rule.variables
+            or not rule.checks
+        ):
+            return None
+        conditions = ["not(self::*)"]
+        for check in rule.checks:
+            test = check.test.xpath1
+            if test is None or check.test.variables or _POSITIONAL.search(test):
+                return None
+            conditions.append(f"not({test})" if check.spec.kind == "assert" else f"({test})")
+        return self._lxml_compile(f"boolean(({select})[{' or '.join(conditions)}])")
 
     def _analyse_context(self, context: str) -> dict[str, Any]:
         """Return what elementpath says about a rule context, as JSON-ready data."""
@@ -1942,6 +1983,8 @@ class SchematronSchema:
         return result
 
     def _run_pattern(self, run: _Run, pattern: _Pattern) -> list[Diagnostic]:
+        if pattern.quick and self._passes_quick_checks(run, pattern):
+            return []
         found: list[tuple[tuple[int, int], int, Diagnostic]] = []
         claimed: set[Any] = set()
         several = len(pattern.rules) > 1
@@ -1968,6 +2011,17 @@ class SchematronSchema:
         if rules_with_findings > 1:
             found.sort(key=lambda entry: (entry[0], entry[1]))
         return [entry[2] for entry in found]
+
+    def _passes_quick_checks(self, run: _Run, pattern: _Pattern) -> bool:
+        """Return whether the screens prove *pattern* has no finding on the document."""
+        try:
+            return not any(
+                rule.quick(run.root)  # type: ignore[misc]
+                for rule in pattern.rules
+                if self._may_match(run, rule)
+            )
+        except Exception:  # let the full path report whatever went wrong
+            return False
 
     def _check_item(
         self, run: _Run, pattern: _Pattern, rule: _Rule, item: _Item
