@@ -39,6 +39,8 @@ COMMANDS: Final = {
     "entities": "teikit.cli.entities:entities",
     "export": "teikit.cli.export:export",
     "schema": "teikit.cli.schema:schema",
+    "lint": "teikit.cli.lint:lint",
+    "annotate": "teikit.cli.annotate:annotate",
 }
 
 
