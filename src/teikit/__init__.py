@@ -20,11 +20,14 @@ from teikit.errors import (
 
 __all__ = [
     "Diagnostic",
+    "annotate",
     "build_register",
     "export_documents",
     "extract_entities",
     "is_valid",
     "iter_diagnostics",
+    "iter_lint_diagnostics",
+    "lint",
     "validate",
     "DocumentLoadError",
     "InputError",
@@ -50,6 +53,9 @@ _LAZY = {
     "extract_entities": "teikit.entities",
     "build_register": "teikit.entities",
     "export_documents": "teikit.exporters.model",
+    "lint": "teikit.lint",
+    "iter_lint_diagnostics": "teikit.lint",
+    "annotate": "teikit.lint",
 }
 
 

@@ -22,6 +22,7 @@ from teikit.diagnostics import Diagnostic, Report, Severity
 from teikit.document import TeiDocument, load
 from teikit.entities import extract_entities, iter_register_entries, load_indexes
 from teikit.errors import DocumentLoadError, InputError
+from teikit.lint.annotate import AnnotateError, Annotation, annotate, unified_diff
 from teikit.lint.checks import CorpusRecords, check_registers, read_corpus
 from teikit.lint.model import CODES, KINDS, Anchor, Suggestion
 from teikit.lint.propose import Corpus, document_date, propose
@@ -29,6 +30,10 @@ from teikit.lint.source import SourceMap, decode_source
 
 __all__ = [
     "CODES",
+    "AnnotateError",
+    "Annotation",
+    "annotate",
+    "unified_diff",
     "KINDS",
     "Anchor",
     "Corpus",

@@ -342,6 +342,7 @@ class _Proposer:
             if self.source is not None and element in self.source.start_tag_end:
                 close = self.source.start_tag_end[element]
                 span = (close, close)
+                line, column = self.source.position(self.source.start_tag_start[element])
             yield Suggestion(
                 "lint.date-without-value",
                 self.document.name,
