@@ -309,7 +309,8 @@ def test_untagged_and_valueless_dates(tmp_path: Path) -> None:
 
 def test_only_kinds(tmp_path: Path) -> None:
     path = write(tmp_path, document("<p>Mao, North Korea, 3.7.51</p>"))
-    codes = [d.message[:22] for d in lint([path], LintOptions(kinds=parse_kinds("places"), registers=False))]
+    options = LintOptions(kinds=parse_kinds("places"), registers=False)
+    codes = [d.message[:22] for d in lint([path], options)]
     assert codes == ['untagged name "North K']
     with pytest.raises(ValueError, match="unknown kind 'people'"):
         parse_kinds("persons,people")
@@ -358,7 +359,8 @@ def test_tagged_forms_from_other_files_and_an_index(tmp_path: Path) -> None:
     tagged = write(
         tmp_path,
         document(
-            "<p><persName ref='#stalin'>Filippov</persName> <rs type='person' ref='#stalin'>Du</rs></p>",
+            "<p><persName ref='#stalin'>Filippov</persName> "
+            "<rs type='person' ref='#stalin'>Du</rs></p>",
             register="",
         ),
         "a.xml",
