@@ -230,3 +230,13 @@ def test_header_only_documents_are_left_alone() -> None:
     result = annotate(data)
     assert result.applied == ()
     assert result.text == data.decode()
+
+
+def test_text_from_internal_entities_is_not_annotated() -> None:
+    data = b'<!DOCTYPE TEI [<!ENTITY m "Mao">]>\n' + document("<p>&m; and Filippov</p><p>Mao</p>")
+    result = annotate(data)
+    assert [s.text for s in result.applied] == ["Mao"]
+    assert [reason for _s, reason in result.skipped] == [
+        "its position in the source is unknown"
+    ] * 2
+    assert "<p>&m; and Filippov</p>" in result.text
