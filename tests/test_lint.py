@@ -116,7 +116,7 @@ def test_ambiguous_and_impossible_dates_are_flagged_not_guessed(
 
 
 @pytest.mark.parametrize(
-    "text", ["3.7", "1.2.3", "1.2.3.4", "version 3.10", "ISBN 3-7-1951", "in 1951"]
+    "text", ["3.7", "1.2.3", "1.2.3.4", "version 3.10", "ISBN 3-7-1951", "in 1951", "Aug 32"]
 )
 def test_numbers_are_not_dates(text: str) -> None:
     assert find_dates(text, "1951-07-03") == []

@@ -176,6 +176,8 @@ class _Reader:
         if group("m6"):
             return self.yearless(_month(group("m6")), int(group("d6")), "d Month")
         if group("m7"):
+            if int(group("d7")) > 31:  # "Aug 32": a short year, not a day; left alone
+                return None
             return self.yearless(_month(group("m7")), int(group("d7")), "Month d")
         if group("d8"):
             return self.result(None, "d.m. without a year", "ambiguous")
