@@ -20,12 +20,15 @@ from teikit.errors import (
 
 __all__ = [
     "Diagnostic",
+    "annotate",
     "build_register",
     "export_documents",
     "extract_entities",
     "is_valid",
     "iter_diagnostics",
     "propose_register",
+    "iter_lint_diagnostics",
+    "lint",
     "validate",
     "DocumentLoadError",
     "InputError",
@@ -52,6 +55,9 @@ _LAZY = {
     "build_register": "teikit.entities",
     "propose_register": "teikit.entities",
     "export_documents": "teikit.exporters.model",
+    "lint": "teikit.lint",
+    "iter_lint_diagnostics": "teikit.lint",
+    "annotate": "teikit.lint",
 }
 
 

@@ -40,6 +40,8 @@ COMMANDS: Final = {
     "export": "teikit.cli.export:export",
     "schema": "teikit.cli.schema:schema",
     "register": "teikit.cli.register:register",
+    "lint": "teikit.cli.lint:lint",
+    "annotate": "teikit.cli.annotate:annotate",
 }
 
 

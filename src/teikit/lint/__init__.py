@@ -1,0 +1,223 @@
+"""Editorial findings, separate from schema validity: what was left untagged (issue 7).
+
+``lint`` reads every file twice: first all of them, for the registers and the name forms
+already tagged (the gazetteer), then each one for the names and dates its text holds
+untagged. Findings are :class:`~teikit.diagnostics.Diagnostic` records, as ``validate``
+reports them; the codes are listed in :data:`CODES` and documented in ``docs/lint.md``.
+
+>>> from teikit.resources import telegram_path
+>>> report = lint([telegram_path()])
+>>> [d.message for d in report if d.code == "lint.untagged-date"][1][:43]
+'untagged date "3.7.51": propose <date when='
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from teikit.diagnostics import Diagnostic, Report, Severity
+from teikit.document import TeiDocument, load
+from teikit.entities import extract_entities, iter_register_entries, load_indexes
+from teikit.errors import DocumentLoadError, InputError
+from teikit.lint.annotate import AnnotateError, Annotation, annotate, unified_diff
+from teikit.lint.checks import CorpusRecords, check_registers, read_corpus
+from teikit.lint.model import CODES, KINDS, Anchor, Suggestion
+from teikit.lint.propose import Corpus, document_date, propose
+from teikit.lint.source import SourceMap, decode_source
+
+__all__ = [
+    "CODES",
+    "AnnotateError",
+    "Annotation",
+    "annotate",
+    "unified_diff",
+    "KINDS",
+    "Anchor",
+    "Corpus",
+    "LintOptions",
+    "Suggestion",
+    "build_corpus",
+    "document_date",
+    "iter_lint_diagnostics",
+    "lint",
+    "parse_kinds",
+    "propose",
+    "suggest",
+]
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class LintOptions:
+    """What to look for and where; the defaults are those of ``teikit lint``."""
+
+    indexes: tuple[Path, ...] = ()
+    include: tuple[str, ...] = ("*.xml",)
+    exclude: tuple[str, ...] = ()
+    #: ``person``, ``place``, ``org``, ``date``; ``None`` for all of them.
+    kinds: frozenset[str] | None = None
+    #: Run the corpus-wide register checks (mentions without pointer, unmentioned entries...).
+    registers: bool = True
+    jobs: int = 1
+
+
+def parse_kinds(text: str | None) -> frozenset[str] | None:
+    """Return the kinds named in ``--only`` (``persons,places,orgs,dates``), ``None`` for all.
+
+    >>> sorted(parse_kinds("persons, dates"))
+    ['date', 'person']
+
+    :raises ValueError: a name is not one of :data:`KINDS`.
+    """
+    if text is None or not text.strip():
+        return None
+    kinds = set()
+    for name in (n.strip() for n in text.split(",")):
+        if name not in KINDS:
+            raise ValueError(f"unknown kind {name!r} (choose from {', '.join(KINDS)})")
+        kinds.add(KINDS[name])
+    return frozenset(kinds)
+
+
+def build_corpus(
+    sources: Sequence[str | Path | bytes | TeiDocument],
+    indexes: Sequence[str | Path | TeiDocument] = (),
+    *,
+    jobs: int = 1,
+) -> tuple[Corpus, CorpusRecords]:
+    """Read the registers and tagged names of *sources* and *indexes* into a gazetteer.
+
+    :raises TeikitError: an index file cannot be loaded.
+    """
+    index_documents = load_indexes(indexes)
+    records = CorpusRecords()
+    for index in index_documents:
+        records.add(iter_register_entries(index))
+    in_memory = any(isinstance(s, TeiDocument) for s in sources)
+    extraction = extract_entities(
+        sources,
+        indexes=index_documents,
+        registers=True,
+        jobs=1 if in_memory else jobs,
+    )
+    records.add(extraction)
+    return read_corpus(records, [d.name for d in index_documents]), records
+
+
+def suggest(
+    document: TeiDocument,
+    corpus: Corpus | None = None,
+    data: bytes | None = None,
+    kinds: Collection[str] | None = None,
+) -> list[Suggestion]:
+    """Return :func:`propose`'s findings for *document*, located in its source (*data*).
+
+    Without *data* the source is read again from ``document.path``.
+    """
+    if data is None and document.path is not None:
+        try:
+            data = document.path.read_bytes()
+        except OSError:
+            data = None
+    source = None
+    if data is not None:
+        text = decode_source(data, document.tree.docinfo.encoding)
+        if text is not None:
+            source = SourceMap(text, document.root)
+    return propose(document, corpus, source=source, kinds=kinds)
+
+
+def _order(diagnostic: Diagnostic) -> tuple[int, int, str]:
+    return (diagnostic.line or 0, diagnostic.column or 0, diagnostic.code)
+
+
+def _run(
+    sources: Iterable[str | Path],
+    options: LintOptions,
+    progress: Progress | None,
+) -> Iterator[tuple[str, list[Diagnostic], bool]]:
+    """Yield ``(file, findings, is an input)`` for every input, then for the index files."""
+    from teikit.validation.runner import ValidationOptions, expand_paths
+
+    inputs = expand_paths(
+        sources, ValidationOptions(include=options.include, exclude=options.exclude)
+    )
+    loaded: dict[str, TeiDocument] = {}
+    failures: dict[str, Diagnostic] = {}
+    firsts: list[str | Path | bytes | TeiDocument] = []
+    for item in inputs:
+        if item.data is None:
+            assert item.path is not None
+            firsts.append(item.path)
+            continue
+        try:  # standard input can be read once only: keep the parsed document
+            loaded[item.name] = load(item.data, name=item.name)
+            firsts.append(loaded[item.name])
+        except InputError as exc:
+            failures[item.name] = exc.diagnostic
+    corpus, records = build_corpus(firsts, options.indexes, jobs=options.jobs)
+    by_file: dict[str, list[Diagnostic]] = {}
+    if options.registers:
+        for diagnostic in check_registers(records, corpus, options.kinds):
+            by_file.setdefault(diagnostic.file or "", []).append(diagnostic)
+    names = {item.name for item in inputs}
+    for position, item in enumerate(inputs):
+        diagnostics = by_file.pop(item.name, [])
+        try:
+            if item.name in failures:
+                raise InputError(failures[item.name])
+            document = loaded.pop(item.name, None) or load(item.path or b"", name=item.name)
+            diagnostics.extend(document.warnings)
+            found = suggest(document, corpus, item.data, options.kinds)
+            diagnostics.extend(s.diagnostic() for s in found)
+        except InputError as exc:
+            diagnostics.append(exc.diagnostic)
+        except DocumentLoadError as exc:
+            diagnostics.append(Diagnostic(Severity.ERROR, "io.unreadable", str(exc), item.name))
+        diagnostics.sort(key=_order)
+        if progress is not None:
+            progress(position + 1, len(inputs))
+        yield item.name, diagnostics, True
+    for name, rest in by_file.items():  # findings in --index files
+        if name not in names:
+            yield name, sorted(rest, key=_order), False
+
+
+def iter_lint_diagnostics(
+    sources: Iterable[str | Path],
+    options: LintOptions | None = None,
+    *,
+    progress: Progress | None = None,
+) -> Iterator[Diagnostic]:
+    """Yield the editorial findings for *sources* (files, folders or ``-``), file by file.
+
+    :raises TeikitError: an input path does not exist or an index cannot be loaded.
+    """
+    for _name, diagnostics, _input in _run(sources, options or LintOptions(), progress):
+        yield from diagnostics
+
+
+def lint(
+    sources: Iterable[str | Path],
+    options: LintOptions | None = None,
+    *,
+    progress: Progress | None = None,
+) -> Report:
+    """Lint *sources* and return a :class:`~teikit.diagnostics.Report` (never raises for findings).
+
+    :raises TeikitError: an input path does not exist or an index cannot be loaded.
+    """
+    started = time.perf_counter()
+    report = Report()
+    options = options or LintOptions()
+    sources = list(sources)
+    for name, diagnostics, is_input in _run(sources, options, progress):
+        if is_input:
+            report.files.append(name)
+        report.extend(diagnostics)
+    report.elapsed = time.perf_counter() - started
+    return report

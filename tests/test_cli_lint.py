@@ -1,0 +1,146 @@
+"""``teikit lint`` and ``teikit annotate`` end to end: formats, exit codes, refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from lxml import etree
+
+from teikit.cli import cli
+from test_lint import document, strip_telegram, write, write_copy
+
+
+def run(runner: CliRunner, *args: str, stdin: bytes | None = None) -> Result:
+    return runner.invoke(cli, list(args), input=stdin, catch_exceptions=False)
+
+
+@pytest.fixture
+def letter(tmp_path: Path) -> Path:
+    return write(tmp_path, document("<p>Filippov wrote on 3.7.51.</p>"), "letter.xml")
+
+
+def test_lint_human_report_and_exit_code(runner: CliRunner, letter: Path) -> None:
+    result = run(runner, "lint", str(letter))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert f"{letter}:1:" in result.stderr
+    assert "[lint.untagged-name]" in result.stderr
+    assert '"3.7.51" → 1951-07-03' in result.stderr
+
+
+def test_fail_on(runner: CliRunner, letter: Path) -> None:
+    assert run(runner, "lint", "--fail-on", "error", str(letter)).exit_code == 0
+    assert run(runner, "lint", "--fail-on", "warning", str(letter)).exit_code == 1
+    clean = write(letter.parent, document("<p>nothing here</p>", register=""), "clean.xml")
+    assert run(runner, "lint", "--fail-on", "warning", str(clean)).exit_code == 0
+    assert run(runner, "lint", "--fail-on", "info", str(letter)).exit_code == 1
+
+
+def test_json_report(runner: CliRunner, letter: Path) -> None:
+    result = run(runner, "lint", "-f", "json", "--only", "persons,dates", str(letter))
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    (entry,) = report["files"]
+    codes = [d["code"] for d in entry["diagnostics"]]
+    assert "lint.untagged-name" in codes
+    assert "lint.untagged-date" in codes
+    assert not any("placeName" in d["message"] for d in entry["diagnostics"])
+    name = next(d for d in entry["diagnostics"] if d["code"] == "lint.untagged-name")
+    assert (name["line"], name["severity"]) == (1, "warning")
+    assert name["column"] > 1
+
+
+def test_junit_and_github_reports(runner: CliRunner, letter: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.xml"
+    result = run(runner, "lint", "-f", "junit", "-o", str(out), str(letter))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert etree.parse(str(out)).getroot().tag == "testsuites"
+    github = run(runner, "lint", "-f", "github", str(letter))
+    lines = github.stdout.splitlines()
+    assert lines
+    assert all(line.startswith(("::warning ", "::notice ", "::error ")) for line in lines)
+
+
+def test_report_never_replaces_an_input(runner: CliRunner, letter: Path) -> None:
+    before = letter.read_bytes()
+    result = run(runner, "lint", "-f", "json", "-o", str(letter), str(letter))
+    assert result.exit_code == 3
+    assert "refusing to overwrite an input file" in result.stderr
+    assert letter.read_bytes() == before
+
+
+def test_missing_file_and_bad_options(runner: CliRunner, tmp_path: Path) -> None:
+    result = run(runner, "lint", str(tmp_path / "nope.xml"))
+    assert result.exit_code == 3
+    assert "no such file or directory" in result.stderr
+    bad = run(runner, "lint", "--only", "people", str(tmp_path))
+    assert bad.exit_code == 2
+    assert "unknown kind 'people'" in bad.stderr
+
+
+def test_not_well_formed_input_is_a_finding(runner: CliRunner, tmp_path: Path) -> None:
+    bad = write(tmp_path, b"<TEI>\n<p>\n</TEI>\n", "bad.xml")
+    result = run(runner, "lint", "-f", "json", str(bad))
+    assert result.exit_code == 1
+    (diagnostic,) = json.loads(result.stdout)["files"][0]["diagnostics"]
+    assert diagnostic["code"] == "xml.not-well-formed"
+    assert (diagnostic["line"], diagnostic["column"] is not None) == (3, True)
+
+
+def test_standard_input(runner: CliRunner) -> None:
+    result = run(runner, "lint", "-f", "json", "-", stdin=document("<p>Mao</p>"))
+    assert result.exit_code == 1
+    (entry,) = json.loads(result.stdout)["files"]
+    assert entry["file"] == "<stdin>"
+
+
+def test_annotate_writes_and_diffs(runner: CliRunner, tmp_path: Path) -> None:
+    stripped, removed = strip_telegram()
+    source = write_copy(tmp_path, stripped)
+    before = source.read_bytes()
+    out = tmp_path / "out.xml"
+    result = run(runner, "annotate", str(source), "-o", str(out), "--diff")
+    assert result.exit_code == 0, result.stderr
+    assert source.read_bytes() == before
+    assert result.stdout.startswith(f"--- {source}\n+++ {source} (annotated)\n")
+    assert '+        <respStmt xml:id="teikit">' in result.stdout
+    assert f"{len(removed) + 5} proposals applied" in result.stderr
+    assert '<persName ref="#stalin" cert="medium" resp="#teikit">FILIPPOV' in out.read_text(
+        encoding="utf-8"
+    )
+
+
+def test_annotate_diff_only_and_only_dates(runner: CliRunner, letter: Path) -> None:
+    result = run(runner, "annotate", str(letter), "--diff", "--only", "dates")
+    assert result.exit_code == 0
+    assert "+<TEI" in result.stdout
+    assert '<date when="1951-07-03" cert="medium">3.7.51</date>' in result.stdout
+    assert "persName ref" not in result.stdout.replace("<persName>", "")
+
+
+def test_annotate_refusals(runner: CliRunner, letter: Path, tmp_path: Path) -> None:
+    before = letter.read_bytes()
+    over = run(runner, "annotate", str(letter), "-o", str(letter))
+    assert over.exit_code == 3
+    assert "refusing to overwrite an input file" in over.stderr
+    assert letter.read_bytes() == before
+    neither = run(runner, "annotate", str(letter))
+    assert neither.exit_code == 2
+    assert "give -o OUT, --diff, or both" in neither.stderr
+    missing = run(runner, "annotate", str(tmp_path / "nope.xml"), "--diff")
+    assert missing.exit_code == 3
+    assert "no such file" in missing.stderr
+    bad = write(tmp_path, b"<TEI>\n<p>\n</TEI>\n", "bad.xml")
+    broken = run(runner, "annotate", str(bad), "--diff")
+    assert broken.exit_code == 3
+    assert f"{bad}:3:" in broken.stderr
+
+
+def test_help_lists_the_commands(runner: CliRunner) -> None:
+    result = run(runner, "--help")
+    assert "lint" in result.stdout
+    assert "annotate" in result.stdout
