@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 from lxml import etree
 
+from conftest import TELEGRAM
 from teikit.cli import cli
 from test_lint import document, strip_telegram, write, write_copy
 
@@ -144,3 +145,76 @@ def test_help_lists_the_commands(runner: CliRunner) -> None:
     result = run(runner, "--help")
     assert "lint" in result.stdout
     assert "annotate" in result.stdout
+
+
+# -- what a project leaves untagged on purpose: [lint] ignore and skip --------------------------
+
+
+def _codes_and_texts(result: Result) -> list[str]:
+    return [
+        line.split(": ", 2)[2]
+        for line in result.stderr.splitlines()
+        if ": warning: " in line and "[lint." in line
+    ]
+
+
+def test_ignore_and_skip_from_the_command_line(runner: CliRunner, tmp_path: Path) -> None:
+    body = (
+        "<p>Mao Zedong's men met Filippov.</p>"
+        "<p><note>Filippov was Stalin's cover name, used from 3.7.51.</note></p>"
+    )
+    letter = write(tmp_path, document(body), "letter.xml")
+    plain = run(runner, "lint", "--no-register-checks", str(letter))
+    assert plain.exit_code == 1
+    assert len(_codes_and_texts(plain)) == 4  # Mao Zedong, Filippov twice, the date
+    quiet = run(
+        runner,
+        "lint",
+        "--no-register-checks",
+        "--ignore",
+        "Mao Zedong's men",
+        "--skip",
+        "note",
+        str(letter),
+    )
+    assert quiet.exit_code == 1
+    assert _codes_and_texts(quiet) == [
+        'untagged name "Filippov": propose <persName ref="#stalin"> (register form of #stalin) '
+        "[lint.untagged-name]"
+    ]
+
+
+def test_ignore_and_skip_from_teikit_toml(runner: CliRunner, tmp_path: Path) -> None:
+    body = "<p>Mao Zedong's men met Filippov.</p><p><note>Filippov, 3.7.51</note></p>"
+    letter = write(tmp_path, document(body), "letter.xml")
+    (tmp_path / "teikit.toml").write_text(
+        '[lint]\nignore = ["Mao Zedong\'s men", "Filippov"]\nskip = ["tei:note"]\n',
+        encoding="utf-8",
+    )
+    result = run(runner, "lint", "--no-register-checks", str(letter))
+    assert (result.exit_code, _codes_and_texts(result)) == (0, [])
+    (tmp_path / "teikit.toml").write_text('[lint]\nignore = "Filippov"\n', encoding="utf-8")
+    broken = run(runner, "lint", str(letter))
+    assert broken.exit_code == 3
+    assert broken.stderr == (
+        f"teikit: error: {tmp_path / 'teikit.toml'}: lint.ignore must be a list of strings\n"
+    )
+
+
+def test_annotate_follows_the_settings(runner: CliRunner, tmp_path: Path) -> None:
+    letter = write(tmp_path, document("<p>Filippov met Mao Zedong's men.</p>"), "letter.xml")
+    (tmp_path / "teikit.toml").write_text(
+        '[lint]\nignore = ["Mao Zedong\'s men"]\n', encoding="utf-8"
+    )
+    result = run(runner, "annotate", str(letter), "--diff")
+    assert result.exit_code == 0
+    assert '<persName ref="#stalin" cert="medium">Filippov</persName>' in result.stdout
+    assert 'ref="#mao"' not in result.stdout  # inside an ignored phrase
+
+
+def test_the_bundled_telegram_is_lint_clean(runner: CliRunner) -> None:
+    """The demo follows its own encoding policy, written down in tei/teikit.toml."""
+    result = run(runner, "lint", str(TELEGRAM))
+    assert result.exit_code == 0, result.stderr
+    assert "warning:" not in result.stderr
+    assert "error:" not in result.stderr

@@ -49,6 +49,20 @@ def _kinds(ctx: click.Context, param: click.Parameter, value: str | None) -> fro
     help="Look only for these kinds of things (comma-separated).",
 )
 @click.option(
+    "--ignore",
+    "ignore",
+    multiple=True,
+    metavar="PHRASE",
+    help="Never report PHRASE nor a name inside it (besides [lint] ignore); repeatable.",
+)
+@click.option(
+    "--skip",
+    "skip",
+    multiple=True,
+    metavar="ELEMENT",
+    help="Do not search the content of this TEI element, e.g. note (besides [lint] skip).",
+)
+@click.option(
     "--no-register-checks",
     is_flag=True,
     help="Skip the corpus-wide checks (unmentioned entries, authority identifiers...).",
@@ -90,6 +104,8 @@ def lint(
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     kinds: frozenset[str] | None,
+    ignore: tuple[str, ...],
+    skip: tuple[str, ...],
     no_register_checks: bool,
     fmt: str,
     output: Path | None,
@@ -110,7 +126,9 @@ def lint(
     from teikit.render.diagnostics import print_human_report
     from teikit.render.progress import progress_bar
 
-    options = LintOptions(indexes, include, exclude, kinds, not no_register_checks, jobs)
+    options = LintOptions(
+        indexes, include, exclude, kinds, not no_register_checks, jobs, ignore, skip
+    )
     threshold = Severity.parse(fail_on)
     with progress_bar("linting", enabled=fmt == "human" and not quiet) as progress:
         report = run_lint(paths, options, progress=progress)

@@ -177,6 +177,25 @@ def find_config(start: Path | None = None) -> Path | None:
     return None
 
 
+def read_config_section(path: Path) -> dict[str, Any]:
+    """Return teikit's settings in *path*: all of ``teikit.toml``, or ``[tool.teikit]``.
+
+    :raises ConfigError: the file cannot be read or is not valid TOML.
+    """
+    origin = os.fspath(path)
+    if tomllib is None:  # pragma: no cover - Python 3.10 without tomli
+        raise ConfigError(f"{origin}: reading teikit configuration needs Python 3.11 (tomllib)")
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{origin}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{origin}: not valid TOML: {exc}") from None
+    section = data if path.name == "teikit.toml" else data.get("tool", {}).get("teikit", {})
+    return section if isinstance(section, dict) else {}
+
+
 def load_mention_table(
     config: Path | None = None, *, start: Path | None = None, extra: Iterable[MentionRule] = ()
 ) -> MentionTable:
@@ -198,14 +217,7 @@ def load_mention_table(
             origin,
         )
         return MentionTable((*rules, *BUILTIN_RULES), origin, (notice,))
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as exc:
-        raise ConfigError(f"{origin}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{origin}: not valid TOML: {exc}") from None
-    section = data if path.name == "teikit.toml" else data.get("tool", {}).get("teikit", {})
+    section = read_config_section(path)
     if "mentions" in section:
         rules.extend(_rules_from(section["mentions"], origin))
     return MentionTable((*rules, *BUILTIN_RULES), origin)

@@ -21,12 +21,14 @@ from pathlib import Path
 from teikit.diagnostics import Diagnostic, Report, Severity
 from teikit.document import TeiDocument, load
 from teikit.entities import extract_entities, iter_register_entries, load_indexes
+from teikit.entities.config import ConfigError, find_config, read_config_section
 from teikit.errors import DocumentLoadError, InputError
 from teikit.lint.annotate import AnnotateError, Annotation, annotate, unified_diff
 from teikit.lint.checks import CorpusRecords, check_registers, read_corpus
 from teikit.lint.model import CODES, KINDS, Anchor, Suggestion
 from teikit.lint.propose import Corpus, document_date, propose
 from teikit.lint.source import SourceMap, decode_source
+from teikit.namespaces import TEI_NS
 
 __all__ = [
     "CODES",
@@ -40,6 +42,7 @@ __all__ = [
     "LintOptions",
     "Suggestion",
     "build_corpus",
+    "configured_lint_setting",
     "document_date",
     "iter_lint_diagnostics",
     "lint",
@@ -63,6 +66,10 @@ class LintOptions:
     #: Run the corpus-wide register checks (mentions without pointer, unmentioned entries...).
     registers: bool = True
     jobs: int = 1
+    #: Phrases never reported (and the forms inside them), besides the configured ones.
+    ignore: tuple[str, ...] = ()
+    #: TEI elements whose content is not searched, besides the configured ones.
+    skip: tuple[str, ...] = ()
 
 
 def parse_kinds(text: str | None) -> frozenset[str] | None:
@@ -83,13 +90,45 @@ def parse_kinds(text: str | None) -> frozenset[str] | None:
     return frozenset(kinds)
 
 
+def configured_lint_setting(paths: Iterable[str | Path], key: str) -> tuple[str, ...]:
+    """Return the list *key* (``ignore`` or ``skip``) of the ``[lint]`` settings for *paths*.
+
+    The settings are those of the nearest ``teikit.toml`` (table ``[lint]``) or
+    ``pyproject.toml`` (``[tool.teikit.lint]``) above each path's folder, as for the
+    mention types: a project writes down what it leaves untagged on purpose.
+
+    :raises ConfigError: a configuration file is broken or the setting is not a list of
+        strings.
+    """
+    values: dict[str, None] = {}
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        folder = path if path.is_dir() else path.parent
+        config = find_config(folder)
+        if config is None or config in seen:
+            continue
+        seen.add(config)
+        found = read_config_section(config).get("lint", {}).get(key, [])
+        if not isinstance(found, list) or not all(isinstance(v, str) for v in found):
+            raise ConfigError(f"{config}: lint.{key} must be a list of strings")
+        values.update(dict.fromkeys(found))
+    return tuple(values)
+
+
 def build_corpus(
     sources: Sequence[str | Path | bytes | TeiDocument],
     indexes: Sequence[str | Path | TeiDocument] = (),
     *,
     jobs: int = 1,
+    ignore: Iterable[str] = (),
+    skip: Iterable[str] = (),
 ) -> tuple[Corpus, CorpusRecords]:
     """Read the registers and tagged names of *sources* and *indexes* into a gazetteer.
+
+    *ignore* lists phrases never to report (see :meth:`Gazetteer.ignore`); *skip* names
+    TEI elements whose content is not searched (``note``: the editor's words, not the
+    document's).
 
     :raises TeikitError: an index file cannot be loaded.
     """
@@ -105,7 +144,11 @@ def build_corpus(
         jobs=1 if in_memory else jobs,
     )
     records.add(extraction)
-    return read_corpus(records, [d.name for d in index_documents]), records
+    corpus = read_corpus(records, [d.name for d in index_documents])
+    for phrase in ignore:
+        corpus.gazetteer.ignore(phrase)
+    corpus.skipped = frozenset(f"{{{TEI_NS}}}{name.removeprefix('tei:')}" for name in skip)
+    return corpus, records
 
 
 def suggest(
@@ -159,7 +202,14 @@ def _run(
             firsts.append(loaded[item.name])
         except InputError as exc:
             failures[item.name] = exc.diagnostic
-    corpus, records = build_corpus(firsts, options.indexes, jobs=options.jobs)
+    paths = [item.path for item in inputs if item.path is not None]
+    corpus, records = build_corpus(
+        firsts,
+        options.indexes,
+        jobs=options.jobs,
+        ignore=(*options.ignore, *configured_lint_setting(paths, "ignore")),
+        skip=(*options.skip, *configured_lint_setting(paths, "skip")),
+    )
     by_file: dict[str, list[Diagnostic]] = {}
     if options.registers:
         for diagnostic in check_registers(records, corpus, options.kinds):

@@ -159,12 +159,15 @@ def annotate(
     indexes: Sequence[str | Path | TeiDocument] = (),
     corpus: Corpus | None = None,
     name: str | None = None,
+    ignore: Sequence[str] | None = None,
 ) -> Annotation:
     """Return *source* with lint's unambiguous proposals inserted as markup.
 
     *kinds* limits the proposals (``person``, ``place``, ``org``, ``date``); the gazetteer
-    is *corpus*, else the registers of the document itself and of *indexes*. The input is
-    never written to.
+    is *corpus*, else the registers of the document itself and of *indexes*, less the
+    phrases in *ignore* (default: the ``[lint] ignore`` setting that applies to the file);
+    the ``[lint] skip`` setting applies as in :func:`lint`.
+    The input is never written to.
 
     :raises TeikitError: the document cannot be read, is not well-formed, or an index
         cannot be loaded.
@@ -173,7 +176,7 @@ def annotate(
     >>> annotate(doc).text[47:]
     '<p>on <date when="1951-07-03" cert="medium">3.7.1951</date></p></text></TEI>'
     """
-    from teikit.lint import build_corpus, propose
+    from teikit.lint import build_corpus, configured_lint_setting, propose
 
     if isinstance(source, bytes):
         data, document = source, load(source, name=name)
@@ -188,7 +191,11 @@ def annotate(
     if not source_map.ok:
         raise AnnotateError(f"{document.name}: the source could not be matched with its tree")
     if corpus is None:
-        corpus, _records = build_corpus([document], indexes)
+        here = [] if isinstance(source, bytes) else [Path(source)]
+        if ignore is None:
+            ignore = configured_lint_setting(here, "ignore")
+        skip = configured_lint_setting(here, "skip")
+        corpus, _records = build_corpus([document], indexes, ignore=ignore, skip=skip)
     suggestions = propose(document, corpus, source=source_map, kinds=kinds)
     splicer = _Splicer(document, source_map)
     applied: list[Suggestion] = []

@@ -75,6 +75,7 @@ class _Form:
     candidates: dict[str, Candidate] = field(default_factory=dict)
     capitalised: bool = False
     origins: dict[str, None] = field(default_factory=dict)
+    ignored: bool = False  # a phrase the project leaves untagged on purpose
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,9 @@ class NameMatch:
     text: str
     candidates: tuple[Candidate, ...]
     origin: str
+
+
+_IGNORED: Final = NameMatch(0, 0, "", (), "ignored")
 
 
 def _is_usable(keys: tuple[str, ...]) -> bool:
@@ -142,10 +146,37 @@ class Gazetteer:
         entry.origins.setdefault(origin, None)
         return True
 
+    def ignore(self, phrase: str) -> bool:
+        """Never report *phrase* nor a form inside it ("North Koreans" hides "North").
+
+        Longest match first makes the phrase win over the shorter forms it contains; return
+        whether the phrase is usable (two letters or more).
+
+        >>> gazetteer = Gazetteer()
+        >>> gazetteer.add("North", "north_korea", "place", "register form")
+        True
+        >>> gazetteer.ignore("North Koreans")
+        True
+        >>> [m.text for m in gazetteer.match("North Koreans from the North")]
+        ['North']
+        """
+        keys = tuple(t[0] for t in tokens_of(phrase))
+        if not _is_usable(keys):
+            return False
+        entry = self._forms.get(keys)
+        if entry is None:
+            entry = self._forms[keys] = _Form()
+            lengths = self._lengths.setdefault(keys[0], [])
+            if len(keys) not in lengths:
+                lengths.append(len(keys))
+                lengths.sort(reverse=True)
+        entry.ignored = True
+        return True
+
     def candidates(self, form: str) -> tuple[Candidate, ...]:
         """Return the entries *form* may name (none when it is not in the gazetteer)."""
         entry = self._forms.get(tuple(t[0] for t in tokens_of(form)))
-        return tuple(entry.candidates.values()) if entry is not None else ()
+        return tuple(entry.candidates.values()) if entry is not None and not entry.ignored else ()
 
     def match(self, text: str) -> Iterator[NameMatch]:
         """Yield the forms found in *text*, left to right, longest first, never overlapping."""
@@ -162,6 +193,10 @@ class Gazetteer:
                 if entry is None:
                     continue
                 start, end = tokens[index][1], tokens[index + length - 1][2]
+                if entry.ignored:
+                    index += length - 1  # consumed, nothing reported
+                    found = _IGNORED
+                    break
                 if entry.capitalised and text[start].islower():
                     continue  # "north" is not the place "North"
                 origin = next(iter(entry.origins))
@@ -170,7 +205,7 @@ class Gazetteer:
                 )
                 index += length
                 break
-            if found is None:
+            if found is None or found is _IGNORED:
                 index += 1
             else:
                 yield found

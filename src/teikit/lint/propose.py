@@ -61,6 +61,7 @@ _SKIPPED: Final = frozenset(
         "idno",
         "num",
         "measure",
+        "mentioned",  # a word mentioned as a word ("yesterday" is read as...), not used
         "ptr",
         "listPerson",
         "listPlace",
@@ -168,6 +169,8 @@ class Corpus:
     gazetteer: Gazetteer = field(default_factory=Gazetteer)
     #: Names of the ``--index`` documents: ``#id`` pointers resolve into them.
     index_names: frozenset[str] = frozenset()
+    #: Clark names of elements whose content is not searched, beyond the built-in ones.
+    skipped: frozenset[str] = frozenset()
 
     def pointer(self, candidate: Candidate, document: TeiDocument) -> str:
         """Return the pointer from *document* to *candidate*'s entry (``#id`` when it can)."""
@@ -181,13 +184,15 @@ class Corpus:
         return f"{target.as_posix()}#{candidate.entity_id}"
 
 
-def _text_nodes(element: etree._Element) -> Iterator[tuple[etree._Element, bool, etree._Element]]:
+def _text_nodes(
+    element: etree._Element, skipped: frozenset[str] = _SKIPPED
+) -> Iterator[tuple[etree._Element, bool, etree._Element]]:
     """Yield ``(owner, is_tail, parent)`` for the searchable text nodes below *element*."""
     if element.text:
         yield element, False, element
     for child in element:
-        if isinstance(child.tag, str) and child.tag not in _SKIPPED:
-            yield from _text_nodes(child)
+        if isinstance(child.tag, str) and child.tag not in skipped:
+            yield from _text_nodes(child, skipped)
         if child.tail:
             yield child, True, element
 
@@ -227,8 +232,9 @@ class _Proposer:
         return line, column, (offsets[start], offsets[end])
 
     def suggestions(self) -> Iterator[Suggestion]:
+        skipped = _SKIPPED | self.corpus.skipped
         for text in _texts(self.document):
-            for owner, tail, parent in _text_nodes(text):
+            for owner, tail, parent in _text_nodes(text, skipped):
                 yield from self._node(owner, tail, parent)
         if self.wants("date"):
             yield from self._date_elements()
