@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections import Counter
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -70,6 +71,22 @@ def test_annotate_restores_the_stripped_telegram(tmp_path: Path) -> None:
         (text, (value.lstrip("#"),) if value.startswith("#") else value) for text, value in BASELINE
     )
     assert len(result.applied) == len(removed) + len(BASELINE)
+
+
+def test_annotate_under_the_projects_policy_gives_back_the_original_entities(
+    tmp_path: Path,
+) -> None:
+    """With tei/teikit.toml beside the copy, the restored telegram lists what the original does."""
+    shutil.copyfile(TELEGRAM.parent / "teikit.toml", tmp_path / "teikit.toml")
+    stripped, removed = strip_telegram()
+    source = write_copy(tmp_path, stripped, "stripped.xml")
+    result = annotate(source)
+    assert len(result.applied) == len(removed)
+    output = tmp_path / "annotated.xml"
+    output.write_bytes(result.data)
+    original = write_copy(tmp_path, TELEGRAM.read_text(encoding="utf-8"), "original.xml")
+    assert errors(output) == []
+    assert mention_keys(output) == mention_keys(original)
 
 
 def test_every_other_byte_is_kept(tmp_path: Path) -> None:
