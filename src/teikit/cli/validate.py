@@ -10,7 +10,6 @@ import click
 
 from teikit.cli import EXIT_FINDINGS
 from teikit.diagnostics import Severity
-from teikit.output import atomic_open, check_not_input
 from teikit.reports import REPORT_FORMATS, to_github, to_json, to_junit
 from teikit.validation import ValidationOptions
 from teikit.validation import validate as run_validation
@@ -154,6 +153,8 @@ def validate(
             sys.stdout.write(text)
         else:
             # a report must never replace a document it reports on (issue 6)
+            from teikit.output import atomic_open, check_not_input
+
             check_not_input(output, [*(Path(f) for f in report.files), *indexes, *schemas])
             with atomic_open(output) as stream:
                 stream.write(text)

@@ -28,21 +28,23 @@ class _SourceLines:
     """Read source lines lazily, once per file."""
 
     def __init__(self) -> None:
-        self._files: dict[str, list[str] | None] = {}
+        self._files: dict[str, list[bytes] | None] = {}
 
     def get(self, file: str | None, line: int | None) -> str | None:
         if file is None or line is None:
             return None
         if file not in self._files:
             try:
-                text = Path(file).read_bytes().decode("utf-8", "replace")
-                self._files[file] = text.splitlines()
+                # Lines as libxml2 counts them (CR LF and CR are line ends), split as bytes:
+                # only the lines shown are decoded.
+                data = Path(file).read_bytes().replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+                self._files[file] = data.split(b"\n")
             except OSError:
                 self._files[file] = None
         lines = self._files[file]
         if lines is None or not 1 <= line <= len(lines):
             return None
-        return lines[line - 1]  # cut to the shown window before tabs are expanded
+        return lines[line - 1].decode("utf-8", "replace")  # cut before tabs are expanded
 
 
 def _diagnostic_lines(diagnostic: Diagnostic, sources: _SourceLines, styled: bool) -> list[str]:

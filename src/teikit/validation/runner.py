@@ -13,17 +13,18 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from teikit.__about__ import __version__
 from teikit.diagnostics import Diagnostic, Severity
 from teikit.document import TeiDocument, load
 from teikit.errors import DocumentLoadError, InputError, SchemaLoadError
-from teikit.pointers import PointerResolver
 from teikit.resources import cache_dir
 from teikit.sources import expand_paths as expand_files
-from teikit.validation.integrity import check_integrity
 from teikit.validation.schemas import SchemaKind, SchemaRef, explicit_schemas, schemas_for
+
+if TYPE_CHECKING:  # imported when first needed: a run served from the cache never needs them
+    from teikit.pointers import PointerResolver
 
 __all__ = ["Input", "ValidationOptions", "Validator", "expand_paths"]
 
@@ -211,7 +212,7 @@ class Validator:
         for ref in self._explicit:
             self._engines_for(ref)
         if self.options.integrity and self._resolver is None:
-            self._resolver = PointerResolver([load(p) for p in self.options.indexes])
+            self._resolver = _resolver(self.options.indexes)
             for index in self._resolver.indexes:
                 self._resolver.ids(index)  # once here, not once in every worker
 
@@ -259,8 +260,10 @@ class Validator:
                 diagnostics.extend(engine.validate(document))
             deps.append(self._key_of(ref.path)[1])
         if self.options.integrity:
+            from teikit.validation.integrity import check_integrity
+
             if self._resolver is None:
-                self._resolver = PointerResolver([load(p) for p in self.options.indexes])
+                self._resolver = _resolver(self.options.indexes)
             self._resolver.referenced_files.clear()
             diagnostics.extend(check_integrity(document, self._resolver))
             self._resolver.release(document)
@@ -346,6 +349,12 @@ def _in_pool(pool: ProcessPoolExecutor, todo: Sequence[Input]) -> Iterator[_Outc
             yield from pool.map(_check_in_worker, todo, chunksize=_CHUNK)
     finally:
         gc.unfreeze()
+
+
+def _resolver(indexes: Sequence[Path]) -> PointerResolver:
+    from teikit.pointers import PointerResolver
+
+    return PointerResolver([load(path) for path in indexes])
 
 
 def _unavailable(name: str, exc: SchemaLoadError, line: int | None = None) -> Diagnostic:
