@@ -311,3 +311,50 @@ def test_cached_verdict_follows_a_changed_register_file(
     result = run(runner, *args)
     assert result.exit_code == 1  # the cached verdict depended on register.xml
     assert "no element with xml:id 'kaesong' in 'register.xml'" in result.stderr
+
+
+def test_names_scanned_once_per_unchanged_file(
+    tmp_path: Path, private_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The byte scan that picks the specialised grammar is kept per unchanged file."""
+    import teikit.validation.runner as runner
+    from teikit.validation import ValidationOptions, validate
+
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    for name in ("a.xml", "b.xml"):
+        shutil.copyfile(TELEGRAM, folder / name)
+    scanned: list[int] = []
+    real_scan = runner.scan_vocabulary
+
+    def counting_scan(data: bytes) -> tuple[set[str], set[str]]:
+        scanned.append(len(data))
+        return real_scan(data)
+
+    monkeypatch.setattr(runner, "scan_vocabulary", counting_scan)
+    options = ValidationOptions(schemas=(SCHEMAS / "teikit-letter.rng",), cache=False)
+    first = validate([folder], options)
+    assert len(scanned) == 2
+    assert list(private_cache.glob("vocabulary.json"))
+    second = validate([folder], options)
+    assert len(scanned) == 2  # nothing read twice
+    assert second.diagnostics == first.diagnostics
+    # a changed file is scanned again; a name the cached scan never saw still validates
+    (folder / "b.xml").write_bytes(TELEGRAM.read_bytes().replace(b"<p>", b"<p><bogus/>", 1))
+    third = validate([folder], options)
+    assert len(scanned) == 3
+    assert [d.code for d in third.diagnostics if d.file == str(folder / "b.xml")] == ["rng.invalid"]
+
+
+def test_a_stale_name_scan_cannot_change_a_verdict(
+    tmp_path: Path, private_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even a wrong cached scan only picks a grammar; the document's own names decide."""
+    import teikit.validation.runner as runner
+    from teikit.validation import ValidationOptions, validate
+
+    letter = tmp_path / "letter.xml"
+    letter.write_bytes(TELEGRAM.read_bytes().replace(b"<p>", b"<p><bogus/>", 1))
+    monkeypatch.setattr(runner, "scan_vocabulary", lambda data: ({"TEI"}, set()))
+    report = validate([letter], ValidationOptions(schemas=(SCHEMAS / "teikit-letter.rng",)))
+    assert [d.code for d in report.diagnostics] == ["rng.invalid"]

@@ -199,13 +199,13 @@ class Validator:
         if self.options.specialize and self.options.engine != "jing":
             names: set[str] = set()
             namespaces: set[str] = {""}
+            scans = _ScanCache()
             for item in inputs:
-                data = item.data if item.data is not None else _read_bytes(item.path)
-                if data is None:
-                    continue
-                found_names, found_ns = scan_vocabulary(data)
-                names |= found_names
-                namespaces |= found_ns
+                found = scans.scan(item)
+                if found is not None:
+                    names |= found[0]
+                    namespaces |= found[1]
+            scans.save()
             self._vocabulary = frozenset(
                 f"{{{ns}}}{name}" if ns else name for ns in namespaces for name in names
             )
@@ -373,6 +373,74 @@ def _read_bytes(path: Path | None) -> bytes | None:
         return path.read_bytes()
     except OSError:
         return None
+
+
+class _ScanCache:
+    """The names :func:`scan_vocabulary` found in each file, kept while the file is unchanged.
+
+    The scan only chooses which specialised grammar to compile: it decides no verdict (a
+    document with a name outside the grammar's vocabulary widens it, see
+    _SpecializedRelaxNG), so it is kept even with ``--no-cache``, like the grammars. It
+    spares a run over an unchanged corpus reading every file twice.
+    """
+
+    def __init__(self) -> None:
+        self._path = cache_dir() / "vocabulary.json"
+        self._strings: list[str] = []
+        self._files: dict[str, list[Any]] = {}
+        self._dirty = False
+        try:
+            loaded = json.loads(self._path.read_text(encoding="utf-8"))
+            if loaded.get("format") == 1:
+                self._strings, self._files = loaded["strings"], loaded["files"]
+        except (OSError, ValueError, AttributeError, KeyError, TypeError):
+            pass
+        self._index = {text: number for number, text in enumerate(self._strings)}
+
+    def scan(self, item: Input) -> tuple[set[str], set[str]] | None:
+        """Return the element names and namespaces of *item* (``None``: unreadable)."""
+        if item.data is not None or item.path is None:
+            return scan_vocabulary(item.data) if item.data is not None else None
+        try:
+            key = _stat_key(item.path)
+        except OSError:
+            return None
+        entry = self._files.get(key[0])
+        if entry is not None and entry[:2] == key[1:]:
+            try:
+                strings = self._strings
+                return {strings[n] for n in entry[2]}, {strings[n] for n in entry[3]}
+            except (IndexError, TypeError):
+                pass
+        data = _read_bytes(item.path)
+        if data is None:
+            return None
+        names, namespaces = scan_vocabulary(data)
+        self._files[key[0]] = [key[1], key[2], self._numbers(names), self._numbers(namespaces)]
+        self._dirty = True
+        return names, namespaces
+
+    def _numbers(self, texts: set[str]) -> list[int]:
+        numbers = []
+        for text in sorted(texts):
+            number = self._index.get(text)
+            if number is None:
+                number = self._index[text] = len(self._strings)
+                self._strings.append(text)
+            numbers.append(number)
+        return numbers
+
+    def save(self) -> None:
+        if not self._dirty:
+            return
+        data = {"format": 1, "strings": self._strings, "files": self._files}
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._path.with_name(f".{self._path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+            os.replace(tmp, self._path)
+        except OSError:  # a cache that cannot be written only costs time
+            pass
 
 
 class _VerdictCache:
