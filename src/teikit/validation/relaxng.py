@@ -353,6 +353,9 @@ class JingValidator:
     reads; teikit does not.
     """
 
+    #: The runner hands this engine whole batches of documents (validate_many).
+    batched = True
+
     def __init__(self, schema: Path) -> None:
         command = shutil.which("jing")
         if command is None:

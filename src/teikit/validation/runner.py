@@ -30,6 +30,7 @@ __all__ = ["Input", "ValidationOptions", "Validator", "expand_paths"]
 
 STDIN: Final = "-"
 _CHUNK: Final = 16
+_JING_BATCH: Final = 500  # files per Jing process (memory: the batch's trees are kept)
 
 
 class Engine(Protocol):
@@ -113,6 +114,18 @@ def _stat_key(path: Path | str) -> list[Any]:
     name = os.path.abspath(path)
     stat = os.stat(name)
     return [name, stat.st_mtime_ns, stat.st_size]
+
+
+@dataclass(slots=True)
+class _State:
+    """One input on its way through :meth:`Validator.check_many`."""
+
+    item: Input
+    document: TeiDocument | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    deps: list[list[Any]] = field(default_factory=list)
+    engines: list[Engine] = field(default_factory=list)
+    batched: dict[int, list[Diagnostic]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -219,28 +232,49 @@ class Validator:
     # -- one file --------------------------------------------------------------------------
     def check(self, item: Input) -> _Outcome:
         """Validate one input and return its diagnostics and the files they depended on."""
+        return self.check_many([item])[0]
+
+    def check_many(self, items: Sequence[Input]) -> list[_Outcome]:
+        """Validate *items*; an engine that works in batches (Jing) sees them all at once."""
+        states = [self._begin(item) for item in items]
+        # Batch engines first: one Jing process for the chunk instead of one per file.
+        batches: dict[int, tuple[Engine, list[_State]]] = {}
+        for state in states:
+            for engine in state.engines:
+                if getattr(engine, "batched", False):
+                    batches.setdefault(id(engine), (engine, []))[1].append(state)
+        for engine, waiting in batches.values():
+            found = engine.validate_many([s.document for s in waiting])  # type: ignore[attr-defined]
+            for state, diagnostics in zip(waiting, found, strict=True):
+                state.batched[id(engine)] = diagnostics
+        return [self._finish(state) for state in states]
+
+    def _begin(self, item: Input) -> _State:
+        """Load *item* and choose its schemas and engines."""
+        state = _State(item)
         try:
             source: Any = item.data if item.data is not None else item.path
-            document = load(source, name=item.name)
+            state.document = load(source, name=item.name)
         except InputError as exc:
-            return _Outcome(item.name, [exc.diagnostic])
+            state.diagnostics.append(exc.diagnostic)
+            return state
         except DocumentLoadError as exc:
-            return _Outcome(
-                item.name, [Diagnostic(Severity.ERROR, "io.unreadable", str(exc), item.name)]
+            state.diagnostics.append(
+                Diagnostic(Severity.ERROR, "io.unreadable", str(exc), item.name)
             )
-        diagnostics = list(document.warnings)
-        deps: list[list[Any]] = []
+            return state
+        state.diagnostics.extend(state.document.warnings)
         # A schema named by this document (or the configuration) that cannot be had is a
         # finding about this file; its other schemas and the other files are still checked.
         problems: list[SchemaLoadError] = []
         try:
-            refs = schemas_for(document, self._explicit, problems)
+            refs = schemas_for(state.document, self._explicit, problems)
         except SchemaLoadError as exc:  # the configuration file
             refs, problems = [], [exc]
-        diagnostics.extend(_unavailable(item.name, exc) for exc in problems)
+        state.diagnostics.extend(_unavailable(item.name, exc) for exc in problems)
         for ref in refs:
             if ref.origin == "bundled":
-                diagnostics.append(
+                state.diagnostics.append(
                     Diagnostic(
                         Severity.INFO,
                         "schema.bundled",
@@ -250,15 +284,23 @@ class Validator:
                     )
                 )
             try:
-                engines = self._engines_for(ref)
+                state.engines.extend(self._engines_for(ref))
             except SchemaLoadError as exc:
                 if ref.origin == "option":  # compiled before the run: cannot happen here
                     raise
-                diagnostics.append(_unavailable(item.name, exc, ref.line))
+                state.diagnostics.append(_unavailable(item.name, exc, ref.line))
                 continue
-            for engine in engines:
-                diagnostics.extend(engine.validate(document))
-            deps.append(self._key_of(ref.path)[1])
+            state.deps.append(self._key_of(ref.path)[1])
+        return state
+
+    def _finish(self, state: _State) -> _Outcome:
+        """Run the engines not run in a batch and the integrity checks; sort the findings."""
+        document, diagnostics, deps = state.document, state.diagnostics, state.deps
+        if document is None:
+            return _Outcome(state.item.name, diagnostics)
+        for engine in state.engines:
+            found = state.batched.get(id(engine))
+            diagnostics.extend(engine.validate(document) if found is None else found)
         if self.options.integrity:
             from teikit.validation.integrity import check_integrity
 
@@ -270,7 +312,7 @@ class Validator:
             deps.extend(self._key_of(p)[1] for p in self.options.indexes)
             deps.extend(_stat_key(p) for p in sorted(self._resolver.referenced_files))
         diagnostics.sort(key=_order)
-        return _Outcome(item.name, diagnostics, deps)
+        return _Outcome(state.item.name, diagnostics, deps)
 
     # -- many files ------------------------------------------------------------------------
     def run(
@@ -303,14 +345,17 @@ class Validator:
             cache.save()
 
     def _check_all(self, todo: Sequence[Input]) -> Iterator[_Outcome]:
-        jobs = max(1, min(self.options.jobs, len(todo) // _CHUNK))
+        # Jing starts a JVM per call: give it batches of files (in each worker).
+        size = _JING_BATCH if self.options.engine == "jing" else 1
+        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+        jobs = max(1, min(self.options.jobs, len(todo) // max(_CHUNK, size)))
         if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
-            return (self.check(item) for item in todo)
+            return (outcome for chunk in chunks for outcome in self.check_many(chunk))
         global _WORKER
         _WORKER = self  # inherited by the forked workers, with its compiled schemas
         gc.freeze()  # keep inherited objects out of the workers' collections (copy-on-write)
         pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
-        return _in_pool(pool, todo)
+        return _in_pool(pool, chunks, max(1, _CHUNK // size))
 
 
 class _SpecializedRelaxNG:
@@ -338,15 +383,18 @@ class _SpecializedRelaxNG:
 _WORKER: Validator | None = None
 
 
-def _check_in_worker(item: Input) -> _Outcome:
+def _check_in_worker(chunk: Sequence[Input]) -> list[_Outcome]:
     assert _WORKER is not None
-    return _WORKER.check(item)
+    return _WORKER.check_many(chunk)
 
 
-def _in_pool(pool: ProcessPoolExecutor, todo: Sequence[Input]) -> Iterator[_Outcome]:
+def _in_pool(
+    pool: ProcessPoolExecutor, chunks: Sequence[Sequence[Input]], chunksize: int
+) -> Iterator[_Outcome]:
     try:
         with pool:
-            yield from pool.map(_check_in_worker, todo, chunksize=_CHUNK)
+            for outcomes in pool.map(_check_in_worker, chunks, chunksize=chunksize):
+                yield from outcomes
     finally:
         gc.unfreeze()
 
