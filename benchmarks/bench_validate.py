@@ -6,8 +6,10 @@ Usage::
 
 Defaults to ``../shared/corpora/tillich-briefe/editions`` against
 ``../shared/schemas/tei-p5/tei_all.rng``. Writes a Markdown table to stdout and to
-``benchmarks/results/validate.md``. Times are wall-clock seconds, best of ``--repeat`` runs;
-ratios are against Jing.
+``benchmarks/results/validate.md``. Times are wall-clock seconds. Every case runs once per
+round (``--repeat`` rounds, default 5): the table gives the best time of each, its ratio to
+Jing's best, and the median of the ratios to Jing's time in the same round (the speed of
+shared machines drifts from minute to minute).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,16 +45,6 @@ print(invalid)
 """
 
 
-def best_of(repeat: int, run: Callable[[], object]) -> float:
-    """Return the shortest wall time of *repeat* calls of *run*."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def sh(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run a command, capturing its output; a non-zero exit is expected for invalid files."""
     return subprocess.run(args, capture_output=True, text=True, check=False, env=env)
@@ -63,7 +56,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpora/tillich-briefe/editions")
     parser.add_argument("--schema", type=Path, default=SHARED / "schemas/tei-p5/tei_all.rng")
     parser.add_argument("--indices", type=Path, default=SHARED / "corpora/tillich-briefe/indices")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     files = sorted(str(p) for p in args.corpus.glob("*.xml"))
@@ -76,7 +69,6 @@ def main() -> None:
         if (args.indices / name).is_file()
         for arg in ("--index", str(args.indices / name))
     ]
-    rows: list[tuple[str, float]] = []
     cache = tempfile.mkdtemp(prefix="teikit-bench-")
     env = {**os.environ, "TEIKIT_CACHE_DIR": cache}
 
@@ -105,69 +97,62 @@ def main() -> None:
 
         return run
 
+    # Every round runs every case once, in this order; the machine's speed drifts (shared
+    # CPUs), so each teikit time is compared with the Jing time of the same round.
+    cases: list[tuple[str, Callable[[], object], Callable[[], object] | None]] = []
     if shutil.which("jing"):
-        rows.append(
-            (
-                "jing (RELAX NG only)",
-                best_of(args.repeat, lambda: sh("jing", str(args.schema), *files)),
-            )
-        )
+        cases.append(("jing (RELAX NG only)", lambda: sh("jing", str(args.schema), *files), None))
     if shutil.which("xmllint"):
-        rows.append(
-            (
-                "xmllint --relaxng",
-                best_of(
-                    args.repeat,
-                    lambda: sh("xmllint", "--noout", "--relaxng", str(args.schema), *files),
-                ),
-            )
-        )
-    rows.append(
-        (
-            "plain lxml (RELAX NG only)",
-            best_of(
-                args.repeat, lambda: sh(sys.executable, "-c", LXML_SCRIPT, str(args.schema), *files)
-            ),
-        )
-    )
-    teikit_run(*index_args, mode="first")()  # compile and cache the grammars once
-    rows.append(
+        xmllint = ("xmllint", "--noout", "--relaxng", str(args.schema), *files)
+        cases.append(("xmllint --relaxng", lambda: sh(*xmllint), None))
+    lxml = (sys.executable, "-c", LXML_SCRIPT, str(args.schema), *files)
+    cases.append(("plain lxml (RELAX NG only)", lambda: sh(*lxml), None))
+    warm_up = teikit_run(*index_args, mode="first")  # compile and cache the grammars
+    cases += [
         (
             "teikit, RELAX NG only, cold",
-            best_of(args.repeat, teikit_run("--no-schematron", "--no-integrity")),
-        )
-    )
-    rows.append(
-        (
-            "teikit, RELAX NG + Schematron + integrity, cold",
-            best_of(args.repeat, teikit_run(*index_args)),
-        )
-    )
-    rows.append(
+            teikit_run("--no-schematron", "--no-integrity"),
+            warm_up,
+        ),
+        ("teikit, RELAX NG + Schematron + integrity, cold", teikit_run(*index_args), None),
         (
             "teikit, everything, first run (empty cache folder)",
-            best_of(args.repeat, teikit_run(*index_args, mode="first")),
-        )
-    )
-    teikit_run(*index_args, mode="warm")()  # fill the verdict cache
-    rows.append(
+            teikit_run(*index_args, mode="first"),
+            None,
+        ),
         (
             "teikit, everything, warm (unchanged files)",
-            best_of(args.repeat, teikit_run(*index_args, mode="warm")),
-        )
-    )
+            teikit_run(*index_args, mode="warm"),
+            teikit_run(*index_args, mode="warm"),  # fill the verdict cache
+        ),
+    ]
+    times: dict[str, list[float]] = {name: [] for name, _, _ in cases}
+    for _round in range(args.repeat):
+        for name, run, before in cases:
+            if before is not None:
+                before()
+            started = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - started)
+    rows = [(name, min(times[name])) for name, _, _ in cases]
+    jing_times = times.get("jing (RELAX NG only)")
     reference = rows[0][1] if rows[0][0].startswith("jing") else None
     lines = [
         f"Corpus: {args.corpus} ({len(files)} files); schema: {args.schema.name}; "
-        f"jobs: {args.jobs}; best of {args.repeat}; {platform.python_implementation()} "
+        f"jobs: {args.jobs}; {args.repeat} rounds; {platform.python_implementation()} "
         f"{platform.python_version()}, {os.cpu_count()} cores",
         "",
-        "| run | seconds | ratio to Jing |",
-        "|---|---:|---:|",
+        "| run | best seconds | best / best Jing | median of per-round ratios to Jing |",
+        "|---|---:|---:|---:|",
     ]
     for name, seconds in rows:
         ratio = f"{seconds / reference:.2f}" if reference else "n/a"
-        lines.append(f"| {name} | {seconds:.2f} | {ratio} |")
+        paired = (
+            f"{statistics.median(t / j for t, j in zip(times[name], jing_times, strict=True)):.2f}"
+            if jing_times
+            else "n/a"
+        )
+        lines.append(f"| {name} | {seconds:.2f} | {ratio} | {paired} |")
     lines += [
         "",
         "cold: no verdict reused (`--no-cache`); the grammar specialised for the corpus and the",

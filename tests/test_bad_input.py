@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -317,6 +318,43 @@ def test_register_build_is_safe_on_every_file(
     assert sha256_tree(corpus) == before
     assert SECRET not in result.stdout + result.stderr
     assert not out.exists() or SECRET.encode() not in out.read_bytes()
+    assert listener.connections == []
+
+
+@pytest.mark.parametrize("name", sorted(EVERYTHING))
+def test_lint_and_annotate_are_safe_on_every_file(
+    corpus: Path, listener: Listener, tmp_path: Path, name: str
+) -> None:
+    entry = EVERYTHING[name]
+    before = sha256_tree(corpus)
+    report = tmp_path / "report.json"
+    linted = invoke("lint", "-f", "json", "-o", str(report), name)
+    out = tmp_path / "annotated.xml"
+    annotated = invoke("annotate", name, "-o", str(out))
+    if entry["load"] == "io.unreadable":  # a directory named x.xml: nothing to read
+        assert linted.exit_code == 3
+        assert annotated.exit_code == 2  # click: FILE must be a file, like export's PATHS
+        assert not report.exists()
+        assert not out.exists()
+    elif entry["load"] != "ok":
+        # lint: a finding with its position, like validate; annotate: cannot run on it
+        assert linted.exit_code == 1
+        (found,) = [f for f in json.loads(report.read_text(encoding="utf-8"))["files"]]
+        codes = [d["code"] for d in found["diagnostics"] if d["severity"] == "error"]
+        assert codes == [entry["load"]]
+        assert annotated.exit_code == 3
+        assert annotated.stderr.startswith("teikit: error: ")
+        assert not out.exists()
+    else:
+        assert linted.exit_code in (0, 1)
+        json.loads(report.read_text(encoding="utf-8"))
+        assert annotated.exit_code == 0, annotated.stderr
+        teikit.load(out)  # well-formed (duplicate ids are findings, not parse errors)
+        assert SECRET.encode() not in out.read_bytes()
+    assert sha256_tree(corpus) == before
+    for result in (linted, annotated):
+        assert SECRET not in result.stdout + result.stderr
+    assert not report.exists() or SECRET not in report.read_text(encoding="utf-8")
     assert listener.connections == []
 
 

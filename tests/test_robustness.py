@@ -7,6 +7,7 @@ documented ones, there is no traceback, and the output file is complete or absen
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -17,6 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from conftest import REPO, TELEGRAM
 from teikit.cli import cli
@@ -161,3 +163,43 @@ def test_entities_survives_any_mutation(data: bytes) -> None:
             assert "TEIKIT-ROBUSTNESS-SECRET" not in text
         assert "TEIKIT-ROBUSTNESS-SECRET" not in result.stderr
         assert os.path.exists(doc)
+
+
+def _complete_json(path: Path) -> None:
+    json.loads(path.read_text(encoding="utf-8"))
+
+
+def _complete_xml(path: Path) -> None:
+    etree.parse(str(path))
+
+
+# command line (OUT stands for the output file) and what a complete output looks like
+LATER_COMMANDS: dict[str, tuple[list[str], str, Callable[[Path], None]]] = {
+    "export": (["export", "DOC", "-o", "OUT"], "out.json", _complete_json),
+    "lint": (["lint", "-f", "json", "-o", "OUT", "DOC"], "report.json", _complete_json),
+    "annotate": (["annotate", "DOC", "-o", "OUT"], "out.xml", _complete_xml),
+    "register": (["register", "build", "DOC", "-o", "OUT"], "register.xml", _complete_xml),
+}
+
+
+@pytest.mark.parametrize("command", sorted(LATER_COMMANDS))
+@SETTINGS
+@given(data=mutated())
+def test_every_other_command_survives_any_mutation(command: str, data: bytes) -> None:
+    """export, lint, annotate and register build: exit 0, 1 or 3, outputs whole or absent."""
+    template, name, complete = LATER_COMMANDS[command]
+    with tempfile.TemporaryDirectory() as folder_name:
+        folder = Path(folder_name)
+        (folder / "secret.txt").write_text("TEIKIT-ROBUSTNESS-SECRET")
+        doc = folder / "doc.xml"
+        doc.write_bytes(data)
+        out = folder / name
+        args = [str(doc) if a == "DOC" else str(out) if a == "OUT" else a for a in template]
+        result = CliRunner().invoke(cli, args)
+        check(result, folder)
+        assert doc.read_bytes() == data
+        if out.exists():
+            complete(out)  # never half-written
+            assert b"TEIKIT-ROBUSTNESS-SECRET" not in out.read_bytes()
+        assert result.exit_code != 3 or not out.exists()
+        assert "TEIKIT-ROBUSTNESS-SECRET" not in result.stdout + result.stderr
