@@ -257,3 +257,63 @@ def test_text_from_internal_entities_is_not_annotated() -> None:
         "its position in the source is unknown"
     ] * 2
     assert "<p>&m; and Filippov</p>" in result.text
+
+
+STRICT_SCHEMA = """<grammar xmlns="http://relaxng.org/ns/structure/1.0"
+    ns="http://www.tei-c.org/ns/1.0">
+  <start>
+    <element name="TEI">
+      <element name="standOff"><element name="listPerson"><oneOrMore>
+        <element name="person">
+          <attribute name="xml:id" ns="http://www.w3.org/XML/1998/namespace"/>
+          <oneOrMore><element name="persName"><text/></element></oneOrMore>
+        </element>
+      </oneOrMore></element></element>
+      <element name="text"><element name="body"><oneOrMore><choice>
+        <element name="p"><text/></element>
+        <element name="ab"><zeroOrMore><choice>
+          <text/>
+          <element name="persName">
+            <attribute name="ref"/>
+            <optional><attribute name="cert"/></optional>
+            <optional><attribute name="resp"/></optional>
+            <text/>
+          </element>
+        </choice></zeroOrMore></element>
+      </choice></oneOrMore></element></element>
+    </element>
+  </start>
+</grammar>
+"""
+
+
+def test_a_valid_document_stays_valid_against_its_own_schema(tmp_path: Path) -> None:
+    """A schema that allows no name in <p>: that proposal is left out, the other applied."""
+    (tmp_path / "strict.rng").write_text(STRICT_SCHEMA, encoding="utf-8")
+    letter = tmp_path / "letter.xml"
+    letter.write_text(
+        '<?xml-model href="strict.rng" schematypens="http://relaxng.org/ns/structure/1.0"?>\n'
+        f'<TEI xmlns="{TEI_NS}"><standOff><listPerson>'
+        '<person xml:id="stalin"><persName>Filippov</persName></person>'
+        "</listPerson></standOff>\n<text><body>\n"
+        "<p>Filippov wrote.</p>\n<ab>Filippov again.</ab>\n"
+        "</body></text></TEI>\n",
+        encoding="utf-8",
+    )
+    assert errors(letter) == []
+    result = annotate(letter)
+    assert [(s.text, s.line) for s in result.applied] == [("Filippov", 5)]
+    assert [(s.line, reason) for s, reason in result.skipped] == [
+        (4, "would make the document invalid against its schema")
+    ]
+    output = tmp_path / "annotated.xml"
+    output.write_bytes(result.data)
+    assert errors(output) == []
+    assert '<ab><persName ref="#stalin" cert="medium">Filippov</persName> again.</ab>' in (
+        result.text
+    )
+    # without the guarantee both go in, and the result is invalid
+    unchecked = annotate(letter, keep_valid=False)
+    assert len(unchecked.applied) == 2
+    output.write_bytes(unchecked.data)
+    assert any("rng.invalid" in e for e in errors(output))

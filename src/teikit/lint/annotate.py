@@ -160,6 +160,7 @@ def annotate(
     corpus: Corpus | None = None,
     name: str | None = None,
     ignore: Sequence[str] | None = None,
+    keep_valid: bool = True,
 ) -> Annotation:
     """Return *source* with lint's unambiguous proposals inserted as markup.
 
@@ -168,6 +169,11 @@ def annotate(
     phrases in *ignore* (default: the ``[lint] ignore`` setting that applies to the file);
     the ``[lint] skip`` setting applies as in :func:`lint`.
     The input is never written to.
+
+    With *keep_valid* (the default), a document that is valid against its schemas (those
+    ``teikit validate`` would choose, with the integrity checks and *indexes*) stays valid:
+    if the proposals together break it, they are applied one by one and each one that would
+    make it invalid is left out, with that reason.
 
     :raises TeikitError: the document cannot be read, is not well-formed, or an index
         cannot be loaded.
@@ -197,8 +203,6 @@ def annotate(
         skip = configured_lint_setting(here, "skip")
         corpus, _records = build_corpus([document], indexes, ignore=ignore, skip=skip)
     suggestions = propose(document, corpus, source=source_map, kinds=kinds)
-    splicer = _Splicer(document, source_map)
-    applied: list[Suggestion] = []
     skipped: list[tuple[Suggestion, str]] = []
     ready: list[Suggestion] = []
     for suggestion in suggestions:
@@ -207,9 +211,32 @@ def annotate(
             ready.append(suggestion)
         else:
             skipped.append((suggestion, reason))
-    resp = _resp_statement(document, source_map, splicer) if ready else None
+    applied = ready
+    result = _render(document, source_map, ready)
+    if ready:
+        _check(document, result, encoding)
+        if keep_valid:
+            validity = _Validity(document, indexes, encoding)
+            if validity.holds(data) and not validity.holds(result):
+                applied = []
+                for suggestion in ready:
+                    if validity.holds(_render(document, source_map, [*applied, suggestion])):
+                        applied.append(suggestion)
+                    else:
+                        skipped.append((suggestion, _BREAKS_VALIDITY))
+                result = _render(document, source_map, applied)
+    return Annotation(result, _codec(data, encoding), tuple(applied), tuple(skipped), text)
+
+
+_BREAKS_VALIDITY: Final = "would make the document invalid against its schema"
+
+
+def _render(document: TeiDocument, source_map: SourceMap, chosen: Sequence[Suggestion]) -> str:
+    """Return the source text with the *chosen* suggestions spliced in."""
+    splicer = _Splicer(document, source_map)
+    resp = _resp_statement(document, source_map, splicer) if chosen else None
     extra = f' cert="{CERTAINTY}"' + (f" resp={quoteattr(resp)}" if resp else "")
-    for suggestion in ready:
+    for suggestion in chosen:
         anchor = suggestion.anchor
         assert anchor is not None
         assert anchor.source_span is not None
@@ -232,11 +259,47 @@ def annotate(
                 start, 1, f"<{p}{suggestion.element} {suggestion.attribute}={value}{extra}>"
             )
             splicer.add(end, 0, f"</{p}{suggestion.element}>")
-        applied.append(suggestion)
-    result = splicer.result()
-    if applied:
-        _check(document, result, encoding)
-    return Annotation(result, _codec(data, encoding), tuple(applied), tuple(skipped), text)
+    return splicer.result()
+
+
+class _Validity:
+    """Whether a version of the document is free of errors against the input's schemas."""
+
+    def __init__(
+        self, document: TeiDocument, indexes: Sequence[str | Path | TeiDocument], encoding: str
+    ) -> None:
+        from teikit.validation import ValidationOptions, Validator
+        from teikit.validation.schemas import schemas_for
+
+        self._name = document.name
+        self._encoding = encoding
+        self._validator: Validator | None = None
+        try:
+            refs = schemas_for(document)
+        except TeikitError:  # a schema the input names cannot be had: nothing to keep
+            return
+        self._validator = Validator(
+            ValidationOptions(
+                schemas=tuple(ref.path for ref in refs),
+                indexes=tuple(Path(i) for i in indexes if not isinstance(i, TeiDocument)),
+                cache=False,
+            )
+        )
+
+    def holds(self, version: str | bytes) -> bool:
+        """Return whether *version* (text or the input's bytes) validates without error."""
+        from teikit.diagnostics import Severity
+        from teikit.validation.runner import Input
+
+        if self._validator is None:
+            return False
+        data = (
+            version
+            if isinstance(version, bytes)
+            else version.encode(self._encoding, "xmlcharrefreplace")
+        )
+        outcome = self._validator.check(Input(self._name, None, data))
+        return not any(d.severity >= Severity.ERROR for d in outcome.diagnostics)
 
 
 def _codec(data: bytes, encoding: str) -> str:
