@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from lxml import etree
 
 from teikit.diagnostics import Diagnostic, Report, Severity
@@ -88,3 +89,23 @@ def test_github_annotations_follow_the_syntax() -> None:
 def test_empty_report() -> None:
     assert to_github(Report()) == ""
     assert json.loads(to_json(Report()))["summary"]["files"] == 0
+
+
+@pytest.mark.parametrize(
+    ("files", "errors", "seconds"), [(1, 0, 0.031), (1331, 1558, 12.5), (120000, 3, 1234.0)]
+)
+def test_plain_summary_is_what_rich_prints_without_a_terminal(
+    files: int, errors: int, seconds: float
+) -> None:
+    """Piped output skips rich (faster start); the table must look the same."""
+    import io
+
+    from rich.console import Console
+
+    from teikit.render.diagnostics import _plain_summary, print_summary
+    from teikit.reports import Summary
+
+    summary = Summary(files, files - 1, 1, errors, 7, 0, seconds)
+    buffer = io.StringIO()
+    print_summary(Console(file=buffer, width=200, force_terminal=False), summary)
+    assert _plain_summary(summary) == buffer.getvalue()

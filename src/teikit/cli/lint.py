@@ -133,10 +133,7 @@ def lint(
     with progress_bar("linting", enabled=fmt == "human" and not quiet) as progress:
         report = run_lint(paths, options, progress=progress)
     if fmt == "human":
-        from rich.console import Console
-
-        console = Console(stderr=True, highlight=False)
-        print_human_report(report, console, fail_on=threshold, quiet=quiet)
+        print_human_report(report, fail_on=threshold, quiet=quiet)  # to stderr
     else:
         formats = {"json": to_json, "junit": to_junit}
         text = formats[fmt](report, threshold) if fmt in formats else to_github(report)

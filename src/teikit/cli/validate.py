@@ -138,11 +138,7 @@ def validate(
     with progress_bar("validating", enabled=fmt == "human" and not quiet) as progress:
         report = run_validation(paths, options, progress=progress)
     if fmt == "human":
-        from rich.console import Console
-
-        print_human_report(
-            report, Console(stderr=True, highlight=False), fail_on=threshold, quiet=quiet
-        )
+        print_human_report(report, fail_on=threshold, quiet=quiet)  # to stderr
     else:
         text = {
             "json": lambda: to_json(report, threshold),

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
-
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from typing import IO, TYPE_CHECKING
 
 from teikit.diagnostics import Diagnostic, Report, Severity
 from teikit.reports import Summary, summarise
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["print_human_report", "print_summary"]
 
@@ -51,10 +52,10 @@ def _diagnostic_lines(diagnostic: Diagnostic, sources: _SourceLines, styled: boo
     """Return the finding, its source line and a caret, with rich markup when *styled*."""
 
     def mark(text: str, style: str) -> str:
-        return f"[{style}]{escape(text)}[/]" if styled else text
+        return f"[{style}]{_escape(text)}[/]" if styled else text
 
     def plain(text: str) -> str:
-        return escape(_printable(text)) if styled else _printable(text)
+        return _escape(_printable(text)) if styled else _printable(text)
 
     style = _STYLE[diagnostic.severity]
     lines = [
@@ -77,46 +78,92 @@ def _diagnostic_lines(diagnostic: Diagnostic, sources: _SourceLines, styled: boo
 
 def print_human_report(
     report: Report,
-    console: Console,
+    console: Console | None = None,
     *,
     fail_on: Severity = Severity.ERROR,
     quiet: bool = False,
     min_severity: Severity = Severity.INFO,
 ) -> Summary:
-    """Print diagnostics grouped by file, then the summary; return the summary."""
+    """Print diagnostics grouped by file, then the summary; return the summary.
+
+    Without *console*, print to standard error: through rich on a terminal, as plain text
+    (without importing rich) when it is redirected.
+    """
+    if console is None and sys.stderr.isatty():
+        from rich.console import Console
+
+        console = Console(stderr=True, highlight=False)
     sources = _SourceLines()
-    styled = console.is_terminal
+    styled = console is not None and console.is_terminal
     out: list[str] = []
     for name, items in report.by_file().items():
         shown = [d for d in items if d.severity >= (fail_on if quiet else min_severity)]
         if not shown:
             continue
-        out.append(f"[bold]{escape(name)}[/]" if styled else name)
+        out.append(f"[bold]{_escape(name)}[/]" if styled else name)
         for diagnostic in shown:
             out.extend(_diagnostic_lines(diagnostic, sources, styled))
-    if styled:
+    summary = summarise(report, fail_on)
+    if console is not None and styled:
         for line in out:
             console.print(line, soft_wrap=True, highlight=False)
-    elif out:
+    else:
         # plain text when piped: no markup, no wrapping, and much faster than rich per line
-        console.file.write("\n".join(out) + "\n")
-    summary = summarise(report, fail_on)
+        stream: IO[str] = console.file if console is not None else sys.stderr
+        if out:
+            stream.write("\n".join(out) + "\n")
+        if not quiet and console is None:
+            stream.write(_plain_summary(summary))
+            return summary
     if not quiet:
+        assert console is not None
         print_summary(console, summary)
     return summary
 
 
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+_SUMMARY_COLUMNS = ("files", "valid", "invalid", "errors", "warnings", "time")
+
+
+def _summary_cells(summary: Summary) -> list[str]:
+    return [
+        str(summary.files),
+        str(summary.valid),
+        str(summary.invalid),
+        str(summary.errors),
+        str(summary.warnings),
+        f"{summary.seconds:.2f} s",
+    ]
+
+
+def _plain_summary(summary: Summary) -> str:
+    """Return the summary table as rich prints it without a terminal (right-aligned)."""
+    cells = _summary_cells(summary)
+    widths = [max(len(h), len(c)) for h, c in zip(_SUMMARY_COLUMNS, cells, strict=True)]
+    head = "  ".join(h.rjust(w) for h, w in zip(_SUMMARY_COLUMNS, widths, strict=True))
+    row = "  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True))
+    return f"{head}\n{row}\n"
+
+
 def print_summary(console: Console, summary: Summary) -> None:
     """Print the summary table (files, valid, invalid, errors, warnings, time)."""
+    from rich.table import Table
+
     table = Table(title=None, show_edge=False, box=None, pad_edge=False)
-    for column in ("files", "valid", "invalid", "errors", "warnings", "time"):
+    for column in _SUMMARY_COLUMNS:
         table.add_column(column, justify="right")
+    cells = _summary_cells(summary)
     table.add_row(
-        str(summary.files),
-        f"[green]{summary.valid}[/]",
-        f"[red]{summary.invalid}[/]" if summary.invalid else "0",
-        f"[red]{summary.errors}[/]" if summary.errors else "0",
-        f"[yellow]{summary.warnings}[/]" if summary.warnings else "0",
-        f"{summary.seconds:.2f} s",
+        cells[0],
+        f"[green]{cells[1]}[/]",
+        f"[red]{cells[2]}[/]" if summary.invalid else "0",
+        f"[red]{cells[3]}[/]" if summary.errors else "0",
+        f"[yellow]{cells[4]}[/]" if summary.warnings else "0",
+        cells[5],
     )
     console.print(table)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Iterator
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 __all__ = ["per_document", "progress_bar"]
 
@@ -18,8 +16,20 @@ def progress_bar(
     description: str, *, enabled: bool = True
 ) -> Iterator[Callable[[int, int], None] | None]:
     """Yield a ``progress(done, total)`` callback drawing a bar on a terminal, else ``None``."""
+    if not enabled or not sys.stderr.isatty():  # rich is imported only to draw a bar
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     console = Console(stderr=True)
-    if not enabled or not console.is_terminal:
+    if not console.is_terminal:
         yield None
         return
     columns = (TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
