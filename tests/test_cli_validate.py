@@ -403,3 +403,38 @@ def test_engine_jing_runs_one_jing_process_per_batch(
         ("t2.xml", True),
     ]
     assert result.exit_code == 1
+
+
+def test_standard_input_findings_show_their_source_line(
+    runner: CliRunner, private_cache: Path
+) -> None:
+    """The report quotes the lines the workers read; standard input cannot be read twice."""
+    data = (EXAMPLES / "invalid-letter.xml").read_bytes()
+    schema = str(SCHEMAS / "teikit-letter.rng")
+    result = run(runner, "--schema", schema, "-", stdin=data)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    at = lines.index(
+        "<stdin>:92: error: @ref='#goethe' points to nothing: no element with xml:id 'goethe' "
+        "in the document [integrity.unresolved-pointer]"
+    )
+    assert lines[at + 1] == '    92 |           <persName ref="#goethe">Mr Goethe</persName>'
+
+
+def test_cached_verdicts_keep_their_source_lines(
+    runner: CliRunner, tmp_path: Path, private_cache: Path
+) -> None:
+    letter = tmp_path / "letter.xml"
+    letter.write_bytes((EXAMPLES / "invalid-letter.xml").read_bytes())
+    schema = str(SCHEMAS / "teikit-letter.rng")
+    first = run(runner, "--schema", schema, str(letter))
+    # The same size and time, another word on line 92: the cached verdict is used, and its
+    # report quotes the line as it was validated, not the file as it is now.
+    stat = letter.stat()
+    letter.write_bytes(letter.read_bytes().replace(b"Mr Goethe", b"Mr Schmid"))
+    os.utime(letter, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    second = run(runner, "--schema", schema, str(letter))
+    assert first.exit_code == second.exit_code == 1
+    strip = re.compile(r"\d+\.\d\d s$", re.MULTILINE)  # the summary's time
+    assert strip.sub("", second.stderr) == strip.sub("", first.stderr)
+    assert '    92 |           <persName ref="#goethe">Mr Goethe</persName>' in second.stderr

@@ -84,6 +84,9 @@ class Report:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    #: The source lines the findings point at, ``(file, line) -> text``, where the producer
+    #: had them at hand (a report shows them without reading the files again).
+    sources: dict[tuple[str, int], str] = field(default_factory=dict)
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
         """Add *diagnostics* to the report."""

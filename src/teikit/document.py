@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
@@ -28,6 +28,7 @@ __all__ = [
     "load",
     "make_parser",
     "readable_path",
+    "lines_of",
     "source_line",
 ]
 
@@ -133,8 +134,8 @@ class TeiDocument:
 
         Computed on the first call and kept: several checks need them, one walk serves all.
 
-        >>> load(b'<a xmlns="urn:x" n="1"><b/></a>').names()
-        (frozenset({'{urn:x}a', '{urn:x}b'}), frozenset({'n'}))
+        >>> [sorted(names) for names in load(b'<a xmlns="urn:x" n="1"><b/></a>').names()]
+        [['{urn:x}a', '{urn:x}b'], ['n']]
         """
         if self._names is None:
             tags: set[str] = set()
@@ -292,6 +293,23 @@ def load(source: Source, *, name: str | None = None) -> TeiDocument:
             )
         )
     return document
+
+
+def lines_of(data: bytes, wanted: Iterable[int]) -> dict[int, str]:
+    """Return the *wanted* lines (1-based, as libxml2 counts them) of a document's bytes.
+
+    CR LF and a lone CR end a line, as in XML; lines are decoded as UTF-8 (undecodable
+    bytes replaced), for showing next to a finding.
+
+    >>> lines_of(b"<a>\\r\\n<b/>\\r<c/></a>", [2, 3, 9])
+    {2: '<b/>', 3: '<c/></a>'}
+    """
+    lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    return {
+        number: lines[number - 1].decode("utf-8", "replace")
+        for number in sorted(set(wanted))
+        if 1 <= number <= len(lines)
+    }
 
 
 def source_line(element: etree._Element) -> int | None:

@@ -5,10 +5,11 @@ already tagged (the gazetteer), then each one for the names and dates its text h
 untagged. Findings are :class:`~teikit.diagnostics.Diagnostic` records, as ``validate``
 reports them; the codes are listed in :data:`CODES` and documented in ``docs/lint.md``.
 
->>> from teikit.resources import telegram_path
->>> report = lint([telegram_path()])
->>> [d.message for d in report if d.code == "lint.untagged-date"][1][:43]
-'untagged date "3.7.51": propose <date when='
+>>> import teikit
+>>> doc = (b'<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body>'
+...        b'<p>Filippov wrote on 3.7.1951.</p></body></text></TEI>')
+>>> [(s.text, s.value) for s in suggest(teikit.load(doc))]
+[('3.7.1951', '1951-07-03')]
 """
 
 from __future__ import annotations

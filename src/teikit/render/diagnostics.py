@@ -28,12 +28,16 @@ def _printable(text: str) -> str:
 class _SourceLines:
     """Read source lines lazily, once per file."""
 
-    def __init__(self) -> None:
+    def __init__(self, known: dict[tuple[str, int], str] | None = None) -> None:
         self._files: dict[str, list[bytes] | None] = {}
+        self._known = known or {}
 
     def get(self, file: str | None, line: int | None) -> str | None:
         if file is None or line is None:
             return None
+        known = self._known.get((file, line))
+        if known is not None:  # read by whoever made the report (standard input too)
+            return known
         if file not in self._files:
             try:
                 # Lines as libxml2 counts them (CR LF and CR are line ends), split as bytes:
@@ -93,7 +97,7 @@ def print_human_report(
         from rich.console import Console
 
         console = Console(stderr=True, highlight=False)
-    sources = _SourceLines()
+    sources = _SourceLines(report.sources)
     styled = console is not None and console.is_terminal
     out: list[str] = []
     for name, items in report.by_file().items():

@@ -58,6 +58,7 @@ def validate(
     for name, diagnostics in validator.run(expand_paths(sources, validator.options), progress):
         report.files.append(name)
         report.extend(diagnostics)
+    report.sources = validator.source_lines
     report.elapsed = time.perf_counter() - started
     return report
 

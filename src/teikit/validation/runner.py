@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from teikit.__about__ import __version__
 from teikit.diagnostics import Diagnostic, Severity
-from teikit.document import TeiDocument, load
+from teikit.document import TeiDocument, lines_of, load
 from teikit.errors import DocumentLoadError, InputError, SchemaLoadError
 from teikit.resources import cache_dir
 from teikit.sources import expand_paths as expand_files
@@ -133,6 +133,7 @@ class _Outcome:
     name: str
     diagnostics: list[Diagnostic]
     deps: list[list[Any]] = field(default_factory=list)
+    lines: dict[int, str] = field(default_factory=dict)  # the source lines findings point at
 
 
 class Validator:
@@ -148,6 +149,8 @@ class Validator:
         # once, not once per file (a path's resolve() is a system call per component).
         self._keys: dict[Path, tuple[Path, list[Any]]] = {}
         self._failed: dict[tuple[Path, SchemaKind, str], SchemaLoadError] = {}
+        #: The source lines the findings of :meth:`run` point at, ``(file, line) -> text``.
+        self.source_lines: dict[tuple[str, int], str] = {}
 
     def _key_of(self, path: Path) -> tuple[Path, list[Any]]:
         """Return the resolved path and the cache stat key of a schema or index file."""
@@ -297,7 +300,7 @@ class Validator:
         """Run the engines not run in a batch and the integrity checks; sort the findings."""
         document, diagnostics, deps = state.document, state.diagnostics, state.deps
         if document is None:
-            return _Outcome(state.item.name, diagnostics)
+            return _Outcome(state.item.name, diagnostics, lines=_lines(state.item, diagnostics))
         for engine in state.engines:
             found = state.batched.get(id(engine))
             diagnostics.extend(engine.validate(document) if found is None else found)
@@ -312,7 +315,7 @@ class Validator:
             deps.extend(self._key_of(p)[1] for p in self.options.indexes)
             deps.extend(_stat_key(p) for p in sorted(self._resolver.referenced_files))
         diagnostics.sort(key=_order)
-        return _Outcome(state.item.name, diagnostics, deps)
+        return _Outcome(state.item.name, diagnostics, deps, _lines(state.item, diagnostics))
 
     # -- many files ------------------------------------------------------------------------
     def run(
@@ -321,7 +324,7 @@ class Validator:
         """Yield ``(file name, diagnostics)`` for every input, in input order."""
         cache = _VerdictCache(self.options) if self.options.cache else None
         todo: list[Input] = []
-        cached: dict[int, list[Diagnostic]] = {}
+        cached: dict[int, _Outcome] = {}
         for position, item in enumerate(inputs):
             hit = cache.get(item) if cache is not None else None
             if hit is None:
@@ -331,16 +334,14 @@ class Validator:
         self.prepare(todo)
         outcomes = self._check_all(todo)
         for position, item in enumerate(inputs):
-            if position in cached:
-                diagnostics = cached[position]
-            else:
-                outcome = next(outcomes)
-                diagnostics = outcome.diagnostics
-                if cache is not None:
-                    cache.put(item, outcome)
+            outcome = cached.get(position) or next(outcomes)
+            if cache is not None and position not in cached:
+                cache.put(item, outcome)
+            for number, text in outcome.lines.items():
+                self.source_lines[(item.name, number)] = text
             if progress is not None:
                 progress(position + 1, len(inputs))
-            yield item.name, diagnostics
+            yield item.name, outcome.diagnostics
         if cache is not None:
             cache.save()
 
@@ -397,6 +398,15 @@ def _in_pool(
                 yield from outcomes
     finally:
         gc.unfreeze()
+
+
+def _lines(item: Input, diagnostics: Sequence[Diagnostic]) -> dict[int, str]:
+    """Return the source lines the findings of *item* point at, read in the worker."""
+    wanted = {d.line for d in diagnostics if d.line is not None and d.file == item.name}
+    if not wanted:
+        return {}
+    data = item.data if item.data is not None else _read_bytes(item.path)
+    return lines_of(data, wanted) if data is not None else {}
 
 
 def _resolver(indexes: Sequence[Path]) -> PointerResolver:
@@ -506,7 +516,7 @@ class _VerdictCache:
         except (OSError, ValueError):
             pass
 
-    def get(self, item: Input) -> list[Diagnostic] | None:
+    def get(self, item: Input) -> _Outcome | None:
         if item.path is None:
             return None
         entry = self._entries.get(os.path.abspath(item.path))
@@ -517,7 +527,7 @@ class _VerdictCache:
                 return None
             if any(self._dependency(dep[0]) != dep for dep in entry["deps"]):
                 return None
-            return [
+            diagnostics = [
                 Diagnostic(
                     Severity.parse(d["severity"]),
                     d["code"],
@@ -529,6 +539,8 @@ class _VerdictCache:
                 )
                 for d in entry["diagnostics"]
             ]
+            lines = {int(n): str(t) for n, t in entry.get("lines", {}).items()}
+            return _Outcome(item.name, diagnostics, lines=lines)
         except (OSError, KeyError, TypeError, ValueError):
             return None
 
@@ -554,6 +566,7 @@ class _VerdictCache:
             "key": key,
             "deps": outcome.deps,
             "diagnostics": [d.as_dict() for d in outcome.diagnostics],
+            "lines": outcome.lines,
         }
         self._dirty = True
 
