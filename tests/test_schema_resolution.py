@@ -151,3 +151,53 @@ def test_bad_configuration_is_reported(tmp_path: Path) -> None:
 def test_bundled_schema_files_exist() -> None:
     for ref in bundled_schemas():
         assert ref.path.is_file(), ref.path
+
+
+def test_schema_add_and_list_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from teikit.cli import cli
+
+    runner = CliRunner()
+    source = tmp_path / "downloads" / "tei_all.rng"
+    source.parent.mkdir()
+    source.write_text(f'<grammar xmlns="{RNG_NS}"><start><notAllowed/></start></grammar>')
+    extra = tmp_path / "extra"
+    monkeypatch.setenv("TEIKIT_SCHEMA_PATH", str(extra))
+    store = tmp_path / "data" / "teikit" / "schemas"
+
+    added = runner.invoke(cli, ["schema", "add", "tei_all.rng", str(source)])
+    assert (added.exit_code, added.stderr) == (0, "")
+    assert added.stdout == f"stored {source} as {store / 'tei_all.rng'}\n"
+    listed = runner.invoke(cli, ["schema", "list"])
+    assert (listed.exit_code, listed.stderr) == (0, "")
+    assert listed.stdout == f"{extra} (missing)\n{store}\n  tei_all.rng\n"
+    # the URL a document names now resolves to the stored copy
+    assert resolve_href(TEI_URL, None) == store / "tei_all.rng"
+
+    refused = runner.invoke(cli, ["schema", "add", "../evil.rng", str(source)])
+    assert refused.exit_code == 3
+    assert refused.stderr == (
+        "teikit: error: '../evil.rng': a schema name is a plain file name such as tei_all.rng\n"
+    )
+    missing = runner.invoke(cli, ["schema", "add", "x.rng", str(tmp_path / "nowhere.rng")])
+    assert missing.exit_code == 3
+    assert missing.stderr == f"teikit: error: {tmp_path / 'nowhere.rng'}: no such schema file\n"
+
+
+def test_iter_diagnostics_and_is_valid(tmp_path: Path) -> None:
+    import shutil
+
+    from conftest import TELEGRAM
+    from teikit import is_valid, iter_diagnostics
+
+    assert is_valid([TELEGRAM])
+    assert list(iter_diagnostics([TELEGRAM])) == []
+    broken = tmp_path / "broken.xml"
+    shutil.copyfile(TELEGRAM, broken)
+    broken.write_bytes(broken.read_bytes().replace(b'ref="#mao"', b'ref="#nobody"', 1))
+    assert not is_valid([broken])
+    codes = [d.code for d in iter_diagnostics([broken])]
+    assert "integrity.unresolved-pointer" in codes
