@@ -312,6 +312,19 @@ def test_a_valid_document_stays_valid_against_its_own_schema(tmp_path: Path) -> 
     assert '<ab><persName ref="#stalin" cert="medium">Filippov</persName> again.</ab>' in (
         result.text
     )
+    # the command line says what was left out and why
+    from click.testing import CliRunner
+
+    from teikit.cli import cli
+
+    shown = CliRunner().invoke(cli, ["annotate", str(letter), "--diff"])
+    assert shown.exit_code == 0
+    assert shown.stderr.splitlines() == [
+        f"{letter}:4:4: left out (would make the document invalid against its schema): "
+        'untagged name "Filippov": propose <persName ref="#stalin"> (register form of #stalin) '
+        "[lint.untagged-name]",
+        f"{letter}: 1 proposals applied, 1 left out",
+    ]
     # without the guarantee both go in, and the result is invalid
     unchecked = annotate(letter, keep_valid=False)
     assert len(unchecked.applied) == 2

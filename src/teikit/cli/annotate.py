@@ -62,8 +62,13 @@ def annotate(
             stream.write(result.text)
     if show_diff:
         sys.stdout.write(unified_diff(result, str(file)))
+    for suggestion, reason in result.skipped:  # each left out, with why
+        finding = suggestion.diagnostic()
+        click.echo(
+            f"{finding.location()}: left out ({reason}): {finding.message} [{finding.code}]",
+            err=True,
+        )
     click.echo(
-        f"{file}: {len(result.applied)} proposals applied, {len(result.skipped)} left "
-        "for review (run teikit lint for the list)",
+        f"{file}: {len(result.applied)} proposals applied, {len(result.skipped)} left out",
         err=True,
     )
