@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,7 @@ def test_the_bundled_telegram_is_lint_clean(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.stderr
     assert "warning:" not in result.stderr
     assert "error:" not in result.stderr
+    # lint's summary counts clean and flagged files, not valid ones
+    head, row = result.stderr.splitlines()[-2:]
+    assert head == "files  clean  flagged  errors  warnings    time"
+    assert re.match(r"^\s+1\s+1\s+0\s+0\s+0\s+\d+\.\d\d s$", row)

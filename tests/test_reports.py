@@ -106,6 +106,7 @@ def test_plain_summary_is_what_rich_prints_without_a_terminal(
     from teikit.reports import Summary
 
     summary = Summary(files, files - 1, 1, errors, 7, 0, seconds)
-    buffer = io.StringIO()
-    print_summary(Console(file=buffer, width=200, force_terminal=False), summary)
-    assert _plain_summary(summary) == buffer.getvalue()
+    for verdicts in (("valid", "invalid"), ("clean", "flagged")):
+        buffer = io.StringIO()
+        print_summary(Console(file=buffer, width=200, force_terminal=False), summary, verdicts)
+        assert _plain_summary(summary, verdicts) == buffer.getvalue()

@@ -133,7 +133,9 @@ def lint(
     with progress_bar("linting", enabled=fmt == "human" and not quiet) as progress:
         report = run_lint(paths, options, progress=progress)
     if fmt == "human":
-        print_human_report(report, fail_on=threshold, quiet=quiet)  # to stderr
+        print_human_report(
+            report, fail_on=threshold, quiet=quiet, verdicts=("clean", "flagged")
+        )  # to stderr
     else:
         formats = {"json": to_json, "junit": to_junit}
         text = formats[fmt](report, threshold) if fmt in formats else to_github(report)

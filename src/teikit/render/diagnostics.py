@@ -87,11 +87,13 @@ def print_human_report(
     fail_on: Severity = Severity.ERROR,
     quiet: bool = False,
     min_severity: Severity = Severity.INFO,
+    verdicts: tuple[str, str] = ("valid", "invalid"),
 ) -> Summary:
     """Print diagnostics grouped by file, then the summary; return the summary.
 
     Without *console*, print to standard error: through rich on a terminal, as plain text
-    (without importing rich) when it is redirected.
+    (without importing rich) when it is redirected. *verdicts* name the summary's columns
+    for files without and with a finding at *fail_on* (lint says ``clean``/``flagged``).
     """
     if console is None and sys.stderr.isatty():
         from rich.console import Console
@@ -117,11 +119,11 @@ def print_human_report(
         if out:
             stream.write("\n".join(out) + "\n")
         if not quiet and console is None:
-            stream.write(_plain_summary(summary))
+            stream.write(_plain_summary(summary, verdicts))
             return summary
     if not quiet:
         assert console is not None
-        print_summary(console, summary)
+        print_summary(console, summary, verdicts)
     return summary
 
 
@@ -131,7 +133,8 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
-_SUMMARY_COLUMNS = ("files", "valid", "invalid", "errors", "warnings", "time")
+def _columns(verdicts: tuple[str, str]) -> tuple[str, ...]:
+    return ("files", *verdicts, "errors", "warnings", "time")
 
 
 def _summary_cells(summary: Summary) -> list[str]:
@@ -145,21 +148,24 @@ def _summary_cells(summary: Summary) -> list[str]:
     ]
 
 
-def _plain_summary(summary: Summary) -> str:
+def _plain_summary(summary: Summary, verdicts: tuple[str, str] = ("valid", "invalid")) -> str:
     """Return the summary table as rich prints it without a terminal (right-aligned)."""
     cells = _summary_cells(summary)
-    widths = [max(len(h), len(c)) for h, c in zip(_SUMMARY_COLUMNS, cells, strict=True)]
-    head = "  ".join(h.rjust(w) for h, w in zip(_SUMMARY_COLUMNS, widths, strict=True))
+    columns = _columns(verdicts)
+    widths = [max(len(h), len(c)) for h, c in zip(columns, cells, strict=True)]
+    head = "  ".join(h.rjust(w) for h, w in zip(columns, widths, strict=True))
     row = "  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True))
     return f"{head}\n{row}\n"
 
 
-def print_summary(console: Console, summary: Summary) -> None:
+def print_summary(
+    console: Console, summary: Summary, verdicts: tuple[str, str] = ("valid", "invalid")
+) -> None:
     """Print the summary table (files, valid, invalid, errors, warnings, time)."""
     from rich.table import Table
 
     table = Table(title=None, show_edge=False, box=None, pad_edge=False)
-    for column in _SUMMARY_COLUMNS:
+    for column in _columns(verdicts):
         table.add_column(column, justify="right")
     cells = _summary_cells(summary)
     table.add_row(
