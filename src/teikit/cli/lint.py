@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
 
-from teikit.cli import EXIT_FINDINGS
-from teikit.cli.validate import _SEVERITIES
+from teikit.cli.checking import emit_report, folder_filters, report_options
 from teikit.diagnostics import Severity
 from teikit.lint import LintOptions, parse_kinds
 from teikit.lint import lint as run_lint
-from teikit.output import atomic_open, check_not_input
-from teikit.reports import REPORT_FORMATS, to_github, to_json, to_junit
 
 
 def _kinds(ctx: click.Context, param: click.Parameter, value: str | None) -> frozenset[str] | None:
@@ -33,14 +29,7 @@ def _kinds(ctx: click.Context, param: click.Parameter, value: str | None) -> fro
     type=click.Path(path_type=Path),
     help="A register file whose entries are looked for; repeatable.",
 )
-@click.option(
-    "--include",
-    multiple=True,
-    default=("*.xml",),
-    show_default=True,
-    help="Glob for files inside folders; repeatable.",
-)
-@click.option("--exclude", multiple=True, help="Glob of files to skip inside folders; repeatable.")
+@folder_filters
 @click.option(
     "--only",
     "kinds",
@@ -67,29 +56,7 @@ def _kinds(ctx: click.Context, param: click.Parameter, value: str | None) -> fro
     is_flag=True,
     help="Skip the corpus-wide checks (unmentioned entries, authority identifiers...).",
 )
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(REPORT_FORMATS),
-    default="human",
-    show_default=True,
-    help="Report format.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write a json/junit/github report to FILE instead of stdout.",
-)
-@click.option(
-    "--fail-on",
-    type=_SEVERITIES,
-    default="warning",
-    show_default=True,
-    help="Exit with 1 when a finding reaches this severity.",
-)
-@click.option("-q", "--quiet", is_flag=True, help="Only print findings that fail the run.")
+@report_options(fail_on="warning")
 @click.option(
     "-j",
     "--jobs",
@@ -123,27 +90,19 @@ def lint(
         teikit lint tei/
         teikit lint --index indices/listperson.xml --only persons,dates letters/
     """
-    from teikit.render.diagnostics import print_human_report
     from teikit.render.progress import progress_bar
 
     options = LintOptions(
         indexes, include, exclude, kinds, not no_register_checks, jobs, ignore, skip
     )
-    threshold = Severity.parse(fail_on)
     with progress_bar("linting", enabled=fmt == "human" and not quiet) as progress:
         report = run_lint(paths, options, progress=progress)
-    if fmt == "human":
-        print_human_report(
-            report, fail_on=threshold, quiet=quiet, verdicts=("clean", "flagged")
-        )  # to stderr
-    else:
-        formats = {"json": to_json, "junit": to_junit}
-        text = formats[fmt](report, threshold) if fmt in formats else to_github(report)
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            check_not_input(output, [*(Path(f) for f in report.files), *indexes])
-            with atomic_open(output) as stream:
-                stream.write(text)
-    if not report.is_clean(threshold):
-        sys.exit(EXIT_FINDINGS)
+    emit_report(
+        report,
+        fmt=fmt,
+        output=output,
+        fail_on=Severity.parse(fail_on),
+        quiet=quiet,
+        protected=indexes,
+        verdicts=("clean", "flagged"),
+    )

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from teikit.cli import EXIT_FINDINGS
+from teikit.cli.checking import folder_filters
 from teikit.entities.proposal_formats import REGISTER_FORMATS, register_format
 from teikit.output import atomic_open, check_not_input
 
@@ -59,14 +60,7 @@ def register() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="A register file searched for #id pointers (repeatable); its entries are kept.",
 )
-@click.option(
-    "--include",
-    multiple=True,
-    default=("*.xml",),
-    show_default=True,
-    help="Glob for files inside folders; repeatable.",
-)
-@click.option("--exclude", multiple=True, help="Glob of files to skip inside folders; repeatable.")
+@folder_filters
 @click.option("--only", metavar="KINDS", help="Comma-separated: persons, places, orgs.")
 @click.option("--text-only", is_flag=True, help="Leave out mentions in the teiHeader.")
 def build(

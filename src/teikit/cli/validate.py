@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
 
-from teikit.cli import EXIT_FINDINGS
+from teikit.cli.checking import emit_report, folder_filters, report_options
 from teikit.diagnostics import Severity
-from teikit.reports import REPORT_FORMATS, to_github, to_json, to_junit
 from teikit.validation import ValidationOptions
 from teikit.validation import validate as run_validation
-
-_SEVERITIES = click.Choice(["error", "warning", "info"], case_sensitive=False)
 
 
 @click.command()
@@ -34,14 +30,7 @@ _SEVERITIES = click.Choice(["error", "warning", "info"], case_sensitive=False)
     type=click.Path(path_type=Path),
     help="A register file that #id pointers may resolve into; repeatable.",
 )
-@click.option(
-    "--include",
-    multiple=True,
-    default=("*.xml",),
-    show_default=True,
-    help="Glob for files inside folders; repeatable.",
-)
-@click.option("--exclude", multiple=True, help="Glob of files to skip inside folders; repeatable.")
+@folder_filters
 @click.option("--no-schematron", is_flag=True, help="Do not run Schematron rules.")
 @click.option("--no-integrity", is_flag=True, help="Skip id, pointer, date and root checks.")
 @click.option(
@@ -58,29 +47,7 @@ _SEVERITIES = click.Choice(["error", "warning", "info"], case_sensitive=False)
     show_default=True,
     help="XSD engine.",
 )
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(REPORT_FORMATS),
-    default="human",
-    show_default=True,
-    help="Report format.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write a json/junit/github report to FILE instead of stdout.",
-)
-@click.option(
-    "--fail-on",
-    type=_SEVERITIES,
-    default="error",
-    show_default=True,
-    help="Exit with 1 when a finding reaches this severity.",
-)
-@click.option("-q", "--quiet", is_flag=True, help="Only print findings that fail the run.")
+@report_options(fail_on="error")
 @click.option(
     "-j",
     "--jobs",
@@ -119,7 +86,6 @@ def validate(
         teikit validate tei/
         teikit validate --schema tei_all.rng --format junit -o report.xml corpus/
     """
-    from teikit.render.diagnostics import print_human_report
     from teikit.render.progress import progress_bar
 
     options = ValidationOptions(
@@ -134,25 +100,13 @@ def validate(
         jobs=jobs,
         cache=not no_cache,
     )
-    threshold = Severity.parse(fail_on)
     with progress_bar("validating", enabled=fmt == "human" and not quiet) as progress:
         report = run_validation(paths, options, progress=progress)
-    if fmt == "human":
-        print_human_report(report, fail_on=threshold, quiet=quiet)  # to stderr
-    else:
-        text = {
-            "json": lambda: to_json(report, threshold),
-            "junit": lambda: to_junit(report, threshold),
-            "github": lambda: to_github(report),
-        }[fmt]()
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            # a report must never replace a document it reports on (issue 6)
-            from teikit.output import atomic_open, check_not_input
-
-            check_not_input(output, [*(Path(f) for f in report.files), *indexes, *schemas])
-            with atomic_open(output) as stream:
-                stream.write(text)
-    if not report.is_clean(threshold):
-        sys.exit(EXIT_FINDINGS)
+    emit_report(
+        report,
+        fmt=fmt,
+        output=output,
+        fail_on=Severity.parse(fail_on),
+        quiet=quiet,
+        protected=[*indexes, *schemas],
+    )
