@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 _PACKAGE_DIR: Final = Path(__file__).resolve().parent
 # In a wheel the folders are copied into the package (see pyproject's force-include);
@@ -34,3 +35,36 @@ def cache_dir() -> Path:
     """Return the folder of teikit's caches: ``$TEIKIT_CACHE_DIR`` or ``~/.cache/teikit``."""
     configured = os.environ.get("TEIKIT_CACHE_DIR")
     return Path(configured) if configured else Path.home() / ".cache" / "teikit"
+
+
+def read_cache_json(path: Path) -> Any:
+    """Return the JSON data of cache file *path*, or ``None`` if it is missing or unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_cache_file(target: Path, data: bytes) -> bool:
+    """Write cache file *target* atomically; return ``False`` (nothing written) on failure.
+
+    A cache that cannot be written only costs time, so failures are not errors. Readers
+    running at the same time see the old file or the new one, never half of one.
+    """
+    import tempfile
+
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.stem[:16]}.", suffix=".tmp"
+        )
+    except OSError:
+        return False
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, target)
+    except OSError:
+        Path(temporary).unlink(missing_ok=True)
+        return False
+    return True

@@ -13,7 +13,6 @@ and ``rng.jing-fatal`` (Jing could not read a document).
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -29,7 +28,7 @@ from teikit.diagnostics import Diagnostic, Severity
 from teikit.document import TeiDocument, make_parser
 from teikit.errors import SchemaLoadError
 from teikit.namespaces import NSMAP, RNG_NS, TEI_NS
-from teikit.resources import cache_dir
+from teikit.resources import cache_dir, write_cache_file
 from teikit.validation.specialize import (
     flatten_relaxng,
     specialize_flattened,
@@ -223,7 +222,7 @@ class RelaxNGSchema:
             grammar, vocabulary=vocabulary, cache_file=target, source=str(self.path)
         )
         body = etree.tostring(grammar, encoding="utf-8", xml_declaration=True)
-        if not _write_atomically(target, body + _seal(body)):
+        if not write_cache_file(target, body + _seal(body)):
             validator.cache_file = None
         return validator
 
@@ -248,25 +247,6 @@ class RelaxNGSchema:
 def _seal(body: bytes) -> bytes:
     """Return the trailer comment that lets a cache entry prove it is complete."""
     return _CACHE_MARK + hashlib.sha256(body).hexdigest().encode() + b" -->\n"
-
-
-def _write_atomically(target: Path, data: bytes) -> bool:
-    """Write *data* to *target* via a temporary file and ``os.replace``; False on failure."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.stem[:16]}.", suffix=".tmp"
-        )
-    except OSError:
-        return False
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, target)  # atomic: concurrent readers see old or new, never half
-    except OSError:
-        Path(temporary).unlink(missing_ok=True)
-        return False
-    return True
 
 
 def _line(element: etree._Element) -> int | None:

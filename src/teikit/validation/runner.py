@@ -19,7 +19,7 @@ from teikit.__about__ import __version__
 from teikit.diagnostics import Diagnostic, Severity
 from teikit.document import TeiDocument, lines_of, load
 from teikit.errors import DocumentLoadError, InputError, SchemaLoadError
-from teikit.resources import cache_dir
+from teikit.resources import cache_dir, read_cache_json, write_cache_file
 from teikit.sources import expand_paths as expand_files
 from teikit.validation.schemas import SchemaKind, SchemaRef, explicit_schemas, schemas_for
 
@@ -447,12 +447,12 @@ class _ScanCache:
         self._strings: list[str] = []
         self._files: dict[str, list[Any]] = {}
         self._dirty = False
-        try:
-            loaded = json.loads(self._path.read_text(encoding="utf-8"))
-            if loaded.get("format") == 1:
-                self._strings, self._files = loaded["strings"], loaded["files"]
-        except (OSError, ValueError, AttributeError, KeyError, TypeError):
-            pass
+        loaded = read_cache_json(self._path)
+        if isinstance(loaded, dict) and loaded.get("format") == 1:
+            try:
+                self._strings, self._files = list(loaded["strings"]), dict(loaded["files"])
+            except (KeyError, TypeError, ValueError):
+                self._strings, self._files = [], {}
         self._index = {text: number for number, text in enumerate(self._strings)}
 
     def scan(self, item: Input) -> tuple[set[str], set[str]] | None:
@@ -492,13 +492,7 @@ class _ScanCache:
         if not self._dirty:
             return
         data = {"format": 1, "strings": self._strings, "files": self._files}
-        try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._path.with_name(f".{self._path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-            os.replace(tmp, self._path)
-        except OSError:  # a cache that cannot be written only costs time
-            pass
+        write_cache_file(self._path, json.dumps(data, separators=(",", ":")).encode())
 
 
 class _VerdictCache:
@@ -509,12 +503,9 @@ class _VerdictCache:
         self._entries: dict[str, Any] = {}
         self._dirty = False
         self._dependencies: dict[str, list[Any]] = {}
-        try:
-            loaded = json.loads(self._path.read_text(encoding="utf-8"))
-            if isinstance(loaded, dict):
-                self._entries = loaded
-        except (OSError, ValueError):
-            pass
+        loaded = read_cache_json(self._path)
+        if isinstance(loaded, dict):
+            self._entries = loaded
 
     def get(self, item: Input) -> _Outcome | None:
         if item.path is None:
@@ -573,10 +564,4 @@ class _VerdictCache:
     def save(self) -> None:
         if not self._dirty:
             return
-        try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self._entries), encoding="utf-8")
-            os.replace(tmp, self._path)
-        except OSError:  # a cache that cannot be written only costs time
-            pass
+        write_cache_file(self._path, json.dumps(self._entries).encode())

@@ -67,7 +67,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sys
 import threading
@@ -84,7 +83,7 @@ from teikit.diagnostics import Diagnostic, Severity
 from teikit.document import TeiDocument, load
 from teikit.errors import SchemaLoadError, TeikitError
 from teikit.namespaces import RNG_NS, SCH_NS, TEI_NS, XML_NS
-from teikit.resources import cache_dir
+from teikit.resources import cache_dir, read_cache_json, write_cache_file
 
 if TYPE_CHECKING:
     from elementpath import XPathContext
@@ -1402,7 +1401,8 @@ class SchematronSchema:
             / "schematron"
             / f"{_analysis_key(self._namespaces, self._xpath1, use_lxml)}.json"
         )
-        self._memo = self._read_memo()
+        memo = read_cache_json(self._memo_file)
+        self._memo: dict[str, Any] = memo if isinstance(memo, dict) else {}
         self._memo_dirty = False
         self._global_lets: dict[str, _Expr] = {}
         self._global_types: dict[str, str] = {}
@@ -1422,7 +1422,7 @@ class SchematronSchema:
                 for name in pattern.triggers[1]:
                     self._by_attribute.setdefault(name, []).append(index)
         if self._memo_dirty:
-            self._write_memo()
+            write_cache_file(self._memo_file, json.dumps(self._memo).encode())
 
     # -- public ----------------------------------------------------------------------------
     @property
@@ -1526,22 +1526,6 @@ class SchematronSchema:
         if self._parser_object is None:
             self._parser_object = self._make_parser()
         return self._parser_object
-
-    def _read_memo(self) -> dict[str, Any]:
-        try:
-            loaded = json.loads(self._memo_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return loaded if isinstance(loaded, dict) else {}
-
-    def _write_memo(self) -> None:
-        try:
-            self._memo_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._memo_file.with_name(f".{self._memo_file.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self._memo), encoding="utf-8")
-            os.replace(tmp, self._memo_file)
-        except OSError:  # a cache that cannot be written only costs time
-            pass
 
     def _analysis(self, key: list[Any], analyse: Any) -> Any:
         """Return ``analyse()``, remembered across runs under *key*."""
