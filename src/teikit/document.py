@@ -29,6 +29,7 @@ __all__ = [
     "make_parser",
     "readable_path",
     "lines_of",
+    "split_lines",
     "source_line",
 ]
 
@@ -295,16 +296,24 @@ def load(source: Source, *, name: str | None = None) -> TeiDocument:
     return document
 
 
-def lines_of(data: bytes, wanted: Iterable[int]) -> dict[int, str]:
-    """Return the *wanted* lines (1-based, as libxml2 counts them) of a document's bytes.
+def split_lines(data: bytes) -> list[bytes]:
+    """Return a document's lines as libxml2 counts them: CR LF and a lone CR end a line too.
 
-    CR LF and a lone CR end a line, as in XML; lines are decoded as UTF-8 (undecodable
-    bytes replaced), for showing next to a finding.
+    >>> split_lines(b"<a>\\r\\n<b/>\\r<c/></a>")
+    [b'<a>', b'<b/>', b'<c/></a>']
+    """
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+
+
+def lines_of(data: bytes, wanted: Iterable[int]) -> dict[int, str]:
+    """Return the *wanted* lines (1-based) of a document's bytes, decoded for display.
+
+    Lines are decoded as UTF-8 (undecodable bytes replaced), for showing next to a finding.
 
     >>> lines_of(b"<a>\\r\\n<b/>\\r<c/></a>", [2, 3, 9])
     {2: '<b/>', 3: '<c/></a>'}
     """
-    lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    lines = split_lines(data)
     return {
         number: lines[number - 1].decode("utf-8", "replace")
         for number in sorted(set(wanted))

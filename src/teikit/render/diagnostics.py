@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from teikit.diagnostics import Diagnostic, Report, Severity
+from teikit.document import split_lines
 from teikit.reports import Summary, summarise
 
 if TYPE_CHECKING:
@@ -40,10 +41,8 @@ class _SourceLines:
             return known
         if file not in self._files:
             try:
-                # Lines as libxml2 counts them (CR LF and CR are line ends), split as bytes:
-                # only the lines shown are decoded.
-                data = Path(file).read_bytes().replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-                self._files[file] = data.split(b"\n")
+                # split as bytes: only the lines shown are decoded
+                self._files[file] = split_lines(Path(file).read_bytes())
             except OSError:
                 self._files[file] = None
         lines = self._files[file]
