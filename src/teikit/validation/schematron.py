@@ -65,6 +65,7 @@ Sandbox
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -151,8 +152,14 @@ def _ep_class(name: str, module: str = "elementpath") -> Any:
     return found if isinstance(found, type) else _Never
 
 
+@functools.cache
+def _compiler_digest() -> bytes:
+    """Return the digest of this file: an analysis cached by other code is not reused."""
+    return hashlib.sha256(Path(__file__).read_bytes()).digest()
+
+
 def _analysis_key(namespaces: Mapping[str, str], xpath1: bool, use_lxml: bool) -> str:
-    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest = hashlib.sha256(_compiler_digest())
     digest.update(
         json.dumps([_ANALYSIS_FORMAT, sorted(namespaces.items()), xpath1, use_lxml]).encode()
     )
