@@ -174,6 +174,10 @@ class PointerResolver:
             self._ids[key] = id_index(document.root)
         return self._ids[key]
 
+    def set_ids(self, document: TeiDocument, index: dict[str, etree._Element]) -> None:
+        """Use *index* (first element per ``xml:id``, see :func:`id_index`) for *document*."""
+        self._ids[id(document.tree)] = index
+
     def release(self, document: TeiDocument) -> None:
         """Forget the caches kept for *document*, so that its tree can be freed."""
         # Caches are keyed by id(tree); a corpus run must drop each document once done with

@@ -17,6 +17,7 @@ from __future__ import annotations
 import calendar
 import functools
 import re
+import weakref
 from collections.abc import Iterator
 from typing import Final
 
@@ -139,9 +140,15 @@ def _check_root(document: TeiDocument) -> Iterator[Diagnostic]:
     )
 
 
-def _check_ids(document: TeiDocument) -> Iterator[Diagnostic]:
-    seen: dict[str, etree._Element] = {}
+def _check_ids(document: TeiDocument, resolver: PointerResolver) -> Iterator[Diagnostic]:
     elements: list[etree._Element] = _FIND_IDS(document.root)  # type: ignore[assignment]
+    index: dict[str, etree._Element] = {}
+    for element in elements:
+        index.setdefault(element.get(XML_ID, ""), element)
+    resolver.set_ids(document, index)  # the pointer checks need the same index
+    if len(index) == len(elements) and all(map(_NCNAME.match, index)):
+        return  # every id distinct and well-formed: the common case
+    seen: dict[str, etree._Element] = {}
     for element in elements:
         value = element.get(XML_ID, "")
         if not _NCNAME.match(value):
@@ -170,13 +177,36 @@ _POINTER_NAMES: Final = frozenset(POINTER_ATTRIBUTES)
 _HASH_HINT_ATTRIBUTES: Final = frozenset({"ref", "corresp", "ana", "resp", "who", "sameAs"})
 
 
-def _expected_kind(element: etree._Element, attribute: str) -> str | None:
-    if attribute != "ref":
-        return None
+_PREFIX_DEF: Final = f"{{{TEI_NS}}}prefixDef"
+_TEI_ANY: Final = f"{{{TEI_NS}}}*"
+
+
+def _local_name(element: etree._Element) -> str:
+    return str(element.tag).rpartition("}")[2]
+
+
+def _expected_kind(element: etree._Element) -> str | None:
+    """Return the kind of register entry the element's ``@ref`` must point to, if any."""
     kind = _NAME_KIND_TAGS.get(element.tag)
     if kind is None and element.tag in _TYPED_NAME_TAGS:
         kind = element.get("type")
     return kind if kind in _EXPECTED_KIND else None
+
+
+class _RunMemo:
+    """What one resolver's checks found that holds for every document of a run."""
+
+    def __init__(self, resolver: PointerResolver) -> None:
+        self.index_ids = [resolver.ids(index) for index in resolver.indexes]
+        #: ``(#id, expected kind)`` found in an index file with the right kind: fine in any
+        #: document that does not define that id itself (a corpus points at one register).
+        self.index_fine: set[tuple[str, str | None]] = set()
+        #: Tokens that are external links (a URL, a non-XML file) in a document without
+        #: ``prefixDef``: that depends on the token and the index files only.
+        self.external: set[str] = set()
+
+
+_MEMOS: Final[weakref.WeakKeyDictionary[PointerResolver, _RunMemo]] = weakref.WeakKeyDictionary()
 
 
 class _PointerChecker:
@@ -186,19 +216,40 @@ class _PointerChecker:
         self.document = document
         self.resolver = resolver
         self.ids = resolver.ids(document)
-        self.index_ids = [resolver.ids(index) for index in resolver.indexes]
+        memo = _MEMOS.get(resolver)
+        if memo is None:
+            memo = _MEMOS[resolver] = _RunMemo(resolver)
+        self.memo = memo
+        self.index_ids = memo.index_ids
+        self._prefixed: bool | None = None  # whether the document has a prefixDef
         # (attribute, token, expected kind) already found fine: a letter points at the same few
         # register entries again and again.
-        self._fine: set[tuple[str, str, str | None]] = set()
+        self.fine: set[tuple[str, str, str | None]] = set()
 
-    def check(self, element: etree._Element, attribute: str, token: str) -> Diagnostic | None:
-        expected = _expected_kind(element, attribute)
-        key = (attribute, token, expected)
-        if key in self._fine:
+    @property
+    def prefixed(self) -> bool:
+        """Return whether the document declares a ``prefixDef`` (computed once)."""
+        if self._prefixed is None:
+            found = next(self.document.root.iter(_PREFIX_DEF), None)
+            self._prefixed = found is not None
+        return self._prefixed
+
+    def check(
+        self, element: etree._Element, attribute: str, token: str, expected: str | None
+    ) -> Diagnostic | None:
+        """Return the finding for one pointer token (``None``: it is fine)."""
+        if token[:1] == "#":
+            if (token, expected) in self.memo.index_fine and token[1:] not in self.ids:
+                return None
+        elif (
+            token in self.memo.external
+            and not self.prefixed
+            and (attribute not in _HASH_HINT_ATTRIBUTES or token not in self.ids)
+        ):
             return None
         finding = self._check(element, attribute, token, expected)
         if finding is None:
-            self._fine.add(key)
+            self.fine.add((attribute, token, expected))
         return finding
 
     def _check(
@@ -212,10 +263,14 @@ class _PointerChecker:
                 for ids in self.index_ids:
                     target = ids.get(ident)
                     if target is not None:
+                        if expected is None or _local_name(target) in _EXPECTED_KIND[expected]:
+                            self.memo.index_fine.add((token, expected))
                         break
         if target is None:
             resolution = self.resolver.resolve(token, self.document)
             if resolution.status is PointerStatus.EXTERNAL:
+                if not self.prefixed:
+                    self.memo.external.add(token)
                 if attribute in _HASH_HINT_ATTRIBUTES and token in self.ids:
                     return _diag(
                         self.document,
@@ -237,7 +292,7 @@ class _PointerChecker:
             target = resolution.target
         if expected is None or target is None or not isinstance(target.tag, str):
             return None
-        target_name = etree.QName(target).localname
+        target_name = _local_name(target)
         if target_name in _EXPECTED_KIND[expected]:
             return None
         return _diag(
@@ -250,11 +305,16 @@ class _PointerChecker:
         )
 
 
-def _check_dates(document: TeiDocument, element: etree._Element) -> Iterator[Diagnostic]:
-    attrib = element.attrib
+@functools.lru_cache(maxsize=8192)  # a corpus repeats its dates: judge each set once
+def _date_findings(
+    dates: tuple[tuple[str, str], ...], from_to_are_dates: bool
+) -> tuple[tuple[str, str], ...]:
+    """Return ``(code, message)`` for the date attributes *dates* of one element."""
+    attrib = dict(dates)
+    findings: list[tuple[str, str]] = []
     ranges: dict[str, tuple[str, str]] = {}
     for base in _DATE_ATTRIBUTES:
-        if base in ("from", "to") and element.tag in _FROM_TO_NOT_DATES:
+        if base in ("from", "to") and not from_to_are_dates:
             continue
         for name, iso in ((base, False), (f"{base}-iso", True)):
             value = attrib.get(name)
@@ -263,44 +323,41 @@ def _check_dates(document: TeiDocument, element: etree._Element) -> Iterator[Dia
             parsed = parse_w3c_date(value.strip(), iso=iso)
             if parsed is None:
                 standard = "ISO 8601" if iso else "W3C (YYYY, YYYY-MM or YYYY-MM-DD)"
-                yield _diag(
-                    document,
-                    element,
-                    Severity.ERROR,
-                    "integrity.invalid-date",
-                    f"@{name}={value!r} is not a valid {standard} date",
-                )
+                message = f"@{name}={value!r} is not a valid {standard} date"
+                findings.append(("integrity.invalid-date", message))
             elif parsed[0]:
                 ranges.setdefault(base, parsed)
     for start, end in (("from", "to"), ("notBefore", "notAfter")):
         if start in ranges and end in ranges and ranges[start][0] > ranges[end][1]:
-            yield _diag(
-                document,
-                element,
-                Severity.ERROR,
-                "integrity.inverted-range",
-                f"@{start} ({ranges[start][0]}) is after @{end} ({ranges[end][1]})",
-            )
+            message = f"@{start} ({ranges[start][0]}) is after @{end} ({ranges[end][1]})"
+            findings.append(("integrity.inverted-range", message))
+    return tuple(findings)
 
 
 def _check_attributes(document: TeiDocument, resolver: PointerResolver) -> Iterator[Diagnostic]:
     """Check pointers and dates in one walk over the TEI elements."""
     pointers = _PointerChecker(document, resolver)
-    for element in document.root.iter(f"{{{TEI_NS}}}*"):
+    fine = pointers.fine
+    pointer_names, date_names = _POINTER_NAMES, _DATE_NAMES
+    for element in document.root.iter(_TEI_ANY):
         items = element.items()
         if not items:
             continue
         dated = False
         for name, value in items:
-            if name in _POINTER_NAMES:
+            if name in pointer_names:
+                expected = _expected_kind(element) if name == "ref" else None
                 for token in str(value).split():
-                    finding = pointers.check(element, name, token)
-                    if finding is not None:
-                        yield finding
-            elif name in _DATE_NAMES:
+                    if (name, token, expected) not in fine:
+                        finding = pointers.check(element, name, token, expected)
+                        if finding is not None:
+                            yield finding
+            elif name in date_names:
                 dated = True
         if dated:
-            yield from _check_dates(document, element)
+            dates = tuple((str(n), str(v)) for n, v in items if n in date_names)
+            for code, message in _date_findings(dates, element.tag not in _FROM_TO_NOT_DATES):
+                yield _diag(document, element, Severity.ERROR, code, message)
 
 
 def check_integrity(
@@ -316,7 +373,7 @@ def check_integrity(
     resolver = resolver or PointerResolver()
     _PATHS.append(ElementPaths())
     try:
-        findings = [*_check_root(document), *_check_ids(document)]
+        findings = [*_check_root(document), *_check_ids(document, resolver)]
         findings.extend(_check_attributes(document, resolver))
     finally:
         _PATHS.pop()
