@@ -16,7 +16,7 @@ from conftest import shared_path
 from teikit.diagnostics import Severity
 from teikit.document import TeiDocument
 from teikit.errors import NotWellFormedError, SchemaLoadError
-from teikit.namespaces import RNG_NS, TEI_NS
+from teikit.namespaces import RNG_NS, TEI_NS, XML_ID
 from teikit.validation import relaxng
 from teikit.validation.relaxng import JingValidator, RelaxNGSchema, load_relaxng
 from teikit.validation.specialize import specialize_relaxng, vocabulary_of
@@ -97,6 +97,31 @@ def test_interleave_oneormore_and_list_with_not_allowed_become_not_allowed() -> 
     )
     result = specialize_relaxng(tree, clark("a", "b"))
     assert shape(result) == '<grammar><start><element name="a"><text/></element></start></grammar>'
+
+
+def test_optional_attributes_no_document_uses_are_dropped() -> None:
+    """Attribute vocabulary: an optional attribute named by no document can only match
+    nothing; a required one is kept (a document without it must get libxml2's message)."""
+    tree = grammar(
+        '<start><element name="a"><optional><attribute name="n"/></optional>'
+        '<optional><attribute name="xml:id"/></optional>'
+        '<zeroOrMore><attribute name="rend"/></zeroOrMore>'
+        '<attribute name="type"/>'
+        '<zeroOrMore><attribute><nsName ns="urn:x"/></attribute></zeroOrMore>'
+        "<empty/></element></start>"
+    )
+    kept = specialize_relaxng(tree, clark("a"), frozenset({"n"}))
+    assert shape(kept) == (
+        '<grammar><start><element name="a"><optional><attribute name="n"><text/></attribute>'
+        '</optional><attribute name="type"><text/></attribute><zeroOrMore><attribute>'
+        '<nsName ns="urn:x"/><text/></attribute></zeroOrMore></element></start></grammar>'
+    )
+    assert valid(kept, '<a n="1" type="t"/>')
+    assert not valid(kept, "<a/>")  # the required attribute is still required
+    # xml:id is kept when its Clark name is in the vocabulary; None keeps every attribute
+    with_id = specialize_relaxng(tree, clark("a"), frozenset({XML_ID}))
+    assert 'name="id"' in shape(with_id)
+    assert "rend" in shape(specialize_relaxng(tree, clark("a")))
 
 
 def test_attribute_with_not_allowed_content_is_not_allowed() -> None:
@@ -530,6 +555,22 @@ def test_validator_refuses_documents_outside_its_vocabulary(mini_schema: RelaxNG
     validator = mini_schema.validator_for_documents([small])
     with pytest.raises(ValueError, match="outside the vocabulary"):
         validator.validate(large)
+
+
+def test_validator_refuses_documents_with_attributes_outside_its_vocabulary(
+    mini_schema: RelaxNGSchema,
+) -> None:
+    """A grammar without the optional attributes no document had must not judge one that
+    has them (it would call a valid document invalid): it raises instead."""
+    plain = tei_document("m", MINI_DOCS["minimal"])
+    with_id = tei_document("i", MINI_DOCS["minimal"].replace("<p>", '<p xml:id="p1">', 1))
+    assert with_id.names()[1] == {XML_ID}
+    validator = mini_schema.validator_for_documents([plain])
+    assert validator.attributes == frozenset()
+    with pytest.raises(ValueError, match=r"@\{http://www.w3.org/XML/1998/namespace\}id"):
+        validator.validate(with_id)
+    assert mini_schema.validator_for_documents([with_id]).validate(with_id) == []
+    assert mini_schema.full_validator().validate(with_id) == []
 
 
 def test_validators_are_memoised_per_vocabulary(mini_schema: RelaxNGSchema) -> None:

@@ -30,6 +30,7 @@ from teikit.errors import SchemaLoadError
 from teikit.namespaces import NSMAP, RNG_NS, TEI_NS
 from teikit.resources import cache_dir, write_cache_file
 from teikit.validation.specialize import (
+    attributes_of,
     flatten_relaxng,
     specialize_flattened,
     vocabulary_of,
@@ -102,6 +103,7 @@ class RelaxNGValidator:
         grammar: etree._ElementTree,
         *,
         vocabulary: frozenset[str] | None = None,
+        attributes: frozenset[str] | None = None,
         from_cache: bool = False,
         cache_file: Path | None = None,
         source: str = "<schema>",
@@ -115,6 +117,7 @@ class RelaxNGValidator:
             raise SchemaLoadError(f"{source}: invalid RELAX NG schema: {details or exc}") from None
         self.grammar = grammar
         self.vocabulary = vocabulary
+        self.attributes = attributes
         self.from_cache = from_cache
         self.cache_file = cache_file
         start = grammar.getroot().find(f"{{{RNG_NS}}}start")
@@ -125,13 +128,17 @@ class RelaxNGValidator:
     def validate(self, document: TeiDocument) -> list[Diagnostic]:
         """Return the ways *document* fails the grammar (an empty list when it is valid).
 
-        :raises ValueError: the document uses elements outside the validator's vocabulary.
+        :raises ValueError: the document uses elements (or attributes) outside the
+            vocabulary this validator was specialised for.
         """
         if self.vocabulary is not None:
-            extra = document.names()[0] - self.vocabulary
+            elements, attributes = document.names()
+            extra = elements - self.vocabulary
+            if self.attributes is not None:
+                extra |= {f"@{name}" for name in attributes - self.attributes}
             if extra:
                 raise ValueError(
-                    f"{document.name}: elements {sorted(extra)[:5]} are outside the vocabulary "
+                    f"{document.name}: names {sorted(extra)[:5]} are outside the vocabulary "
                     "this grammar was specialised for (use RelaxNGSchema.validator_for)"
                 )
         if self._relaxng.validate(document.tree):
@@ -164,7 +171,8 @@ class RelaxNGSchema:
         self.path = path
         self.tree = tree
         self._flat: etree._ElementTree | None = None
-        self._validators: dict[frozenset[str], RelaxNGValidator] = {}
+        self._validators: dict[tuple[frozenset[str], frozenset[str] | None], RelaxNGValidator]
+        self._validators = {}
         self._full: RelaxNGValidator | None = None
         digest = hashlib.sha256(_CACHE_FORMAT + __version__.encode() + b"\0")
         digest.update(len(data).to_bytes(8, "big") + data)
@@ -177,10 +185,14 @@ class RelaxNGSchema:
                 digest.update(len(included).to_bytes(8, "big") + included)
         self._digest = digest
 
-    def cache_file(self, vocabulary: frozenset[str]) -> Path:
+    def cache_file(
+        self, vocabulary: frozenset[str], attributes: frozenset[str] | None = None
+    ) -> Path:
         """Return where the grammar specialised for *vocabulary* is cached on disk."""
         digest = self._digest.copy()
         digest.update("\n".join(sorted(vocabulary)).encode())
+        if attributes is not None:
+            digest.update(b"\0@" + "\n".join(sorted(attributes)).encode())
         return cache_dir() / "relaxng" / f"{digest.hexdigest()}.rng"
 
     def flattened(self) -> etree._ElementTree:
@@ -189,24 +201,31 @@ class RelaxNGSchema:
             self._flat, _ = flatten_relaxng(self.tree)
         return self._flat
 
-    def validator_for(self, vocabulary: frozenset[str]) -> RelaxNGValidator:
+    def validator_for(
+        self, vocabulary: frozenset[str], attributes: frozenset[str] | None = None
+    ) -> RelaxNGValidator:
         """Return a validator specialised for documents whose elements are in *vocabulary*.
+
+        With *attributes* (Clark names), the documents' attributes must be among them too, and
+        optional attributes named by none of them are left out of the grammar as well.
 
         :raises SchemaLoadError: the schema does not compile.
         """
-        vocabulary = frozenset(vocabulary)
-        validator = self._validators.get(vocabulary)
+        key = (frozenset(vocabulary), None if attributes is None else frozenset(attributes))
+        validator = self._validators.get(key)
         if validator is None:
-            validator = self._read_cache(vocabulary) or self._build(vocabulary)
-            self._validators[vocabulary] = validator
+            validator = self._read_cache(*key) or self._build(*key)
+            self._validators[key] = validator
         return validator
 
     def validator_for_documents(self, documents: Iterable[TeiDocument]) -> RelaxNGValidator:
         """Return one validator specialised for the union of the documents' vocabularies."""
         vocabulary: set[str] = set()
+        attributes: set[str] = set()
         for document in documents:
             vocabulary |= vocabulary_of(document.root)
-        return self.validator_for(frozenset(vocabulary))
+            attributes |= attributes_of(document.root)
+        return self.validator_for(frozenset(vocabulary), frozenset(attributes))
 
     def full_validator(self) -> RelaxNGValidator:
         """Return a validator compiled from the whole, unspecialised schema (slow for TEI All)."""
@@ -215,19 +234,27 @@ class RelaxNGSchema:
             self._full = RelaxNGValidator(grammar, source=str(self.path))
         return self._full
 
-    def _build(self, vocabulary: frozenset[str]) -> RelaxNGValidator:
-        grammar = specialize_flattened(self.flattened(), vocabulary)
-        target = self.cache_file(vocabulary)
+    def _build(
+        self, vocabulary: frozenset[str], attributes: frozenset[str] | None
+    ) -> RelaxNGValidator:
+        grammar = specialize_flattened(self.flattened(), vocabulary, attributes)
+        target = self.cache_file(vocabulary, attributes)
         validator = RelaxNGValidator(
-            grammar, vocabulary=vocabulary, cache_file=target, source=str(self.path)
+            grammar,
+            vocabulary=vocabulary,
+            attributes=attributes,
+            cache_file=target,
+            source=str(self.path),
         )
         body = etree.tostring(grammar, encoding="utf-8", xml_declaration=True)
         if not write_cache_file(target, body + _seal(body)):
             validator.cache_file = None
         return validator
 
-    def _read_cache(self, vocabulary: frozenset[str]) -> RelaxNGValidator | None:
-        target = self.cache_file(vocabulary)
+    def _read_cache(
+        self, vocabulary: frozenset[str], attributes: frozenset[str] | None
+    ) -> RelaxNGValidator | None:
+        target = self.cache_file(vocabulary, attributes)
         try:
             data = target.read_bytes()
         except OSError:
@@ -238,7 +265,11 @@ class RelaxNGSchema:
         try:
             grammar = etree.fromstring(body, make_parser()[0]).getroottree()
             return RelaxNGValidator(
-                grammar, vocabulary=vocabulary, from_cache=True, cache_file=target
+                grammar,
+                vocabulary=vocabulary,
+                attributes=attributes,
+                from_cache=True,
+                cache_file=target,
             )
         except (etree.XMLSyntaxError, SchemaLoadError):
             return None

@@ -19,6 +19,7 @@ from teikit.__about__ import __version__
 from teikit.diagnostics import Diagnostic, Severity
 from teikit.document import TeiDocument, lines_of, load
 from teikit.errors import DocumentLoadError, InputError, SchemaLoadError
+from teikit.namespaces import XML_NS
 from teikit.resources import cache_dir, read_cache_json, write_cache_file
 from teikit.sources import expand_paths as expand_files
 from teikit.validation.schemas import SchemaKind, SchemaRef, explicit_schemas, schemas_for
@@ -30,6 +31,7 @@ __all__ = ["Input", "ValidationOptions", "Validator", "expand_paths"]
 
 STDIN: Final = "-"
 _CHUNK: Final = 16
+_SCAN_FORMAT: Final = 2  # of vocabulary.json: 2 added the attribute names
 _JING_BATCH: Final = 500  # files per Jing process (memory: the batch's trees are kept)
 
 
@@ -99,15 +101,19 @@ def expand_paths(sources: Iterable[str | Path], options: ValidationOptions) -> l
 
 _START_TAG: Final = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 _NAMESPACE: Final = re.compile(rb"""xmlns(?::[\w.\-]+)?\s*=\s*["']([^"']*)["']""")
+_ATTRIBUTE: Final = re.compile(rb"""\s(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)\s*=\s*["']""")
 
 
-def scan_vocabulary(data: bytes) -> tuple[set[str], set[str]]:
-    """Return (local names of start tags, namespace URIs) seen in *data*, a cheap superset."""
+def scan_vocabulary(data: bytes) -> tuple[set[str], set[str], set[str]]:
+    """Return the local names of start tags, the namespace URIs and the local names of
+    attributes seen in *data*: a cheap superset of what the parsed document holds (a name
+    that the scan misses is caught later: see _SpecializedRelaxNG)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         data = data.decode("utf-16", "replace").encode("utf-8")
     names = {name.decode("utf-8", "replace") for name in set(_START_TAG.findall(data))}
     namespaces = {uri.decode("utf-8", "replace") for uri in set(_NAMESPACE.findall(data))}
-    return names, namespaces
+    attributes = {name.decode("utf-8", "replace") for name in set(_ATTRIBUTE.findall(data))}
+    return names, namespaces, attributes
 
 
 def _stat_key(path: Path | str) -> list[Any]:
@@ -145,6 +151,7 @@ class Validator:
         self._engines: dict[tuple[Path, SchemaKind, str], list[Engine]] = {}
         self._resolver: PointerResolver | None = None
         self._vocabulary: frozenset[str] = frozenset()
+        self._attributes: frozenset[str] = frozenset()
         # Schemas and index files are shared by the files of a run: resolve and stat each
         # once, not once per file (a path's resolve() is a system call per component).
         self._keys: dict[Path, tuple[Path, list[Any]]] = {}
@@ -184,7 +191,7 @@ class Validator:
 
                 schema = load_relaxng(ref.path)
                 if self.options.specialize:
-                    engines.append(_SpecializedRelaxNG(schema, self._vocabulary))
+                    engines.append(_SpecializedRelaxNG(schema, self._vocabulary, self._attributes))
                 else:
                     engines.append(schema.full_validator())
             if self.options.schematron:
@@ -215,15 +222,22 @@ class Validator:
         if self.options.specialize and self.options.engine != "jing":
             names: set[str] = set()
             namespaces: set[str] = {""}
+            attributes: set[str] = set()
             scans = _ScanCache()
             for item in inputs:
                 found = scans.scan(item)
                 if found is not None:
                     names |= found[0]
                     namespaces |= found[1]
+                    attributes |= found[2]
             scans.save()
             self._vocabulary = frozenset(
                 f"{{{ns}}}{name}" if ns else name for ns in namespaces for name in names
+            )
+            self._attributes = frozenset(
+                f"{{{ns}}}{name}" if ns else name
+                for ns in (*namespaces, XML_NS)
+                for name in attributes
             )
         for ref in self._explicit:
             self._engines_for(ref)
@@ -360,23 +374,31 @@ class Validator:
 
 
 class _SpecializedRelaxNG:
-    """RELAX NG specialised to the run's vocabulary, widened if a document brings new names."""
+    """RELAX NG specialised to the run's vocabulary, widened if a document brings new names.
 
-    def __init__(self, schema: Any, vocabulary: frozenset[str]) -> None:
+    The vocabulary holds the element and attribute names the scan of the run's files found
+    (:func:`scan_vocabulary`); a document with a name the scan missed (or a file changed
+    since) widens it, so a verdict never depends on the scan.
+    """
+
+    def __init__(self, schema: Any, vocabulary: frozenset[str], attributes: frozenset[str]) -> None:
         self._schema = schema
         self._vocabulary = vocabulary
-        self._validator = schema.validator_for(vocabulary) if vocabulary else None
+        self._attributes = attributes
+        self._validator = schema.validator_for(vocabulary, attributes) if vocabulary else None
 
     def validate(self, document: TeiDocument) -> list[Diagnostic]:
-        """Validate with a grammar that covers every element name of *document*."""
+        """Validate with a grammar that covers every element and attribute name of *document*."""
         if self._validator is not None:
             try:
                 result: list[Diagnostic] = self._validator.validate(document)
                 return result
             except ValueError:  # the document has names outside the vocabulary
                 pass
-        self._vocabulary = self._vocabulary | document.names()[0]
-        self._validator = self._schema.validator_for(self._vocabulary)
+        elements, attributes = document.names()
+        self._vocabulary = self._vocabulary | elements
+        self._attributes = self._attributes | attributes
+        self._validator = self._schema.validator_for(self._vocabulary, self._attributes)
         result = self._validator.validate(document)
         return result
 
@@ -448,15 +470,18 @@ class _ScanCache:
         self._files: dict[str, list[Any]] = {}
         self._dirty = False
         loaded = read_cache_json(self._path)
-        if isinstance(loaded, dict) and loaded.get("format") == 1:
+        if isinstance(loaded, dict) and loaded.get("format") == _SCAN_FORMAT:
             try:
                 self._strings, self._files = list(loaded["strings"]), dict(loaded["files"])
             except (KeyError, TypeError, ValueError):
                 self._strings, self._files = [], {}
         self._index = {text: number for number, text in enumerate(self._strings)}
 
-    def scan(self, item: Input) -> tuple[set[str], set[str]] | None:
-        """Return the element names and namespaces of *item* (``None``: unreadable)."""
+    def scan(self, item: Input) -> tuple[set[str], set[str], set[str]] | None:
+        """Return the element names, namespaces and attribute names of *item*.
+
+        ``None``: the file cannot be read.
+        """
         if item.data is not None or item.path is None:
             return scan_vocabulary(item.data) if item.data is not None else None
         try:
@@ -467,16 +492,26 @@ class _ScanCache:
         if entry is not None and entry[:2] == key[1:]:
             try:
                 strings = self._strings
-                return {strings[n] for n in entry[2]}, {strings[n] for n in entry[3]}
+                return (
+                    {strings[n] for n in entry[2]},
+                    {strings[n] for n in entry[3]},
+                    {strings[n] for n in entry[4]},
+                )
             except (IndexError, TypeError):
                 pass
         data = _read_bytes(item.path)
         if data is None:
             return None
-        names, namespaces = scan_vocabulary(data)
-        self._files[key[0]] = [key[1], key[2], self._numbers(names), self._numbers(namespaces)]
+        names, namespaces, attributes = found = scan_vocabulary(data)
+        self._files[key[0]] = [
+            key[1],
+            key[2],
+            self._numbers(names),
+            self._numbers(namespaces),
+            self._numbers(attributes),
+        ]
         self._dirty = True
-        return names, namespaces
+        return found
 
     def _numbers(self, texts: set[str]) -> list[int]:
         numbers = []
@@ -491,7 +526,7 @@ class _ScanCache:
     def save(self) -> None:
         if not self._dirty:
             return
-        data = {"format": 1, "strings": self._strings, "files": self._files}
+        data = {"format": _SCAN_FORMAT, "strings": self._strings, "files": self._files}
         write_cache_file(self._path, json.dumps(data, separators=(",", ":")).encode())
 
 

@@ -30,7 +30,13 @@ from teikit.document import make_parser
 from teikit.errors import SchemaLoadError
 from teikit.namespaces import RNG_NS, XML_NS
 
-__all__ = ["flatten_relaxng", "specialize_flattened", "specialize_relaxng", "vocabulary_of"]
+__all__ = [
+    "attributes_of",
+    "flatten_relaxng",
+    "specialize_flattened",
+    "specialize_relaxng",
+    "vocabulary_of",
+]
 
 _R: Final = f"{{{RNG_NS}}}"
 _NSMAP: Final[dict[Any, str]] = {None: RNG_NS}  # lxml-stubs do not allow the None key
@@ -57,6 +63,15 @@ def vocabulary_of(root: etree._Element) -> set[str]:
     return {element.tag for element in root.iter(tag=etree.Element)}
 
 
+def attributes_of(root: etree._Element) -> set[str]:
+    """Return the Clark names of all attributes of *root* and the elements below it.
+
+    >>> sorted(attributes_of(etree.fromstring(b'<a n="1" xml:id="x"><b rend="i"/></a>')))
+    ['n', 'rend', '{http://www.w3.org/XML/1998/namespace}id']
+    """
+    return {str(name) for element in root.iter(tag=etree.Element) for name in element.attrib}
+
+
 def flatten_relaxng(schema: etree._ElementTree) -> tuple[etree._ElementTree, tuple[Path, ...]]:
     """Return *schema* as one self-contained grammar and the files it included.
 
@@ -74,11 +89,15 @@ def flatten_relaxng(schema: etree._ElementTree) -> tuple[etree._ElementTree, tup
 
 
 def specialize_relaxng(
-    schema: etree._ElementTree, vocabulary: frozenset[str]
+    schema: etree._ElementTree,
+    vocabulary: frozenset[str],
+    attributes: frozenset[str] | None = None,
 ) -> etree._ElementTree:
     """Return a new grammar that gives *schema*'s verdict on documents using only *vocabulary*.
 
-    *vocabulary* holds Clark names (see :func:`vocabulary_of`). *schema* is not modified.
+    *vocabulary* holds Clark names (see :func:`vocabulary_of`). With *attributes* (the Clark
+    names of every attribute the documents use, see :func:`attributes_of`), an optional
+    attribute whose name is not among them is dropped too. *schema* is not modified.
 
     :raises SchemaLoadError: see :func:`flatten_relaxng`.
 
@@ -91,17 +110,19 @@ def specialize_relaxng(
     ['a', 'b']
     """
     flat, _ = flatten_relaxng(schema)
-    return specialize_flattened(flat, vocabulary)
+    return specialize_flattened(flat, vocabulary, attributes)
 
 
 def specialize_flattened(
-    flat: etree._ElementTree, vocabulary: frozenset[str]
+    flat: etree._ElementTree,
+    vocabulary: frozenset[str],
+    attributes: frozenset[str] | None = None,
 ) -> etree._ElementTree:
     """Return :func:`specialize_relaxng` of a grammar that :func:`flatten_relaxng` returned.
 
     :raises SchemaLoadError: a define refers to itself outside an element.
     """
-    return _Specializer(flat.getroot(), vocabulary).run()
+    return _Specializer(flat.getroot(), vocabulary, attributes).run()
 
 
 # --------------------------------------------------------------------------- flattening
@@ -397,7 +418,7 @@ def _clark(ns: str, local: str) -> str:
 
 
 def _concrete_name(element: etree._Element) -> str | None:
-    """Return the Clark name of an ``element`` pattern with one concrete name, else None."""
+    """Return the Clark name of an element or attribute pattern with one concrete name."""
     if element.get("name") is not None:
         return _clark(element.get("ns", ""), element.get("name", ""))
     first = element[0] if len(element) else None
@@ -423,8 +444,14 @@ def _emit(result: _Result) -> etree._Element:
 class _Specializer:
     """Rewrite a flattened grammar for one vocabulary (sections 4.19 and 4.20)."""
 
-    def __init__(self, grammar: etree._Element, vocabulary: frozenset[str]) -> None:
+    def __init__(
+        self,
+        grammar: etree._Element,
+        vocabulary: frozenset[str],
+        attributes: frozenset[str] | None = None,
+    ) -> None:
         self.vocabulary = vocabulary
+        self.attributes = attributes
         self.bodies = {d.get("name", ""): d[0] for d in grammar.iterchildren(f"{_R}define")}
         start = grammar.find(f"{_R}start")
         assert start is not None
@@ -547,6 +574,11 @@ class _Specializer:
             return self.simplify_group(children, kind)
         if kind == "choice":
             return self.simplify_choice(children)
+        if kind in ("optional", "zeroOrMore") and self._absent_attribute(children):
+            # Can only ever match nothing in these documents: as if it were not there. Only
+            # an optional attribute is dropped: a required one stays, so that a document
+            # that lacks it gets libxml2's own message about the attribute.
+            return _Kind.EMPTY
         if kind in ("optional", "zeroOrMore", "oneOrMore", "mixed", "list"):
             result = self.simplify_group(children, "group")
             if result is _Kind.NOT_ALLOWED:
@@ -580,6 +612,13 @@ class _Specializer:
         if kind in ("text", "value"):
             return _copy(pattern)
         raise SchemaLoadError(f"{_where(pattern)}: unexpected {kind or pattern.tag} in a pattern")
+
+    def _absent_attribute(self, children: list[etree._Element]) -> bool:
+        """Return whether *children* are one attribute pattern named by no document."""
+        if self.attributes is None or len(children) != 1 or _local(children[0]) != "attribute":
+            return False
+        name = _concrete_name(children[0])
+        return name is not None and name not in self.attributes
 
 
 def _copy_name(pattern: etree._Element, target: etree._Element) -> None:
