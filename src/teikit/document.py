@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +100,22 @@ def make_parser() -> tuple[etree.XMLParser, _RefusingResolver]:
     return parser, resolver
 
 
+_PARSERS = threading.local()
+
+
+def _reused_parser() -> tuple[etree.XMLParser, _RefusingResolver]:
+    """Return this thread's hardened parser, its record of refusals emptied.
+
+    Creating a parser costs as much as parsing a small letter; lxml parsers may be reused
+    but not shared between threads.
+    """
+    found: tuple[etree.XMLParser, _RefusingResolver] | None = getattr(_PARSERS, "parser", None)
+    if found is None:
+        found = _PARSERS.parser = make_parser()
+    found[1].refused.clear()
+    return found
+
+
 @dataclass(slots=True)
 class TeiDocument:
     """A parsed XML document with the name it was loaded under.
@@ -154,14 +171,25 @@ class TeiDocument:
         return self.root.iter(tag=etree.Element)
 
 
+def _read_file(name: str | os.PathLike[str]) -> bytes:
+    """Return the bytes of a file, read with as few system calls as possible."""
+    descriptor = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        size = os.fstat(descriptor).st_size
+        parts = [os.read(descriptor, size + 1)]  # one byte more: proves the end is reached
+        while parts[-1] and (len(parts) > 1 or len(parts[0]) != size):
+            parts.append(os.read(descriptor, 1 << 20))
+        return b"".join(parts)
+    finally:
+        os.close(descriptor)
+
+
 def _read(source: Source) -> tuple[bytes, str, Path | None]:
     if isinstance(source, bytes):
         return source, "<bytes>", None
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
         try:
-            with path.open("rb") as handle:
-                return handle.read(), str(source), path
+            return _read_file(source), str(source), Path(source)
         except IsADirectoryError:
             raise DocumentLoadError(f"{source}: is a directory, not an XML file") from None
         except FileNotFoundError:
@@ -245,7 +273,7 @@ def load(source: Source, *, name: str | None = None) -> TeiDocument:
                 None,
             )
         )
-    parser, resolver = make_parser()
+    parser, resolver = _reused_parser()
     base_url = os.path.abspath(path) if path is not None else None
     try:
         root = etree.fromstring(data, parser, base_url=base_url)  # type: ignore[arg-type]
