@@ -8,6 +8,7 @@ nesting depth. Entities declared in the document's own internal subset are expan
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -156,15 +157,30 @@ class TeiDocument:
         [['{urn:x}a', '{urn:x}b'], ['n']]
         """
         if self._names is None:
-            tags: set[str] = set()
-            attributes: set[str] = set()
-            for element in self.root.iter(tag=etree.Element):
-                tags.add(element.tag)
-                keys = element.keys()
-                if keys:
-                    attributes.update(keys)  # type: ignore[arg-type]  # str at run time
-            self._names = (frozenset(tags), frozenset(attributes))
+            self.survey()
+        assert self._names is not None
         return self._names
+
+    def survey(self, marks: frozenset[str] = frozenset()) -> list[etree._Element]:
+        """Walk the tree once: keep its names (see :meth:`names`) and return the elements
+        that carry an attribute named in *marks*, in document order.
+
+        >>> doc = load(b'<a><b n="1"/><c/><d n="2" x="3"/></a>')
+        >>> [e.tag for e in doc.survey(frozenset({"n"}))], doc.names()[1] == {"n", "x"}
+        (['b', 'd'], True)
+        """
+        tags: set[str] = set()
+        attributes: set[str] = set()
+        marked: list[etree._Element] = []
+        for element in self.root.iter(tag=etree.Element):
+            tags.add(element.tag)
+            keys = element.keys()
+            if keys:
+                attributes.update(keys)  # type: ignore[arg-type]  # str at run time
+                if not marks.isdisjoint(keys):
+                    marked.append(element)
+        self._names = (frozenset(tags), frozenset(attributes))
+        return marked
 
     def iter_elements(self) -> Iterator[etree._Element]:
         """Yield every element in document order (comments and PIs excluded)."""
@@ -409,6 +425,7 @@ class ElementPaths:
         return path
 
 
+@functools.lru_cache(maxsize=4096)  # a document has few distinct tags, and many elements
 def _clark_to_prefixed(path: str) -> str:
     path = path.replace(_TEI_PREFIX, "tei:")
     return _CLARK.sub(r"*[local-name()='\1']", path) if "{" in path else path

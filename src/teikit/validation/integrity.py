@@ -30,7 +30,21 @@ from teikit.pointers import POINTER_ATTRIBUTES, PointerResolver, PointerStatus
 
 __all__ = ["check_integrity", "parse_w3c_date"]
 
-_NCNAME: Final = re.compile(r"^[A-Za-z_\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*$")
+# Most ids are ASCII: that pattern compiles in microseconds, the full one in milliseconds
+# (a process start pays for it only when an id is not ASCII).
+_ASCII_NCNAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
+
+
+@functools.cache
+def _ncname() -> re.Pattern[str]:
+    return re.compile(r"^[A-Za-z_\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*$")
+
+
+def _is_ncname(value: str) -> bool:
+    """Return whether *value* is an XML name without a colon (an NCName)."""
+    return _ASCII_NCNAME.match(value) is not None or _ncname().match(value) is not None
+
+
 # W3C datatypes used by TEI (teidata.temporal.w3c): date, gYear, gYearMonth, dateTime,
 # time, gMonth, gDay, gMonthDay; an optional time zone everywhere.
 _TZ: Final = r"(?:Z|[+-]\d{2}:\d{2})?"
@@ -49,7 +63,6 @@ _ISO_EXTRA: Final = re.compile(
 )
 _DATE_ATTRIBUTES: Final = ("when", "from", "to", "notBefore", "notAfter")
 _DATE_NAMES: Final = frozenset(_DATE_ATTRIBUTES) | {f"{a}-iso" for a in _DATE_ATTRIBUTES}
-_FIND_IDS: Final = etree.XPath("//*[@xml:id]")
 # Elements whose @from/@to are not dates (pointers, page or folio numbers).
 _FROM_TO_NOT_DATES: Final = frozenset(
     f"{{{TEI_NS}}}{name}"
@@ -140,18 +153,20 @@ def _check_root(document: TeiDocument) -> Iterator[Diagnostic]:
     )
 
 
-def _check_ids(document: TeiDocument, resolver: PointerResolver) -> Iterator[Diagnostic]:
-    elements: list[etree._Element] = _FIND_IDS(document.root)  # type: ignore[assignment]
+def _check_ids(
+    document: TeiDocument, resolver: PointerResolver, marked: list[etree._Element]
+) -> Iterator[Diagnostic]:
+    elements = [element for element in marked if element.get(XML_ID) is not None]
     index: dict[str, etree._Element] = {}
     for element in elements:
         index.setdefault(element.get(XML_ID, ""), element)
     resolver.set_ids(document, index)  # the pointer checks need the same index
-    if len(index) == len(elements) and all(map(_NCNAME.match, index)):
+    if len(index) == len(elements) and all(map(_is_ncname, index)):
         return  # every id distinct and well-formed: the common case
     seen: dict[str, etree._Element] = {}
     for element in elements:
         value = element.get(XML_ID, "")
-        if not _NCNAME.match(value):
+        if not _is_ncname(value):
             yield _diag(
                 document,
                 element,
@@ -175,10 +190,12 @@ _NAME_KIND_TAGS: Final = {f"{{{TEI_NS}}}{local}": kind for local, kind in _NAME_
 _TYPED_NAME_TAGS: Final = frozenset({f"{{{TEI_NS}}}rs", f"{{{TEI_NS}}}name"})
 _POINTER_NAMES: Final = frozenset(POINTER_ATTRIBUTES)
 _HASH_HINT_ATTRIBUTES: Final = frozenset({"ref", "corresp", "ana", "resp", "who", "sameAs"})
+# The attributes that make an element worth a look: ids, pointers and dates.
+_MARKS: Final = _POINTER_NAMES | _DATE_NAMES | {XML_ID}
 
 
 _PREFIX_DEF: Final = f"{{{TEI_NS}}}prefixDef"
-_TEI_ANY: Final = f"{{{TEI_NS}}}*"
+_TEI_PREFIX: Final = f"{{{TEI_NS}}}"
 
 
 def _local_name(element: etree._Element) -> str:
@@ -334,24 +351,39 @@ def _date_findings(
     return tuple(findings)
 
 
-def _check_attributes(document: TeiDocument, resolver: PointerResolver) -> Iterator[Diagnostic]:
-    """Check pointers and dates in one walk over the TEI elements."""
+def _check_attributes(
+    document: TeiDocument, resolver: PointerResolver, marked: list[etree._Element]
+) -> Iterator[Diagnostic]:
+    """Check the pointers and dates of the TEI elements among *marked*."""
     pointers = _PointerChecker(document, resolver)
-    fine = pointers.fine
+    fine, ids, index_fine = pointers.fine, pointers.ids, pointers.memo.index_fine
+    external, hinted = pointers.memo.external, _HASH_HINT_ATTRIBUTES
     pointer_names, date_names = _POINTER_NAMES, _DATE_NAMES
-    for element in document.root.iter(_TEI_ANY):
-        items = element.items()
-        if not items:
+    for element in marked:
+        if not str(element.tag).startswith(_TEI_PREFIX):
             continue
+        items = element.items()
         dated = False
         for name, value in items:
             if name in pointer_names:
                 expected = _expected_kind(element) if name == "ref" else None
                 for token in str(value).split():
-                    if (name, token, expected) not in fine:
-                        finding = pointers.check(element, name, token, expected)
-                        if finding is not None:
-                            yield finding
+                    key = (name, token, expected)
+                    if key in fine:
+                        continue
+                    if (token, expected) in index_fine and token[1:] not in ids:
+                        fine.add(key)  # found in an index file before, not redefined here
+                        continue
+                    if (
+                        token in external
+                        and (name not in hinted or token not in ids)
+                        and not pointers.prefixed
+                    ):
+                        fine.add(key)  # a link out, as in the files before
+                        continue
+                    finding = pointers.check(element, name, token, expected)
+                    if finding is not None:
+                        yield finding
             elif name in date_names:
                 dated = True
         if dated:
@@ -373,8 +405,9 @@ def check_integrity(
     resolver = resolver or PointerResolver()
     _PATHS.append(ElementPaths())
     try:
-        findings = [*_check_root(document), *_check_ids(document, resolver)]
-        findings.extend(_check_attributes(document, resolver))
+        marked = document.survey(_MARKS)  # one walk, shared with document.names()
+        findings = [*_check_root(document), *_check_ids(document, resolver, marked)]
+        findings.extend(_check_attributes(document, resolver, marked))
     finally:
         _PATHS.pop()
     return findings

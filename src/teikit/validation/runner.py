@@ -182,6 +182,7 @@ class Validator:
     def _compile(self, ref: SchemaRef) -> list[Engine]:
         engines: list[Engine] = []
         if ref.kind is SchemaKind.RELAXNG:
+            tree = None  # the grammar parsed once, for RELAX NG and its embedded Schematron
             if self.options.engine == "jing":
                 from teikit.validation.relaxng import JingValidator
 
@@ -190,12 +191,13 @@ class Validator:
                 from teikit.validation.relaxng import load_relaxng
 
                 schema = load_relaxng(ref.path)
+                tree = schema.tree
                 if self.options.specialize:
                     engines.append(_SpecializedRelaxNG(schema, self._vocabulary, self._attributes))
                 else:
                     engines.append(schema.full_validator())
             if self.options.schematron:
-                engines.extend(self._schematron(ref.path, embedded=True))
+                engines.extend(self._schematron(ref.path, embedded=True, tree=tree))
         elif ref.kind is SchemaKind.XSD:
             from teikit.validation.xsd import load_xsd
 
@@ -204,13 +206,13 @@ class Validator:
             engines.extend(self._schematron(ref.path, embedded=False))
         return engines
 
-    def _schematron(self, path: Path, *, embedded: bool) -> list[Engine]:
+    def _schematron(self, path: Path, *, embedded: bool, tree: Any = None) -> list[Engine]:
         from teikit.validation.schematron import load_schematron
 
         key = (path.resolve(), SchemaKind.SCHEMATRON, "embedded")
         if embedded and key in self._engines:  # declared both as RELAX NG and as Schematron
             return []
-        schema = load_schematron(path)
+        schema = load_schematron(path, tree=tree)
         if embedded:
             self._engines[key] = [schema]
         return [schema] if len(schema.patterns) else []
@@ -242,6 +244,8 @@ class Validator:
         for ref in self._explicit:
             self._engines_for(ref)
         if self.options.integrity and self._resolver is None:
+            import teikit.validation.integrity  # noqa: F401  # once here, not in every worker
+
             self._resolver = _resolver(self.options.indexes)
             for index in self._resolver.indexes:
                 self._resolver.ids(index)  # once here, not once in every worker
@@ -315,19 +319,21 @@ class Validator:
         document, diagnostics, deps = state.document, state.diagnostics, state.deps
         if document is None:
             return _Outcome(state.item.name, diagnostics, lines=_lines(state.item, diagnostics))
-        for engine in state.engines:
-            found = state.batched.get(id(engine))
-            diagnostics.extend(engine.validate(document) if found is None else found)
-        if self.options.integrity:
+        integrity: list[Diagnostic] = []
+        if self.options.integrity:  # first: its walk also gives the names the engines need
             from teikit.validation.integrity import check_integrity
 
             if self._resolver is None:
                 self._resolver = _resolver(self.options.indexes)
             self._resolver.referenced_files.clear()
-            diagnostics.extend(check_integrity(document, self._resolver))
+            integrity = check_integrity(document, self._resolver)
             self._resolver.release(document)
             deps.extend(self._key_of(p)[1] for p in self.options.indexes)
             deps.extend(_stat_key(p) for p in sorted(self._resolver.referenced_files))
+        for engine in state.engines:
+            found = state.batched.get(id(engine))
+            diagnostics.extend(engine.validate(document) if found is None else found)
+        diagnostics.extend(integrity)
         diagnostics.sort(key=_order)
         return _Outcome(state.item.name, diagnostics, deps, _lines(state.item, diagnostics))
 

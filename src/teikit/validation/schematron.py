@@ -65,6 +65,7 @@ Sandbox
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import json
@@ -527,10 +528,21 @@ def _top_level(root: etree._Element) -> list[etree._Element]:
     return [e for e in root.iter(_S + "*") if not _is_sch(e.getparent())]
 
 
-def _read_spec(path: Path, phase: str | None) -> _SchemaSpec:
-    """Read *path* (Schematron or RELAX NG) and return the spec for *phase*."""
+def _read_spec(
+    path: Path, phase: str | None, tree: etree._ElementTree | None = None
+) -> _SchemaSpec:
+    """Read *path* (Schematron or RELAX NG) and return the spec for *phase*.
+
+    *tree* is the file already parsed; it is left as it is (copied if includes must be
+    expanded in it).
+    """
     name = str(path)
-    root = _read_xml(path)
+    if tree is None:
+        root = _read_xml(path)
+    else:
+        root = tree.getroot()
+        if next(root.iter(_S + "include"), None) is not None:
+            root = copy.deepcopy(root)
     folder = path.resolve().parent
     namespace = etree.QName(root).namespace
     if _is_sch(root, "schema"):
@@ -2087,7 +2099,9 @@ def _rebuild(spec: _SchemaSpec, use_lxml: bool) -> SchematronSchema:
     return SchematronSchema(spec, use_lxml=use_lxml)
 
 
-def load_schematron(path: Path, *, phase: str | None = None) -> SchematronSchema:
+def load_schematron(
+    path: Path, *, phase: str | None = None, tree: etree._ElementTree | None = None
+) -> SchematronSchema:
     """Read and compile the ISO Schematron in *path* (a ``.sch`` file or a RELAX NG grammar).
 
     *phase* selects a ``sch:phase`` by id; ``None`` or ``#DEFAULT`` means the schema's
@@ -2097,8 +2111,11 @@ def load_schematron(path: Path, *, phase: str | None = None) -> SchematronSchema
     :raises SchemaLoadError: the file cannot be read, is not a schema, or uses a feature
         that is not supported (an unknown ``queryBinding``, ``sch:let`` without ``@value``...).
 
+    *tree*, if given, is the content of *path* already parsed (the RELAX NG loader's): it
+    spares parsing a large grammar twice, and is not modified.
+
     >>> from teikit.resources import schemas_dir
     >>> load_schematron(schemas_dir() / "teikit-letter.sch").query_binding
     'xslt'
     """
-    return SchematronSchema(_read_spec(Path(path), phase))
+    return SchematronSchema(_read_spec(Path(path), phase, tree))
