@@ -236,6 +236,30 @@ def test_a_schema_given_with_option_that_is_missing_exits_3(
     assert result.stderr == f"teikit: error: {tmp_path / 'nowhere.rng'}: no such schema file\n"
 
 
+def test_an_index_file_that_is_not_well_formed_exits_3(runner: CliRunner, tmp_path: Path) -> None:
+    """Index files are loaded in a thread while the grammars load: the error still reaches
+    the user as one line with file, line and column, and no file is checked."""
+    doc = tmp_path / "letter.xml"
+    shutil.copyfile(TELEGRAM, doc)
+    index = tmp_path / "persons.xml"
+    index.write_text('<TEI xmlns="http://www.tei-c.org/ns/1.0"><broken')
+    result = run(runner, "--index", str(index), str(doc))
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert re.fullmatch(rf"teikit: error: {re.escape(str(index))}:1:\d+: [^\n]+\n", result.stderr)
+    # a schema that does not compile is still the error reported, as before the thread
+    schema = tmp_path / "broken.rng"
+    schema.write_text("<grammar")
+    result = run(runner, "--schema", str(schema), "--index", str(index), str(doc))
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"teikit: error: {schema}:")
+    assert str(index) not in result.stderr
+    # a missing --schema is reported before the index, as the options are read
+    result = run(runner, "--schema", str(tmp_path / "nowhere.rng"), "--index", str(index), str(doc))
+    assert result.exit_code == 3
+    assert result.stderr == f"teikit: error: {tmp_path / 'nowhere.rng'}: no such schema file\n"
+
+
 def test_include_and_exclude(runner: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     shutil.copy(TELEGRAM, tmp_path / "sub" / "a.tei")

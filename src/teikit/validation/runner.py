@@ -10,7 +10,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -221,34 +221,26 @@ class Validator:
         """Compile what can be compiled before work is shared out among processes."""
         if not inputs:  # everything came from the verdict cache: compile nothing
             return
-        if self.options.specialize and self.options.engine != "jing":
-            names: set[str] = set()
-            namespaces: set[str] = {""}
-            attributes: set[str] = set()
-            scans = _ScanCache()
-            for item in inputs:
-                found = scans.scan(item)
-                if found is not None:
-                    names |= found[0]
-                    namespaces |= found[1]
-                    attributes |= found[2]
-            scans.save()
-            self._vocabulary = frozenset(
-                f"{{{ns}}}{name}" if ns else name for ns in namespaces for name in names
-            )
-            self._attributes = frozenset(
-                f"{{{ns}}}{name}" if ns else name
-                for ns in (*namespaces, XML_NS)
-                for name in attributes
-            )
-        for ref in self._explicit:
-            self._engines_for(ref)
+        indexes: Future[PointerResolver] | None = None
         if self.options.integrity and self._resolver is None:
             import teikit.validation.integrity  # noqa: F401  # once here, not in every worker
 
-            self._resolver = _resolver(self.options.indexes)
-            for index in self._resolver.indexes:
-                self._resolver.ids(index)  # once here, not once in every worker
+            # The index files are parsed in a thread while the grammars are loaded (libxml2
+            # parses without holding the GIL): both are waited for before any file is checked.
+            loader = ThreadPoolExecutor(1)
+            indexes = loader.submit(_indexed_resolver, self.options.indexes)
+            loader.shutdown(wait=False)
+        try:
+            if self.options.specialize and self.options.engine != "jing":
+                self._vocabulary, self._attributes = _scan_vocabularies(inputs)
+            for ref in self._explicit:
+                self._engines_for(ref)
+        except BaseException:
+            if indexes is not None:  # a schema error is reported first, as without the thread
+                wait([indexes])
+            raise
+        if indexes is not None:
+            self._resolver = indexes.result()  # raises what loading an index raised
 
     # -- one file --------------------------------------------------------------------------
     def check(self, item: Input) -> _Outcome:
@@ -435,6 +427,34 @@ def _lines(item: Input, diagnostics: Sequence[Diagnostic]) -> dict[int, str]:
         return {}
     data = item.data if item.data is not None else _read_bytes(item.path)
     return lines_of(data, wanted) if data is not None else {}
+
+
+def _scan_vocabularies(inputs: Sequence[Input]) -> tuple[frozenset[str], frozenset[str]]:
+    """Return the element and attribute names (Clark) that may occur in *inputs*."""
+    names: set[str] = set()
+    namespaces: set[str] = {""}
+    attributes: set[str] = set()
+    scans = _ScanCache()
+    for item in inputs:
+        found = scans.scan(item)
+        if found is not None:
+            names |= found[0]
+            namespaces |= found[1]
+            attributes |= found[2]
+    scans.save()
+    elements = frozenset(f"{{{ns}}}{name}" if ns else name for ns in namespaces for name in names)
+    attribute_names = frozenset(
+        f"{{{ns}}}{name}" if ns else name for ns in (*namespaces, XML_NS) for name in attributes
+    )
+    return elements, attribute_names
+
+
+def _indexed_resolver(indexes: Sequence[Path]) -> PointerResolver:
+    """Return a resolver for *indexes* with their id maps built (once, before the fork)."""
+    resolver = _resolver(indexes)
+    for index in resolver.indexes:
+        resolver.ids(index)
+    return resolver
 
 
 def _resolver(indexes: Sequence[Path]) -> PointerResolver:
