@@ -47,7 +47,7 @@ __all__ = [
 CODE: Final = "rng.invalid"
 _CACHE_MARK: Final = b"<!-- teikit-sha256:"
 # Part of the cache key: change it whenever the specialiser's output changes.
-_CACHE_FORMAT: Final = b"teikit-relaxng-specialised-1\0"
+_CACHE_FORMAT: Final = b"teikit-relaxng-specialised-2\0"
 _CLARK: Final = re.compile(r"\{([^}]*)\}([\w.\-]+)")
 _PREFIXES: Final = {uri: prefix for prefix, uri in NSMAP.items()}
 _EXTRA_CONTENT: Final = re.compile(r"^Element (\S+) has extra content: (\S+)$")

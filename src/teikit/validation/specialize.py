@@ -492,6 +492,7 @@ class _Specializer:
                     grammar.append(_new("define", list(body), name=name))
                 else:
                     grammar.append(_new("define", [body], name=name))
+        _drop_redundant_list_patterns(grammar)
         return etree.ElementTree(grammar)
 
     def define(self, name: str) -> _Result:
@@ -619,6 +620,34 @@ class _Specializer:
             return False
         name = _concrete_name(children[0])
         return name is not None and name not in self.attributes
+
+
+# A pattern facet that every token of a list matches: list tokens are never empty and hold
+# no whitespace (section 6.2.9), and a whitespace facet leaves them as they are.
+_TOKEN_PATTERNS: Final = frozenset({r"\S+", r"[^\s]+"})
+
+
+def _drop_redundant_list_patterns(grammar: etree._Element) -> None:
+    """Remove ``pattern`` facets that can never fail on a list token.
+
+    TEI writes ``teidata.pointer`` as anyURI with the pattern ``\\S+``; inside
+    ``<list>`` (``@ref``, ``@target``, ``@corresp``...) libxml2 would run that regular
+    expression on every token. Only data patterns inside a list in the grammar's own tree
+    are changed (a define reached through a ``ref`` may be used outside lists too).
+
+    >>> g = etree.fromstring(
+    ...     '<grammar xmlns="http://relaxng.org/ns/structure/1.0"><start><list><data type="anyURI">'
+    ...     '<param name="pattern">\\S+</param></data></list></start></grammar>')
+    >>> _drop_redundant_list_patterns(g)
+    >>> len(g.findall(".//{*}param"))
+    0
+    """
+    for container in grammar.iter(f"{_R}list"):
+        for param in list(container.iter(f"{_R}param")):
+            if param.get("name") == "pattern" and (param.text or "") in _TOKEN_PATTERNS:
+                parent = param.getparent()
+                assert parent is not None
+                parent.remove(param)
 
 
 def _copy_name(pattern: etree._Element, target: etree._Element) -> None:
