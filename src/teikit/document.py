@@ -29,6 +29,7 @@ __all__ = [
     "TeiDocument",
     "load",
     "make_parser",
+    "read_bytes",
     "readable_path",
     "lines_of",
     "split_lines",
@@ -200,18 +201,26 @@ def _read_file(name: str | os.PathLike[str]) -> bytes:
         os.close(descriptor)
 
 
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """Return the bytes of the file at *path*, as :func:`load` reads them.
+
+    :raises DocumentLoadError: the file cannot be read (missing, a folder, no permission).
+    """
+    try:
+        return _read_file(path)
+    except IsADirectoryError:
+        raise DocumentLoadError(f"{path}: is a directory, not an XML file") from None
+    except FileNotFoundError:
+        raise DocumentLoadError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise DocumentLoadError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
 def _read(source: Source) -> tuple[bytes, str, Path | None]:
     if isinstance(source, bytes):
         return source, "<bytes>", None
     if isinstance(source, (str, os.PathLike)):
-        try:
-            return _read_file(source), str(source), Path(source)
-        except IsADirectoryError:
-            raise DocumentLoadError(f"{source}: is a directory, not an XML file") from None
-        except FileNotFoundError:
-            raise DocumentLoadError(f"{source}: no such file") from None
-        except OSError as exc:
-            raise DocumentLoadError(f"{source}: cannot read: {exc.strerror or exc}") from None
+        return read_bytes(source), str(source), Path(source)
     name = str(getattr(source, "name", "<stream>"))
     try:
         data = source.read()
@@ -263,11 +272,12 @@ def _explain_undeclared(message: str, data: bytes) -> tuple[str, str]:
     return "xml.undeclared-entity", f"entity '{match.group(1)}' is not declared"
 
 
-def load(source: Source, *, name: str | None = None) -> TeiDocument:
+def load(source: Source, *, name: str | None = None, path: Path | None = None) -> TeiDocument:
     """Parse *source* with the hardened parser and return a :class:`TeiDocument`.
 
     *source* is a path, the document's bytes, or a binary file object. *name* overrides
-    the file name used in messages.
+    the file name used in messages; *path* tells where bytes were read from (see
+    :func:`read_bytes`): the document's folder resolves its relative references.
 
     :raises DocumentLoadError: the file cannot be read.
     :raises RefusedInputError: the document needs something teikit refuses (external
@@ -277,7 +287,8 @@ def load(source: Source, *, name: str | None = None) -> TeiDocument:
     >>> load(b'<TEI xmlns="http://www.tei-c.org/ns/1.0"/>').is_tei
     True
     """
-    data, default_name, path = _read(source)
+    data, default_name, read_from = _read(source)
+    path = read_from or path
     display = name or default_name
     if data.startswith(_GZIP_MAGIC):
         raise RefusedInputError(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from teikit.__about__ import __version__
 from teikit.diagnostics import Diagnostic, Severity
-from teikit.document import TeiDocument, lines_of, load
+from teikit.document import TeiDocument, lines_of, load, read_bytes
 from teikit.errors import DocumentLoadError, InputError, SchemaLoadError
 from teikit.namespaces import XML_NS
 from teikit.resources import cache_dir, read_cache_json, write_cache_file
@@ -127,6 +127,7 @@ class _State:
     """One input on its way through :meth:`Validator.check_many`."""
 
     item: Input
+    data: bytes | None = None
     document: TeiDocument | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     deps: list[list[Any]] = field(default_factory=list)
@@ -266,8 +267,12 @@ class Validator:
         """Load *item* and choose its schemas and engines."""
         state = _State(item)
         try:
-            source: Any = item.data if item.data is not None else item.path
-            state.document = load(source, name=item.name)
+            data = item.data
+            if data is None:
+                assert item.path is not None
+                data = read_bytes(item.path)
+            state.data = data  # kept until the findings have quoted their lines
+            state.document = load(data, name=item.name, path=item.path)
         except InputError as exc:
             state.diagnostics.append(exc.diagnostic)
             return state
@@ -310,7 +315,7 @@ class Validator:
         """Run the engines not run in a batch and the integrity checks; sort the findings."""
         document, diagnostics, deps = state.document, state.diagnostics, state.deps
         if document is None:
-            return _Outcome(state.item.name, diagnostics, lines=_lines(state.item, diagnostics))
+            return _Outcome(state.item.name, diagnostics, lines=_lines(state, diagnostics))
         integrity: list[Diagnostic] = []
         if self.options.integrity:  # first: its walk also gives the names the engines need
             from teikit.validation.integrity import check_integrity
@@ -327,7 +332,7 @@ class Validator:
             diagnostics.extend(engine.validate(document) if found is None else found)
         diagnostics.extend(integrity)
         diagnostics.sort(key=_order)
-        return _Outcome(state.item.name, diagnostics, deps, _lines(state.item, diagnostics))
+        return _Outcome(state.item.name, diagnostics, deps, _lines(state, diagnostics))
 
     # -- many files ------------------------------------------------------------------------
     def run(
@@ -420,13 +425,12 @@ def _in_pool(
         gc.unfreeze()
 
 
-def _lines(item: Input, diagnostics: Sequence[Diagnostic]) -> dict[int, str]:
-    """Return the source lines the findings of *item* point at, read in the worker."""
-    wanted = {d.line for d in diagnostics if d.line is not None and d.file == item.name}
-    if not wanted:
+def _lines(state: _State, diagnostics: Sequence[Diagnostic]) -> dict[int, str]:
+    """Return the source lines the findings of one input point at, taken in the worker."""
+    wanted = {d.line for d in diagnostics if d.line is not None and d.file == state.item.name}
+    if not wanted or state.data is None:
         return {}
-    data = item.data if item.data is not None else _read_bytes(item.path)
-    return lines_of(data, wanted) if data is not None else {}
+    return lines_of(state.data, wanted)
 
 
 def _scan_vocabularies(inputs: Sequence[Input]) -> tuple[frozenset[str], frozenset[str]]:
