@@ -80,6 +80,35 @@ def test_first_matching_rule_of_a_pattern_wins() -> None:
     ]
 
 
+def test_a_report_on_absent_attributes_is_skipped_only_where_it_claims_nothing(
+    tmp_path: Path,
+) -> None:
+    """A last rule that only reports ``@a | @b`` cannot fire in a document without those
+    attributes (its screen is skipped); an earlier rule still claims its nodes."""
+    sch = tmp_path / "reports.sch"
+    sch.write_text(
+        '<schema xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2">'
+        '<ns prefix="tei" uri="http://www.tei-c.org/ns/1.0"/>'
+        '<pattern id="A"><rule context="tei:p"><report test="@rend | @n">rendered</report>'
+        "</rule></pattern>"
+        '<pattern id="B"><rule context="tei:p"><report test="@foo">foo</report></rule>'
+        '<rule context="tei:p"><assert test="false()">never: claimed above</assert></rule>'
+        "</pattern>"
+        '<pattern id="C"><rule context="tei:p"><report test=" @foo|@bar ">absent</report>'
+        "</rule></pattern></schema>"
+    )
+    schema = load_schematron(sch)
+    assert [r.fires_on for p in schema._patterns for r in p.rules] == [
+        frozenset({"rend", "n"}),
+        None,  # not the last rule of its pattern: it claims nodes
+        None,  # an assert
+        frozenset({"foo", "bar"}),
+    ]
+    found = [(d.message, d.line) for d in schema.validate(letter())]
+    assert found == [("rendered [A]", line_of('<p rend="indent">'))]
+    assert [(d.message, d.line) for d in schema.without_lxml().validate(letter())] == found
+
+
 def test_lets_at_schema_pattern_and_rule_level() -> None:
     (finding,) = run("lets.sch")
     assert finding == Diagnostic(

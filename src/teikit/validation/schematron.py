@@ -1071,6 +1071,10 @@ class _Rule:
     # a non-element context node, or an element on which an assert is false or a report
     # true (see _quick_check). None when the rule cannot be screened that way.
     quick: etree.XPath | None = None
+    # For the last rule of a pattern whose checks are all reports testing only for
+    # attributes of the context node (``@a | @b``): those attribute names. A document with
+    # none of them cannot make the rule fire, and the rule claims no node from a later one.
+    fires_on: frozenset[str] | None = None
 
     def describe(self) -> str:
         """Return 'pattern P, rule CONTEXT' for messages."""
@@ -1697,6 +1701,8 @@ class SchematronSchema:
         pattern = _Pattern(spec, [], lets)
         for rule in spec.rules:
             pattern.rules.append(self._compile_rule(rule, pattern))
+        if pattern.rules:
+            pattern.rules[-1].fires_on = _report_attributes(pattern.rules[-1])
         pattern.quick = bool(pattern.rules) and all(r.quick is not None for r in pattern.rules)
         alternatives = [alt for rule in pattern.rules for alt in (rule.needs or [None])]
         if all(alt is not None and (alt[0] or alt[1]) for alt in alternatives):
@@ -1853,6 +1859,8 @@ class SchematronSchema:
 
     # -- running ---------------------------------------------------------------------------
     def _may_match(self, run: _Run, rule: _Rule) -> bool:
+        if rule.fires_on is not None and rule.fires_on.isdisjoint(run.attributes):
+            return False
         if rule.needs is None:
             return True
         for elements, attributes in rule.needs:
@@ -2097,6 +2105,25 @@ class SchematronSchema:
 
 def _rebuild(spec: _SchemaSpec, use_lxml: bool) -> SchematronSchema:
     return SchematronSchema(spec, use_lxml=use_lxml)
+
+
+_ATTRIBUTE_UNION: Final = re.compile(r"\s*@([A-Za-z_][\w.\-]*)\s*(?:\|\s*@([A-Za-z_][\w.\-]*)\s*)*")
+_ATTRIBUTE_STEP: Final = re.compile(r"@([A-Za-z_][\w.\-]*)")
+
+
+def _report_attributes(rule: _Rule) -> frozenset[str] | None:
+    """Return the attribute names one of which a report of *rule* needs in order to fire.
+
+    Only for a rule whose checks are all ``sch:report`` with a test of the form
+    ``@a | @b`` (attributes without a prefix, on the context node); else ``None``.
+    """
+    names: set[str] = set()
+    for check in rule.checks:
+        test = check.spec.test
+        if check.spec.kind != "report" or not _ATTRIBUTE_UNION.fullmatch(test):
+            return None
+        names.update(_ATTRIBUTE_STEP.findall(test))
+    return frozenset(names) if names else None
 
 
 def load_schematron(
