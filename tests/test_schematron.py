@@ -8,6 +8,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pytest
 from lxml import etree, isoschematron
@@ -16,7 +17,7 @@ import teikit
 from conftest import DATA, REPO, TELEGRAM, shared_path
 from teikit import Diagnostic, Severity
 from teikit.errors import SchemaLoadError
-from teikit.namespaces import SVRL_NS
+from teikit.namespaces import SVRL_NS, TEI_NS
 from teikit.validation import schematron as schematron_module
 from teikit.validation.schematron import SchematronSchema, load_schematron
 
@@ -107,6 +108,36 @@ def test_a_report_on_absent_attributes_is_skipped_only_where_it_claims_nothing(
     found = [(d.message, d.line) for d in schema.validate(letter())]
     assert found == [("rendered [A]", line_of('<p rend="indent">'))]
     assert [(d.message, d.line) for d in schema.without_lxml().validate(letter())] == found
+
+
+@pytest.mark.parametrize(
+    ("context", "needed"),
+    [
+        ("/*[count(//tei:constraintDecl) gt 1]", {"constraintDecl"}),
+        ("/*[0 < count(//tei:constraintDecl)]", {"constraintDecl"}),
+        ("/*[count(//tei:constraintDecl) ge 1]", {"constraintDecl"}),
+        ("/*[count(//tei:constraintDecl) >= 0]", set()),  # true without any
+        ("/*[count(//tei:constraintDecl) = 0]", set()),
+        ("/*[count(//tei:constraintDecl) lt 2]", set()),
+    ],
+)
+def test_a_context_counting_more_than_zero_needs_what_it_counts(
+    tmp_path: Path, context: str, needed: set[str]
+) -> None:
+    """TEI All's one-constraintDecl-per-scheme rule, /*[count(//tei:constraintDecl) gt 1],
+    cannot match a document without constraintDecl: it is skipped there unevaluated."""
+    sch = tmp_path / "count.sch"
+    sch.write_text(
+        '<schema xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2">'
+        '<ns prefix="tei" uri="http://www.tei-c.org/ns/1.0"/>'
+        f'<pattern><rule context="{escape(context)}"><assert test="false()">x</assert></rule>'
+        "</pattern></schema>"
+    )
+    (rule,) = load_schematron(sch)._patterns[0].rules
+    assert rule.needs is not None
+    ((elements, attributes),) = rule.needs
+    assert elements == {f"{{{TEI_NS}}}{name}" for name in needed}
+    assert attributes == set()
 
 
 def test_lets_at_schema_pattern_and_rule_level() -> None:

@@ -947,6 +947,29 @@ def _same_string(token: Any, kind: str) -> bool:
     return not any(t.symbol in doubles for t in _walk(token))
 
 
+_MIRRORED: Final = {"<": ">", "lt": "gt", "<=": ">=", "le": "ge"}
+
+
+def _counted_path(token: Any) -> Any:
+    """Return X when *token* is true only if X is not empty: ``count(X) > N`` with N >= 0,
+    ``count(X) >= N`` with N > 0 (``gt``/``ge`` too, and the mirrored forms); else None."""
+    if token.label != "operator" or len(token) != 2:
+        return None
+    operator, left, right = token.symbol, token[0], token[1]
+    if operator in _MIRRORED:
+        operator, left, right = _MIRRORED[operator], right, left
+    if left.symbol != "count" or left.label != "function" or len(left) != 1:
+        return None
+    if right.label != "literal" or right.symbol not in ("(integer)", "(decimal)", "(float)"):
+        return None
+    value = right.value
+    if operator in (">", "gt") and value >= 0:
+        return left[0]
+    if operator in (">=", "ge") and value > 0:
+        return left[0]
+    return None
+
+
 def _requirements(token: Any, namespaces: Mapping[str, str]) -> tuple[set[str], set[str]]:
     """Return element and attribute names that must occur for a context to match anything."""
 
@@ -995,6 +1018,8 @@ def _requirements(token: Any, namespaces: Mapping[str, str]) -> tuple[set[str], 
         elif t.symbol == "and":
             for child in t:
                 predicate(child, elements, attributes)
+        elif (counted := _counted_path(t)) is not None:
+            path(counted, elements, attributes)
         elif t.symbol in ("=", "!=", "<", "<=", ">", ">=", *_VALUE_OPERATORS):
             for child in t:
                 if child.label != "literal":
