@@ -8,7 +8,7 @@ import pickle
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -232,3 +232,53 @@ def test_any_text_content_round_trips(text: str) -> None:
         return
     document = load(etree.tostring(element, encoding="utf-8"))
     assert (document.root.text or "") == text
+
+
+def _indexed_paths(root: etree._Element) -> dict[etree._Element, str]:
+    """Return every element's readable path, computed independently of ElementPaths."""
+    paths = {root: "/" + _prefixed(root.tag)}
+    for parent in root.iter(tag=etree.Element):
+        children = [child for child in parent if isinstance(child.tag, str)]
+        for child in children:
+            same = [c for c in children if c.tag == child.tag]
+            step = _prefixed(child.tag)
+            if len(same) > 1:
+                step += f"[{same.index(child) + 1}]"
+            paths[child] = f"{paths[parent]}/{step}"
+    return paths
+
+
+def _prefixed(tag: str) -> str:
+    if tag.startswith("{http://www.tei-c.org/ns/1.0}"):
+        return "tei:" + tag.split("}")[1]
+    return f"*[local-name()='{tag.split('}')[1]}']" if tag.startswith("{") else tag
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["p", "rs", "x:g", "note"]), st.integers(0, 3)),
+        min_size=1,
+        max_size=150,
+    )
+)
+@example([("p", 0)] * 100 + [("rs", 5), ("x:g", 0), ("rs", 101)])  # 200 children of body
+@settings(max_examples=60, deadline=None)
+def test_element_paths_below_small_and_large_parents(shape: list[tuple[str, int]]) -> None:
+    """Below a parent with few children the path comes from libxml2 (getelementpath),
+    below one with many from teikit's own index: both must give the same steps."""
+    tei = "http://www.tei-c.org/ns/1.0"
+    root = etree.Element(f"{{{tei}}}TEI", nsmap={None: tei, "x": "urn:x"})
+    body = etree.SubElement(root, f"{{{tei}}}body")
+    parents = [body]
+    for name, depth in shape:
+        tag = "{urn:x}g" if name == "x:g" else f"{{{tei}}}{name}"
+        parent = parents[min(depth, len(parents) - 1)]
+        child = etree.SubElement(parent, tag)
+        parent.append(etree.Comment("c"))
+        parents.append(child)
+    expected = _indexed_paths(root)
+    paths = teikit.document.ElementPaths()
+    assert {element: paths.path(element) for element in expected} == expected
+    # each element asked for on its own, in a fresh object, too
+    for element, path in expected.items():
+        assert teikit.document.readable_path(element) == path

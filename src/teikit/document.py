@@ -399,13 +399,18 @@ def readable_path(element: etree._Element) -> str:
 class ElementPaths:
     """Readable XPaths for many elements of one tree, scanning each parent's children once.
 
-    lxml's ``getelementpath`` scans an element's siblings on every call: quadratic for a
-    flat document with thousands of mentions (4 MB took 15 s in ``entities``, issue 6).
+    lxml's ``getelementpath`` (in C) gives the same steps, but scans an element's siblings
+    on every call: quadratic for a flat document with thousands of mentions (4 MB took 15 s
+    in ``entities``, issue 6). It is used only below parents with few children; the others
+    are indexed once, in Python.
     """
+
+    _FEW: Final = 64  # children of a parent below which libxml2's scan is the cheaper
 
     def __init__(self) -> None:
         self._steps: dict[etree._Element, str] = {}
         self._paths: dict[etree._Element, str] = {}
+        self._sizes: dict[etree._Element, int] = {}
 
     def _index(self, parent: etree._Element) -> None:
         counts: dict[str, int] = {}
@@ -420,6 +425,12 @@ class ElementPaths:
                 name = f"{name}[{seen[child.tag]}]"
             self._steps[child] = name
 
+    def _few_siblings(self, parent: etree._Element) -> bool:
+        size = self._sizes.get(parent)
+        if size is None:
+            size = self._sizes[parent] = len(parent)
+        return size <= self._FEW
+
     def path(self, element: etree._Element) -> str:
         """Return the readable XPath of *element*."""
         known = self._paths.get(element)
@@ -428,6 +439,10 @@ class ElementPaths:
         parent = element.getparent()
         if parent is None:
             path = "/" + _clark_to_prefixed(str(element.tag))
+        elif element not in self._steps and self._few_siblings(parent):
+            tree = element.getroottree()
+            steps = tree.getelementpath(element)
+            path = _clark_to_prefixed(f"/{tree.getroot().tag}/{steps}")
         else:
             if element not in self._steps:
                 self._index(parent)
