@@ -202,14 +202,6 @@ def _local_name(element: etree._Element) -> str:
     return str(element.tag).rpartition("}")[2]
 
 
-def _expected_kind(element: etree._Element) -> str | None:
-    """Return the kind of register entry the element's ``@ref`` must point to, if any."""
-    kind = _NAME_KIND_TAGS.get(element.tag)
-    if kind is None and element.tag in _TYPED_NAME_TAGS:
-        kind = element.get("type")
-    return kind if kind in _EXPECTED_KIND else None
-
-
 class _RunMemo:
     """What one resolver's checks found that holds for every document of a run."""
 
@@ -359,14 +351,21 @@ def _check_attributes(
     fine, ids, index_fine = pointers.fine, pointers.ids, pointers.memo.index_fine
     external, hinted = pointers.memo.external, _HASH_HINT_ATTRIBUTES
     pointer_names, date_names = _POINTER_NAMES, _DATE_NAMES
+    name_kinds, typed = _NAME_KIND_TAGS, _TYPED_NAME_TAGS
     for element in marked:
-        if not str(element.tag).startswith(_TEI_PREFIX):
+        tag = str(element.tag)
+        if not tag.startswith(_TEI_PREFIX):
             continue
         items = element.items()
         dated = False
         for name, value in items:
             if name in pointer_names:
-                expected = _expected_kind(element) if name == "ref" else None
+                expected = None
+                if name == "ref":  # the register kind @ref must point to, if any
+                    expected = name_kinds.get(tag)
+                    if expected is None and tag in typed:
+                        kind = element.get("type")
+                        expected = kind if kind in _EXPECTED_KIND else None
                 for token in str(value).split():
                     key = (name, token, expected)
                     if key in fine:
@@ -388,7 +387,7 @@ def _check_attributes(
                 dated = True
         if dated:
             dates = tuple((str(n), str(v)) for n, v in items if n in date_names)
-            for code, message in _date_findings(dates, element.tag not in _FROM_TO_NOT_DATES):
+            for code, message in _date_findings(dates, tag not in _FROM_TO_NOT_DATES):
                 yield _diag(document, element, Severity.ERROR, code, message)
 
 
