@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import glob
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,8 +17,20 @@ __all__ = ["expand_paths"]
 _GLOB_CHARS = frozenset("*?[")
 
 
-def _matches(name: str, path: str, patterns: Iterable[str]) -> bool:
-    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(path, p) for p in patterns)
+@functools.lru_cache(maxsize=64)
+def _pattern(globs: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Return one regular expression for *globs* (None for no glob), as fnmatch reads them."""
+    if not globs:
+        return None
+    return re.compile("|".join(fnmatch.translate(os.path.normcase(g)) for g in globs))
+
+
+def _matches(name: str, path: str, patterns: tuple[str, ...]) -> bool:
+    pattern = _pattern(patterns)
+    if pattern is None:
+        return False
+    match = pattern.match
+    return bool(match(os.path.normcase(name)) or match(os.path.normcase(path)))
 
 
 def _walk(folder: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> list[Path]:

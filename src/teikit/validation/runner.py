@@ -5,12 +5,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -25,6 +23,8 @@ from teikit.sources import expand_paths as expand_files
 from teikit.validation.schemas import SchemaKind, SchemaRef, explicit_schemas, schemas_for
 
 if TYPE_CHECKING:  # imported when first needed: a run served from the cache never needs them
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     from teikit.pointers import PointerResolver
 
 __all__ = ["Input", "ValidationOptions", "Validator", "expand_paths"]
@@ -224,6 +224,8 @@ class Validator:
             return
         indexes: Future[PointerResolver] | None = None
         if self.options.integrity and self._resolver is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             import teikit.validation.integrity  # noqa: F401  # once here, not in every worker
 
             # The index files are parsed in a thread while the grammars are loaded (libxml2
@@ -238,6 +240,8 @@ class Validator:
                 self._engines_for(ref)
         except BaseException:
             if indexes is not None:  # a schema error is reported first, as without the thread
+                from concurrent.futures import wait
+
                 wait([indexes])
             raise
         if indexes is not None:
@@ -367,7 +371,12 @@ class Validator:
         size = _JING_BATCH if self.options.engine == "jing" else 1
         chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
         jobs = max(1, min(self.options.jobs, len(todo) // max(_CHUNK, size)))
-        if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        if jobs == 1:
+            return (outcome for chunk in chunks for outcome in self.check_many(chunk))
+        import multiprocessing  # not before: a run served from the cache never needs it
+        from concurrent.futures import ProcessPoolExecutor
+
+        if "fork" not in multiprocessing.get_all_start_methods():
             return (outcome for chunk in chunks for outcome in self.check_many(chunk))
         global _WORKER
         _WORKER = self  # inherited by the forked workers, with its compiled schemas
@@ -560,6 +569,9 @@ class _ScanCache:
         write_cache_file(self._path, json.dumps(data, separators=(",", ":")).encode())
 
 
+_SEVERITIES: Final = {str(severity): severity for severity in Severity}
+
+
 class _VerdictCache:
     """Per-file verdicts, reused while the file, its schemas and options are unchanged."""
 
@@ -575,17 +587,21 @@ class _VerdictCache:
     def get(self, item: Input) -> _Outcome | None:
         if item.path is None:
             return None
-        entry = self._entries.get(os.path.abspath(item.path))
+        name = os.path.abspath(item.path)
+        entry = self._entries.get(name)
         if not entry:
             return None
         try:
-            if entry["key"] != _stat_key(item.path):
+            stat = os.stat(name)
+            if entry["key"] != [name, stat.st_mtime_ns, stat.st_size]:  # as _stat_key()
                 return None
-            if any(self._dependency(dep[0]) != dep for dep in entry["deps"]):
+            dependency = self._dependency
+            if any(dependency(dep[0]) != dep for dep in entry["deps"]):
                 return None
+            severity = _SEVERITIES.get
             diagnostics = [
                 Diagnostic(
-                    Severity.parse(d["severity"]),
+                    severity(d["severity"]) or Severity.parse(d["severity"]),
                     d["code"],
                     d["message"],
                     item.name,
