@@ -637,7 +637,7 @@ def _drop_redundant_list_patterns(grammar: etree._Element) -> None:
 
     >>> g = etree.fromstring(
     ...     '<grammar xmlns="http://relaxng.org/ns/structure/1.0"><start><list><data type="anyURI">'
-    ...     '<param name="pattern">\\S+</param></data></list></start></grammar>')
+    ...     r'<param name="pattern">\\S+</param></data></list></start></grammar>')
     >>> _drop_redundant_list_patterns(g)
     >>> len(g.findall(".//{*}param"))
     0
