@@ -466,3 +466,41 @@ def test_cached_verdicts_keep_their_source_lines(
     strip = re.compile(r"\d+\.\d\d s$", re.MULTILINE)  # the summary's time
     assert strip.sub("", second.stderr) == strip.sub("", first.stderr)
     assert '    92 |           <persName ref="#goethe">Mr Goethe</persName>' in second.stderr
+
+
+def test_a_run_served_from_the_verdict_cache_loads_neither_lxml_nor_multiprocessing(
+    tmp_path: Path, private_cache: Path
+) -> None:
+    """A re-run over unchanged files must stay a fraction of a cold run: it reads the
+    verdicts and prints them, so parsing and worker machinery are never imported."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    for number in range(40):  # enough for two worker processes
+        shutil.copyfile(TELEGRAM, folder / f"t{number}.xml")
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['teikit', 'validate', '-q', '-j', '2', '--schema', sys.argv[2], sys.argv[1]]\n"
+        "try:\n"
+        "    runpy.run_module('teikit', run_name='__main__')\n"
+        "except SystemExit as exit:\n"
+        "    code = exit.code\n"
+        "print(code, sorted(m for m in ('lxml.etree', 'multiprocessing', 'concurrent.futures')"
+        " if m in sys.modules))\n"
+    )
+    env = {**os.environ, "TEIKIT_CACHE_DIR": str(private_cache)}
+
+    def run_probe() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", probe, str(folder), str(SCHEMAS / "teikit-letter.rng")],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    assert run_probe() == "0 ['concurrent.futures', 'lxml.etree', 'multiprocessing']"
+    assert run_probe() == "0 []"  # every verdict from the cache

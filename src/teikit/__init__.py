@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from teikit.__about__ import __version__
 from teikit.diagnostics import Diagnostic, Report, Severity
-from teikit.document import TeiDocument, load
 from teikit.errors import (
     DocumentLoadError,
     InputError,
@@ -17,6 +16,9 @@ from teikit.errors import (
     TeikitError,
     UnknownFormatError,
 )
+
+if TYPE_CHECKING:
+    from teikit.document import TeiDocument, load
 
 __all__ = [
     "Diagnostic",
@@ -48,6 +50,8 @@ __all__ = [
 # The heavier parts of the API are imported on first use, so that `import teikit` (and the
 # CLI's start-up) stays cheap.
 _LAZY = {
+    "TeiDocument": "teikit.document",  # lxml is imported on first use of either
+    "load": "teikit.document",
     "validate": "teikit.validation",
     "iter_diagnostics": "teikit.validation",
     "is_valid": "teikit.validation",

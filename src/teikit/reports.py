@@ -9,8 +9,6 @@ import json
 from dataclasses import dataclass
 from typing import Final
 
-from lxml import etree
-
 from teikit.__about__ import __version__
 from teikit.diagnostics import Report, Severity
 
@@ -80,6 +78,8 @@ def to_json(report: Report, fail_on: Severity = Severity.ERROR) -> str:
 def to_junit(report: Report, fail_on: Severity = Severity.ERROR) -> str:
     """Return the report as JUnit XML: one ``testcase`` per file, one ``failure`` per finding."""
     summary = summarise(report, fail_on)
+    from lxml import etree  # only the JUnit format needs it
+
     suites = etree.Element("testsuites", name="teikit validate")
     suite = etree.SubElement(
         suites,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from typing import Any, Final
 
 import click
@@ -65,6 +64,8 @@ class TeikitGroup(click.Group):
             return super().invoke(ctx)
         except TeikitError as exc:
             if ctx.params.get("debug"):
+                import traceback
+
                 traceback.print_exc(file=sys.stderr)
             raise CliError(str(exc)) from exc
         except (click.exceptions.Exit, click.ClickException, click.Abort):

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from teikit.diagnostics import Diagnostic, Report, Severity
-from teikit.document import split_lines
 from teikit.reports import Summary, summarise
 
 if TYPE_CHECKING:
@@ -42,6 +41,8 @@ class _SourceLines:
         if file not in self._files:
             try:
                 # split as bytes: only the lines shown are decoded
+                from teikit.document import split_lines  # lxml: only when lines are missing
+
                 self._files[file] = split_lines(Path(file).read_bytes())
             except OSError:
                 self._files[file] = None

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from teikit.__about__ import __version__
 from teikit.diagnostics import Diagnostic, Severity
-from teikit.document import TeiDocument, lines_of, load, read_bytes
 from teikit.errors import DocumentLoadError, InputError, SchemaLoadError
 from teikit.namespaces import XML_NS
 from teikit.resources import cache_dir, read_cache_json, write_cache_file
@@ -25,6 +24,7 @@ from teikit.validation.schemas import SchemaKind, SchemaRef, explicit_schemas, s
 if TYPE_CHECKING:  # imported when first needed: a run served from the cache never needs them
     from concurrent.futures import Future, ProcessPoolExecutor
 
+    from teikit.document import TeiDocument
     from teikit.pointers import PointerResolver
 
 __all__ = ["Input", "ValidationOptions", "Validator", "expand_paths"]
@@ -269,6 +269,8 @@ class Validator:
 
     def _begin(self, item: Input) -> _State:
         """Load *item* and choose its schemas and engines."""
+        from teikit.document import load, read_bytes  # lxml: not needed for cached verdicts
+
         state = _State(item)
         try:
             data = item.data
@@ -439,6 +441,8 @@ def _lines(state: _State, diagnostics: Sequence[Diagnostic]) -> dict[int, str]:
     wanted = {d.line for d in diagnostics if d.line is not None and d.file == state.item.name}
     if not wanted or state.data is None:
         return {}
+    from teikit.document import lines_of
+
     return lines_of(state.data, wanted)
 
 
@@ -471,6 +475,7 @@ def _indexed_resolver(indexes: Sequence[Path]) -> PointerResolver:
 
 
 def _resolver(indexes: Sequence[Path]) -> PointerResolver:
+    from teikit.document import load
     from teikit.pointers import PointerResolver
 
     return PointerResolver([load(path) for path in indexes])

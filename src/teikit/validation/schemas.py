@@ -23,20 +23,15 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote, urlparse
 
-from lxml import etree
-
-from teikit.document import TeiDocument, source_line
 from teikit.errors import SchemaLoadError
 from teikit.namespaces import RNG_NS, SCH_NS, XSD_NS
 from teikit.resources import schemas_dir
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+if TYPE_CHECKING:
+    from teikit.document import TeiDocument
 
 __all__ = [
     "SchemaKind",
@@ -192,6 +187,10 @@ def declared_schemas(
 
     :raises SchemaLoadError: a declared schema cannot be found locally.
     """
+    from lxml import etree
+
+    from teikit.document import source_line
+
     refs: list[SchemaRef] = []
     base = document.path.parent if document.path is not None else Path.cwd()
     node: Any = document.root.getprevious()
@@ -239,6 +238,11 @@ def _find_config(start: Path) -> tuple[Path, list[str]] | None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    # imported here: most runs name their schemas and never read a configuration file
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
