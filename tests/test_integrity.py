@@ -220,3 +220,28 @@ def test_element_paths_match_lxml_and_scan_each_parent_once(
         paths.path(document.xpath("//tei:persName")[49])
         == "/tei:TEI/tei:text/tei:p/tei:persName[50]"
     )
+
+
+def test_a_document_with_very_many_marked_elements_is_walked_twice_with_the_same_findings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past a limit, the elements with ids, pointers and dates are not held in a list (a
+    200 MB file has millions): the checks walk the tree again and must find the same."""
+    import teikit.validation.integrity as integrity
+
+    body = "".join(
+        f'<p xml:id="p{n}"><date when="1951-07-{n % 40:02d}"/><persName ref="#x{n % 3}"/>'
+        f'<placeName ref="#p{n}"/></p>'
+        for n in range(30)
+    )
+    xml = (
+        f'<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body>{body}'
+        '<p xml:id="p1"/><x:q xmlns:x="urn:x" xml:id="x1"/></body></text></TEI>'
+    ).encode()
+    held = [(d.code, d.line, d.xpath, d.message) for d in check_integrity(load(xml))]
+    monkeypatch.setattr(integrity, "_MARKED_LIMIT", 5)
+    walked = [(d.code, d.line, d.xpath, d.message) for d in check_integrity(load(xml))]
+    assert walked == held
+    codes = {code for code, *_ in held}
+    assert {"integrity.invalid-date", "integrity.unresolved-pointer"} <= codes
+    assert {"integrity.duplicate-id", "integrity.wrong-kind"} <= codes

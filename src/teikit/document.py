@@ -162,24 +162,33 @@ class TeiDocument:
         assert self._names is not None
         return self._names
 
-    def survey(self, marks: frozenset[str] = frozenset()) -> list[etree._Element]:
+    def survey(
+        self, marks: frozenset[str] = frozenset(), limit: int = 100_000
+    ) -> list[etree._Element] | None:
         """Walk the tree once: keep its names (see :meth:`names`) and return the elements
         that carry an attribute named in *marks*, in document order.
+
+        ``None`` when more than *limit* elements would be returned: a caller holding every
+        one of a very large document's elements would need memory, not a second walk.
 
         >>> doc = load(b'<a><b n="1"/><c/><d n="2" x="3"/></a>')
         >>> [e.tag for e in doc.survey(frozenset({"n"}))], doc.names()[1] == {"n", "x"}
         (['b', 'd'], True)
+        >>> doc.survey(frozenset({"n"}), limit=1) is None
+        True
         """
         tags: set[str] = set()
         attributes: set[str] = set()
-        marked: list[etree._Element] = []
+        marked: list[etree._Element] | None = []
         for element in self.root.iter(tag=etree.Element):
             tags.add(element.tag)
             keys = element.keys()
             if keys:
                 attributes.update(keys)  # type: ignore[arg-type]  # str at run time
-                if not marks.isdisjoint(keys):
+                if marked is not None and not marks.isdisjoint(keys):
                     marked.append(element)
+                    if len(marked) > limit:
+                        marked = None
         self._names = (frozenset(tags), frozenset(attributes))
         return marked
 

@@ -18,7 +18,7 @@ import calendar
 import functools
 import re
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Final
 
 from lxml import etree
@@ -154,9 +154,9 @@ def _check_root(document: TeiDocument) -> Iterator[Diagnostic]:
 
 
 def _check_ids(
-    document: TeiDocument, resolver: PointerResolver, marked: list[etree._Element]
+    document: TeiDocument, resolver: PointerResolver, elements: list[etree._Element]
 ) -> Iterator[Diagnostic]:
-    elements = [element for element in marked if element.get(XML_ID) is not None]
+    """Check the ids of *elements* (those with ``xml:id``) and hand their index over."""
     index: dict[str, etree._Element] = {}
     for element in elements:
         index.setdefault(element.get(XML_ID, ""), element)
@@ -192,10 +192,13 @@ _POINTER_NAMES: Final = frozenset(POINTER_ATTRIBUTES)
 _HASH_HINT_ATTRIBUTES: Final = frozenset({"ref", "corresp", "ana", "resp", "who", "sameAs"})
 # The attributes that make an element worth a look: ids, pointers and dates.
 _MARKS: Final = _POINTER_NAMES | _DATE_NAMES | {XML_ID}
+_MARKED_LIMIT = 100_000  # marked elements held at once; a larger document is walked twice
 
 
 _PREFIX_DEF: Final = f"{{{TEI_NS}}}prefixDef"
 _TEI_PREFIX: Final = f"{{{TEI_NS}}}"
+_TEI_ANY: Final = f"{{{TEI_NS}}}*"
+_FIND_IDS: Final = etree.XPath("//*[@xml:id]")
 
 
 def _local_name(element: etree._Element) -> str:
@@ -344,7 +347,7 @@ def _date_findings(
 
 
 def _check_attributes(
-    document: TeiDocument, resolver: PointerResolver, marked: list[etree._Element]
+    document: TeiDocument, resolver: PointerResolver, marked: Iterable[etree._Element]
 ) -> Iterator[Diagnostic]:
     """Check the pointers and dates of the TEI elements among *marked*."""
     pointers = _PointerChecker(document, resolver)
@@ -404,8 +407,15 @@ def check_integrity(
     resolver = resolver or PointerResolver()
     _PATHS.append(ElementPaths())
     try:
-        marked = document.survey(_MARKS)  # one walk, shared with document.names()
-        findings = [*_check_root(document), *_check_ids(document, resolver, marked)]
+        # One walk, shared with document.names(); a very large document is walked again
+        # instead of holding all its marked elements.
+        marked: Iterable[etree._Element] | None = document.survey(_MARKS, _MARKED_LIMIT)
+        if marked is None:
+            marked = (e for e in document.root.iter(_TEI_ANY) if not _MARKS.isdisjoint(e.keys()))
+            with_ids: list[etree._Element] = _FIND_IDS(document.root)  # type: ignore[assignment]
+        else:
+            with_ids = [element for element in marked if element.get(XML_ID) is not None]
+        findings = [*_check_root(document), *_check_ids(document, resolver, with_ids)]
         findings.extend(_check_attributes(document, resolver, marked))
     finally:
         _PATHS.pop()

@@ -31,6 +31,7 @@ __all__ = ["Input", "ValidationOptions", "Validator", "expand_paths"]
 
 STDIN: Final = "-"
 _CHUNK: Final = 16
+_KEEP_BYTES: Final = 8 << 20  # a file's bytes are kept for its findings' lines up to this
 _SCAN_FORMAT: Final = 2  # of vocabulary.json: 2 added the attribute names
 _JING_BATCH: Final = 500  # files per Jing process (memory: the batch's trees are kept)
 
@@ -277,7 +278,8 @@ class Validator:
             if data is None:
                 assert item.path is not None
                 data = read_bytes(item.path)
-            state.data = data  # kept until the findings have quoted their lines
+            # kept until the findings have quoted their lines (a large file is read again)
+            state.data = data if len(data) <= _KEEP_BYTES else None
             state.document = load(data, name=item.name, path=item.path)
         except InputError as exc:
             state.diagnostics.append(exc.diagnostic)
@@ -439,11 +441,12 @@ def _in_pool(
 def _lines(state: _State, diagnostics: Sequence[Diagnostic]) -> dict[int, str]:
     """Return the source lines the findings of one input point at, taken in the worker."""
     wanted = {d.line for d in diagnostics if d.line is not None and d.file == state.item.name}
-    if not wanted or state.data is None:
+    if not wanted:
         return {}
     from teikit.document import lines_of
 
-    return lines_of(state.data, wanted)
+    data = state.data if state.data is not None else _read_bytes(state.item.path)
+    return lines_of(data, wanted) if data is not None else {}
 
 
 def _scan_vocabularies(inputs: Sequence[Input]) -> tuple[frozenset[str], frozenset[str]]:
