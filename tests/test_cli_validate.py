@@ -504,3 +504,25 @@ def test_a_run_served_from_the_verdict_cache_loads_neither_lxml_nor_multiprocess
 
     assert run_probe() == "0 ['concurrent.futures', 'lxml.etree', 'multiprocessing']"
     assert run_probe() == "0 []"  # every verdict from the cache
+
+
+def test_an_altered_name_scan_cache_is_scanned_again(tmp_path: Path, private_cache: Path) -> None:
+    """vocabulary.json keeps numbers into its own string table; numbers that point nowhere
+    (a file edited by hand, a bug) make the run scan the files again, not fail."""
+    from teikit.validation import ValidationOptions, validate
+
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    for name in ("a.xml", "b.xml"):
+        shutil.copyfile(TELEGRAM, folder / name)
+    options = ValidationOptions(schemas=(SCHEMAS / "teikit-letter.rng",), cache=False)
+    first = validate([folder], options)
+    cache = private_cache / "vocabulary.json"
+    data = json.loads(cache.read_text())
+    for entry in data["files"].values():
+        entry[2] = [10_000, "x"]  # no such string
+    cache.write_text(json.dumps(data))
+    again = validate([folder], options)
+    assert again.diagnostics == first.diagnostics
+    repaired = json.loads(cache.read_text())
+    assert all(10_000 not in entry[2] for entry in repaired["files"].values())

@@ -1547,10 +1547,8 @@ class SchematronSchema:
                 (run.tags, self._by_element),
                 (run.attributes, self._by_attribute),
             ):
-                for name in names:
-                    found = index.get(name)
-                    if found:
-                        selected.update(found)
+                for name in index.keys() & names:  # a set intersection: no loop over names
+                    selected.update(index[name])
             for number in sorted(selected):
                 out.extend(self._run_pattern(run, self._patterns[number]))
             out.extend(run.error_diagnostics())
