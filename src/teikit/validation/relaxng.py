@@ -45,6 +45,8 @@ __all__ = [
 ]
 
 CODE: Final = "rng.invalid"
+# A specialised grammar's key: element names, and attribute names (None: all attributes kept).
+_VocabularyKey = tuple[frozenset[str], frozenset[str] | None]
 _CACHE_MARK: Final = b"<!-- teikit-sha256:"
 # Part of the cache key: change it whenever the specialiser's output changes.
 _CACHE_FORMAT: Final = b"teikit-relaxng-specialised-2\0"
@@ -171,8 +173,7 @@ class RelaxNGSchema:
         self.path = path
         self.tree = tree
         self._flat: etree._ElementTree | None = None
-        self._validators: dict[tuple[frozenset[str], frozenset[str] | None], RelaxNGValidator]
-        self._validators = {}
+        self._validators: dict[_VocabularyKey, RelaxNGValidator] = {}
         self._full: RelaxNGValidator | None = None
         digest = hashlib.sha256(_CACHE_FORMAT + __version__.encode() + b"\0")
         digest.update(len(data).to_bytes(8, "big") + data)
