@@ -517,88 +517,54 @@ class _ScanCache:
                 self._strings, self._files = [], {}
         self._index = {text: number for number, text in enumerate(self._strings)}
 
-    def scan(self, item: Input) -> tuple[set[str], set[str], set[str]] | None:
-        """Return the element names, namespaces and attribute names of *item*.
-
-        ``None``: the file cannot be read.
-        """
-        if item.data is not None or item.path is None:
-            return scan_vocabulary(item.data) if item.data is not None else None
-        try:
-            key = _stat_key(item.path)
-        except OSError:
-            return None
-        entry = self._files.get(key[0])
-        if entry is not None and entry[:2] == key[1:]:
-            try:
-                strings = self._strings
-                return (
-                    {strings[n] for n in entry[2]},
-                    {strings[n] for n in entry[3]},
-                    {strings[n] for n in entry[4]},
-                )
-            except (IndexError, TypeError):
-                pass
-        data = _read_bytes(item.path)
-        if data is None:
-            return None
-        names, namespaces, attributes = found = scan_vocabulary(data)
-        self._files[key[0]] = [
-            key[1],
-            key[2],
-            self._numbers(names),
-            self._numbers(namespaces),
-            self._numbers(attributes),
-        ]
-        self._dirty = True
-        return found
-
     def union(self, inputs: Sequence[Input]) -> tuple[set[str], set[str], set[str]]:
         """Return the element names, namespaces and attribute names of all *inputs*.
 
-        Unchanged files add the numbers the cache keeps for them; the numbers become
-        strings once, at the end (a corpus has a few hundred names, in every file).
+        Files add the numbers kept for them; the numbers become strings once, at the end (a
+        corpus has a few hundred names, in every file). Numbers that point nowhere (an
+        altered cache file) make every file be scanned again.
         """
-        found: tuple[set[Any], set[Any], set[Any]] = (set(), set(), set())
-        extra: tuple[set[str], set[str], set[str]] = (set(), set(), set())
-        for item in inputs:
-            entry = self._entry(item)
-            if entry is not None:
-                for numbers, part in zip(found, entry[2:5], strict=True):
-                    numbers.update(part)
-                continue
-            scanned = self.scan(item)  # standard input, or a file not scanned before
-            if scanned is not None:
-                for texts, part in zip(extra, scanned, strict=True):
-                    texts.update(part)
-        strings = self._strings
         try:
-            return tuple(  # type: ignore[return-value]
-                {strings[n] for n in numbers} | texts
-                for numbers, texts in zip(found, extra, strict=True)
-            )
-        except (IndexError, TypeError):  # an altered cache file: scan each file as it comes
+            return self._strings_of(self._total(inputs))
+        except (IndexError, TypeError):
             self._files.clear()
-            totals: tuple[set[str], set[str], set[str]] = (set(), set(), set())
-            for item in inputs:
-                scanned = self.scan(item)
-                if scanned is not None:
-                    for texts, part in zip(totals, scanned, strict=True):
-                        texts.update(part)
-            return totals
+            return self._strings_of(self._total(inputs))
 
-    def _entry(self, item: Input) -> list[Any] | None:
-        """Return the cached entry of *item* if the file is unchanged since it was scanned."""
-        if item.path is None or item.data is not None:
-            return None
+    def _total(self, inputs: Sequence[Input]) -> tuple[set[Any], set[Any], set[Any]]:
+        total: tuple[set[Any], set[Any], set[Any]] = (set(), set(), set())
+        for item in inputs:
+            numbers = self._numbers_of(item)
+            if numbers is not None:
+                for found, part in zip(total, numbers, strict=True):
+                    found.update(part)
+        return total
+
+    def _strings_of(self, total: tuple[set[Any], ...]) -> tuple[set[str], set[str], set[str]]:
+        strings = self._strings
+        names, namespaces, attributes = ({strings[n] for n in numbers} for numbers in total)
+        return names, namespaces, attributes
+
+    def _numbers_of(self, item: Input) -> list[list[Any]] | None:
+        """Return the numbers of *item*'s element names, namespaces and attribute names,
+        scanning it unless it is unchanged since it was scanned (``None``: unreadable)."""
+        if item.data is not None or item.path is None:
+            if item.data is None:
+                return None
+            return [self._numbers(texts) for texts in scan_vocabulary(item.data)]
         try:
             key = _stat_key(item.path)
         except OSError:
             return None
         entry = self._files.get(key[0])
         if isinstance(entry, list) and len(entry) == 5 and entry[:2] == key[1:]:
-            return entry
-        return None
+            return entry[2:5]
+        data = _read_bytes(item.path)
+        if data is None:
+            return None
+        numbers = [self._numbers(texts) for texts in scan_vocabulary(data)]
+        self._files[key[0]] = [key[1], key[2], *numbers]
+        self._dirty = True
+        return numbers
 
     def _numbers(self, texts: set[str]) -> list[int]:
         numbers = []
