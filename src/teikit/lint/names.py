@@ -129,13 +129,7 @@ class Gazetteer:
         keys = tuple(t[0] for t in tokens_of(form))
         if not _is_usable(keys) or kind not in ELEMENT_OF_KIND:
             return False
-        entry = self._forms.get(keys)
-        if entry is None:
-            entry = self._forms[keys] = _Form()
-            lengths = self._lengths.setdefault(keys[0], [])
-            if len(keys) not in lengths:
-                lengths.append(len(keys))
-                lengths.sort(reverse=True)
+        entry = self._form(keys)
         stripped = form.strip()
         entry.capitalised = entry.capitalised or stripped[:1].isupper()
         known = entry.candidates.get(entity_id)
@@ -145,6 +139,17 @@ class Gazetteer:
         entry.candidates[entity_id] = Candidate(entity_id, kind, sources)
         entry.origins.setdefault(origin, None)
         return True
+
+    def _form(self, keys: tuple[str, ...]) -> _Form:
+        """Return the entry for the token keys of a form, made (and its length noted)."""
+        entry = self._forms.get(keys)
+        if entry is None:
+            entry = self._forms[keys] = _Form()
+            lengths = self._lengths.setdefault(keys[0], [])
+            if len(keys) not in lengths:
+                lengths.append(len(keys))
+                lengths.sort(reverse=True)  # match() tries the longest forms first
+        return entry
 
     def ignore(self, phrase: str) -> bool:
         """Never report *phrase* nor a form inside it ("North Koreans" hides "North").
@@ -163,13 +168,7 @@ class Gazetteer:
         keys = tuple(t[0] for t in tokens_of(phrase))
         if not _is_usable(keys):
             return False
-        entry = self._forms.get(keys)
-        if entry is None:
-            entry = self._forms[keys] = _Form()
-            lengths = self._lengths.setdefault(keys[0], [])
-            if len(keys) not in lengths:
-                lengths.append(len(keys))
-                lengths.sort(reverse=True)
+        entry = self._form(keys)
         entry.ignored = True
         return True
 
