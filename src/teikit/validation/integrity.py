@@ -249,16 +249,10 @@ class _PointerChecker:
     def check(
         self, element: etree._Element, attribute: str, token: str, expected: str | None
     ) -> Diagnostic | None:
-        """Return the finding for one pointer token (``None``: it is fine)."""
-        if token[:1] == "#":
-            if (token, expected) in self.memo.index_fine and token[1:] not in self.ids:
-                return None
-        elif (
-            token in self.memo.external
-            and not self.prefixed
-            and (attribute not in _HASH_HINT_ATTRIBUTES or token not in self.ids)
-        ):
-            return None
+        """Return the finding for one pointer token (``None``: it is fine, and remembered).
+
+        The caller has already tried the run's memo (``memo.index_fine``, ``memo.external``).
+        """
         finding = self._check(element, attribute, token, expected)
         if finding is None:
             self.fine.add((attribute, token, expected))
