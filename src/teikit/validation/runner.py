@@ -606,8 +606,7 @@ class _VerdictCache:
         if not entry:
             return None
         try:
-            stat = os.stat(name)
-            if entry["key"] != [name, stat.st_mtime_ns, stat.st_size]:  # as _stat_key()
+            if entry["key"] != _stat_key(name):
                 return None
             dependency = self._dependency
             if any(dependency(dep[0]) != dep for dep in entry["deps"]):
