@@ -155,8 +155,42 @@ def test_document_date_order() -> None:
     )
     assert document_date(load(document(opener))) == "1951-07-03"
     assert document_date(load(document(opener, header=""))) == "1950-01-02"
-    assert document_date(load(document("<p/>", header=publication))) == "2026-11-27"
+    assert document_date(load(document("<p/>", header=publication))) is None
     assert document_date(load(document("<p/>", header=""))) is None
+    creation = "<teiHeader><profileDesc><creation><date when='1853-03'/></creation></profileDesc>"
+    origin = (
+        "<teiHeader><fileDesc><sourceDesc><msDesc><history><origin>"
+        "<origDate when='1420'/></origin></history></msDesc></sourceDesc></fileDesc>"
+    )
+    printed = (
+        "<teiHeader><fileDesc><sourceDesc><bibl><date when='1853'/></bibl></sourceDesc></fileDesc>"
+    )
+    assert document_date(load(document("<p/>", header=creation + "</teiHeader>"))) == "1853-03"
+    assert document_date(load(document("<p/>", header=origin + "</teiHeader>"))) == "1420"
+    assert document_date(load(document("<p/>", header=printed + "</teiHeader>"))) is None
+
+
+def test_the_editions_publication_date_never_anchors_a_relative_date(tmp_path: Path) -> None:
+    """Issue 12: "yesterday" in a novel is not the day before the digital edition appeared."""
+    publication = (
+        "<teiHeader><fileDesc><publicationStmt><date when='2021-04-09'/></publicationStmt>"
+        "</fileDesc></teiHeader>"
+    )
+    found = findings(tmp_path, "<p>I saw him yesterday.</p>", header=publication)
+    assert [code for code, _ in found] == ["lint.ambiguous-date"]
+    assert "no full document date" in found[0][1]
+
+
+def test_bleak_house_has_no_anchor_for_yesterday() -> None:
+    """ELTeC's Bleak House: every relative date is ambiguous, none is proposed (issue 12)."""
+    novel = shared_path("corpora", "eltec-eng", "level1", "ENG18530_Dickens.xml")
+    report = lint([novel], LintOptions(registers=False, kinds=frozenset({"date"})))
+    relative = [
+        d for d in report if re.search(r'"(yesterday|to-day|today|tomorrow)"', d.message, re.I)
+    ]
+    assert relative, "Bleak House says yesterday somewhere"
+    assert {d.code for d in relative} == {"lint.ambiguous-date"}
+    assert not any("2021" in d.message for d in report)
 
 
 # -- names ---------------------------------------------------------------------------------

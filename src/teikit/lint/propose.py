@@ -139,12 +139,23 @@ _DOCUMENT_DATES: Final = (
         "//tei:text//tei:opener//tei:date/@when | //tei:text//tei:dateline//tei:date/@when",
         namespaces=NSMAP,
     ),
-    etree.XPath("//tei:teiHeader//tei:publicationStmt/tei:date/@when", namespaces=NSMAP),
+    # The text's creation, then the source's own date of origin (a manuscript's origDate).
+    # Never publicationStmt (the digital edition's date: 2021 for a novel of 1853) nor a
+    # bibl's date in sourceDesc (when the source was printed, not when the text speaks).
+    etree.XPath("//tei:teiHeader/tei:profileDesc/tei:creation//tei:date/@when", namespaces=NSMAP),
+    etree.XPath(
+        "//tei:teiHeader/tei:fileDesc/tei:sourceDesc//tei:msDesc//tei:origDate/@when",
+        namespaces=NSMAP,
+    ),
 )
 
 
 def document_date(document: TeiDocument) -> str | None:
-    """Return the document's own date: sent date, else opener/dateline date, else publication.
+    """Return the document's own date, the anchor of relative and yearless dates.
+
+    The first of: the sent date in ``correspDesc``; a date in the text's ``opener`` or
+    ``dateline``; ``profileDesc/creation``'s date; the source manuscript's ``origDate``.
+    ``None`` when there is none: the edition's publication date is never the anchor.
 
     >>> from teikit.document import load
     >>> document_date(load(b'<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body><opener>'
