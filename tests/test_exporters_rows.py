@@ -23,21 +23,37 @@ from teikit.exporters import (
     get_exporter,
     iter_exporters,
 )
+from teikit.exporters.spreadsheet import guard_formula
 from teikit.exporters.to_csv import cell_text
+from teikit.exporters.to_xlsx import _ILLEGAL as XLSX_ILLEGAL
 
 COLUMNS = ("text", "count", "forms", "missing")
 
 
-def _export(name: str, rows: list[tuple[Any, ...]], **options: Any) -> str:
+def _export(name: str, rows: list[tuple[Any, ...]], **options: Any) -> Any:
     spec = get_exporter(name)
+    if spec.binary:
+        binary = io.BytesIO()
+        spec.write(Rows(COLUMNS, iter(rows)), binary, **options)
+        return binary.getvalue()
     stream = io.StringIO(newline="")
     spec.write(Rows(COLUMNS, iter(rows)), stream, **options)
     return stream.getvalue()
 
 
-def _read_back(name: str, text: str) -> list[dict[str, Any]]:
+def _read_back(name: str, text: Any) -> list[dict[str, Any]]:
     if name == "csv":
         return list(csv.DictReader(io.StringIO(text, newline="")))
+    if name == "xlsx":
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(text)).active
+        assert sheet is not None
+        header, *rows = sheet.iter_rows(values_only=True)
+        assert header == COLUMNS
+        return [
+            dict(zip(COLUMNS, ("" if v is None else v for v in row), strict=True)) for row in rows
+        ]
     if name == "json":
         return json.loads(text)  # type: ignore[no-any-return]
     return [json.loads(line) for line in text.splitlines()]
@@ -47,7 +63,7 @@ def _read_back(name: str, text: str) -> list[dict[str, Any]]:
 
 
 def test_builtin_row_formats_are_registered() -> None:
-    assert available_formats("rows") == ["csv", "json", "jsonl"]
+    assert available_formats("rows") == ["csv", "json", "jsonl", "xlsx"]
     assert available_formats(ExportKind.ROWS) == available_formats("rows")
     assert all(spec.kind is ExportKind.ROWS for spec in iter_exporters("rows"))
 
@@ -62,8 +78,8 @@ def test_format_is_inferred_from_the_suffix(file_name: str, expected: str) -> No
 
 
 def test_unknown_name_lists_the_valid_ones() -> None:
-    with pytest.raises(UnknownFormatError, match=r"'xlsx' \(choose from csv, json, jsonl"):
-        get_exporter("xlsx")
+    with pytest.raises(UnknownFormatError, match=r"'ods' \(choose from csv, json, jsonl, xlsx\)"):
+        get_exporter("ods")
 
 
 def test_unknown_suffix_lists_the_valid_ones() -> None:
@@ -130,7 +146,7 @@ def test_plugins_load_lazily_once_and_failures_are_reported(
         "plug-in 'broken' (plugin:broken) failed to load: ImportError: no module"
     ]
     with pytest.raises(UnknownFormatError, match="plug-in 'broken'"):
-        get_exporter("xlsx")
+        get_exporter("ods")
 
 
 # -- writers ------------------------------------------------------------------------------
@@ -155,11 +171,11 @@ def test_csv_bom_only_when_asked() -> None:
     assert not _export("csv", ROWS).startswith("\ufeff")
 
 
-def test_csv_leaves_formula_like_cells_unchanged() -> None:
-    # documented choice (docs/entities.md): no silent rewriting of data
-    assert _export("csv", [("=SUM(A1)", 1, ["@x", "-y"], "+z")]).splitlines()[1] == (
-        "=SUM(A1),1,@x | -y,+z"
-    )
+def test_csv_guards_formula_like_cells_unless_asked_to_keep_them() -> None:
+    # issue 12: a spreadsheet must not run a transcription as a formula (docs/entities.md)
+    row = [("=SUM(A1)", -3, ["@x", "-y"], "+z")]
+    assert _export("csv", row).splitlines()[1] == "'=SUM(A1),-3,'@x | -y,'+z"
+    assert _export("csv", row, keep_formulas=True).splitlines()[1] == "=SUM(A1),-3,@x | -y,+z"
 
 
 def test_json_keeps_types_and_order() -> None:
@@ -184,13 +200,14 @@ def test_empty_input(name: str) -> None:
     text = _export(name, [])
     assert _read_back(name, text) == []
     expected = {"csv": "text,count,forms,missing\r\n", "json": "[]\n", "jsonl": ""}
-    assert text == expected[name]
+    if name != "xlsx":  # a workbook with a header row: read back above
+        assert text == expected[name]
 
 
 @pytest.mark.parametrize("name", available_formats("rows"))
 def test_unicode_is_written_as_is(name: str) -> None:
     text = _export(name, [("毛泽东 · Мао · مَاو · 🇰🇷", 1, [], None)])
-    assert "毛泽东 · Мао · مَاو · 🇰🇷" in text
+    assert _read_back(name, text)[0]["text"] == "毛泽东 · Мао · مَاو · 🇰🇷"
 
 
 def test_cell_text() -> None:
@@ -218,9 +235,17 @@ def test_awkward_text_round_trips(cells: list[tuple[str, str]]) -> None:
     rows = [(a, 1, [b], None) for a, b in cells]
     for name in available_formats("rows"):
         back = _read_back(name, _export(name, rows))
-        assert [r["text"] for r in back] == [a for a, _ in cells], name
+        # CSV guards what a spreadsheet would run as a formula with one apostrophe
+        wanted = [guard_formula(a) if name == "csv" else a for a, _ in cells]
+        if name == "xlsx":  # XML 1.0 holds no control characters: they become U+FFFD
+            wanted = [XLSX_ILLEGAL.sub("\ufffd", a) for a in wanted]
+        assert [r["text"] for r in back] == wanted, name
         if name == "csv":
             # lists are joined: one item comes back whole
-            assert [r["forms"] for r in back] == [b for _, b in cells]
+            assert [r["forms"] for r in back] == [guard_formula(b) for _, b in cells]
+            back = _read_back(name, _export(name, rows, keep_formulas=True))
+            assert [r["text"] for r in back] == [a for a, _ in cells]
+        elif name == "xlsx":
+            assert [r["forms"] for r in back] == [XLSX_ILLEGAL.sub("\ufffd", b) for _, b in cells]
         else:
             assert [r["forms"] for r in back] == [[b] for _, b in cells]

@@ -13,7 +13,7 @@ from typing import IO
 
 from teikit.errors import OutputError
 
-__all__ = ["atomic_open", "check_not_input"]
+__all__ = ["atomic_open", "atomic_open_binary", "check_not_input"]
 
 
 def check_not_input(output: Path, inputs: Sequence[Path]) -> None:
@@ -114,3 +114,16 @@ def atomic_open(
         if tmp is not None:
             tmp.unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def atomic_open_binary(path: Path) -> Iterator[IO[bytes]]:
+    """Open *path* for writing bytes, appearing complete or not at all (see :func:`atomic_open`).
+
+    :raises OutputError: the folder is not writable or the disk is full.
+    """
+    with atomic_open(path, encoding="latin-1") as text:
+        text.flush()
+        binary: IO[bytes] = text.buffer  # type: ignore[attr-defined]
+        yield binary
+        binary.flush()

@@ -8,12 +8,17 @@ from pathlib import Path
 
 import click
 
-from teikit.cli.streams import open_output
+from teikit.cli.streams import open_binary_output, open_output
 from teikit.diagnostics import Report, Severity
 from teikit.errors import UnknownFormatError
 from teikit.exporters import Rows, available_formats, get_exporter
 from teikit.output import atomic_open, check_not_input
 from teikit.render.progress import per_document, progress_bar
+from teikit.render.tables import TERMINAL_ROWS
+
+
+def _warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
 
 
 def _choose_format(fmt: str | None, output: Path | None, bom: bool) -> str:
@@ -31,6 +36,8 @@ def _choose_format(fmt: str | None, output: Path | None, bom: bool) -> str:
         raise click.BadParameter(str(exc), param_hint="'-o' / '--output'") from None
     if bom and fmt != "csv":
         raise click.UsageError("--bom applies to CSV output only")
+    if fmt == "xlsx" and output is None and sys.stdout.isatty():
+        raise click.UsageError("XLSX is a binary file: give -o FILE.xlsx (or redirect stdout)")
     return fmt
 
 
@@ -40,7 +47,7 @@ def _print_table(table: Rows, output: Path | None, columns: tuple[str, ...]) -> 
     from teikit.render.tables import print_rows
 
     if output is None:
-        print_rows(Console(), table, columns)
+        print_rows(Console(), table, columns, limit=TERMINAL_ROWS)
         return
     with atomic_open(output) as stream:
         print_rows(Console(file=stream, width=160), table, columns)
@@ -74,8 +81,8 @@ def _print_findings(report: Report, failed: list[str]) -> None:
     "types",
     multiple=True,
     metavar="TYPES",
-    help="Comma-separated types: person, place, org, date, proposal or any other "
-    "mention type (rs/@type values).  [default: all]",
+    help="Comma-separated types, singular or plural: person, place, org, date, proposal, a "
+    "type from [mentions], or an rs/@type value the documents use.  [default: all]",
 )
 @click.option(
     "-f",
@@ -102,6 +109,12 @@ def _print_findings(report: Report, failed: list[str]) -> None:
 @click.option("--text-only", is_flag=True, help="Leave out mentions in the teiHeader.")
 @click.option("--bom", is_flag=True, help="Start CSV with a byte-order mark (for Excel).")
 @click.option(
+    "--keep-formulas",
+    is_flag=True,
+    help="Write CSV cells that begin with = + - @ unchanged (by default they get a leading "
+    "apostrophe, so that a spreadsheet does not run them as formulas).",
+)
+@click.option(
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
@@ -120,6 +133,7 @@ def entities(
     register: bool,
     text_only: bool,
     bom: bool,
+    keep_formulas: bool,
     jobs: int,
 ) -> None:
     """List the persons, places, organisations, dates and proposals of PATHS as rows.
@@ -134,13 +148,23 @@ def entities(
     """
     # imported here so that `teikit --help` and other commands start quickly
     from teikit.entities import entity_table, expand_paths, load_mention_table
-    from teikit.entities.views import REGISTER_TABLE_COLUMNS, TABLE_COLUMNS
+    from teikit.entities.types import UnknownTypeError, resolve_types
+    from teikit.entities.views import (
+        REGISTER_TABLE_COLUMNS,
+        TABLE_COLUMNS,
+        common_folder,
+        relative_documents,
+    )
 
     sources = expand_paths(paths)  # a missing path is DocumentLoadError: exit 3
     fmt = _choose_format(fmt, output, bom)
     if output is not None:
         check_not_input(output, [*sources, *indexes])
-    wanted = {t.strip() for value in types for t in value.split(",") if t.strip()} or None
+    mentions = load_mention_table()
+    try:
+        wanted = resolve_types(types, configured=mentions.custom_types(), sources=sources)
+    except UnknownTypeError as exc:
+        raise click.BadParameter(str(exc), param_hint="'-t' / '--type'") from None
     with progress_bar("entities", enabled=len(sources) > 1) as progress:
         advance = per_document(progress, len(sources))
         table, extraction = entity_table(
@@ -149,16 +173,24 @@ def entities(
             types=wanted,
             indexes=indexes,
             text_only=text_only,
-            mentions=load_mention_table(),
+            mentions=mentions,
             jobs=jobs,
             on_document=advance,
         )
+        # documents as paths relative to the inputs' common folder, not as given
+        table = relative_documents(table, common_folder(sources))
         if fmt == "table":  # read everything before the progress bar goes away
             table = Rows(table.columns, list(table.rows), table.name)
         else:
             spec = get_exporter(fmt)
-            with open_output(output, spec.newline) as stream:
-                spec.write(table, stream, **({"bom": bom} if "bom" in spec.options else {}))
+            given = {"bom": bom, "keep_formulas": keep_formulas, "warn": _warn}
+            options = {k: v for k, v in given.items() if k in spec.options}
+            if spec.binary:
+                with open_binary_output(output) as binary:
+                    spec.write(table, binary, **options)
+            else:
+                with open_output(output, spec.newline) as stream:
+                    spec.write(table, stream, **options)
     if fmt == "table":
         _print_table(table, output, REGISTER_TABLE_COLUMNS if register else TABLE_COLUMNS)
     _print_findings(extraction.report, extraction.failed)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from teikit.output import atomic_open
+from teikit.output import atomic_open, atomic_open_binary
 
 
 @contextlib.contextmanager
@@ -36,4 +36,18 @@ def open_output(output: Path | None, newline: str | None = None) -> Iterator[IO[
             yield stream
     else:
         with atomic_open(output, newline=newline) as stream:
+            yield stream
+
+
+@contextlib.contextmanager
+def open_binary_output(output: Path | None) -> Iterator[IO[bytes]]:
+    """Yield *output* opened atomically for bytes, or stdout's bytes when it is ``None``."""
+    if output is None:
+        try:
+            yield sys.stdout.buffer
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    else:
+        with atomic_open_binary(output) as stream:
             yield stream

@@ -14,7 +14,16 @@ from teikit.entities.model import MENTION_COLUMNS, REGISTER_COLUMNS, Cell, Menti
 from teikit.entities.register import build_register
 from teikit.exporters import Rows
 
-__all__ = ["REGISTER_TABLE_COLUMNS", "TABLE_COLUMNS", "entity_table"]
+__all__ = [
+    "REGISTER_TABLE_COLUMNS",
+    "TABLE_COLUMNS",
+    "common_folder",
+    "entity_table",
+    "relative_documents",
+]
+
+#: Columns that hold document paths (one, or a list).
+DOCUMENT_COLUMNS: Final = ("document", "documents", "source")
 
 #: The columns ``--format table`` shows on a terminal (the exporters write all of them).
 TABLE_COLUMNS: Final = (
@@ -88,3 +97,55 @@ def _register_rows(
 ) -> Iterator[tuple[Cell, ...]]:
     for row in build_register(extraction, indexes, types=types):
         yield row.as_row()
+
+
+def common_folder(paths: Iterable[str | os.PathLike[str]]) -> str | None:
+    """Return the deepest folder holding every file of *paths* (absolute), or ``None``.
+
+    >>> common_folder(["/data/letters/a.xml", "/data/letters/1900/b.xml"])
+    '/data/letters'
+    """
+    folders = [os.path.dirname(os.path.abspath(path)) for path in paths]
+    if not folders:
+        return None
+    try:
+        return os.path.commonpath(folders)
+    except ValueError:  # Windows: paths on different drives
+        return None
+
+
+def relative_documents(table: Rows, base: str | None) -> Rows:
+    """Return *table* with its document columns as paths relative to the folder *base*.
+
+    A register entry mentioned in a thousand letters then lists ``L00001.xml`` rather than
+    a thousand absolute paths (a cell a spreadsheet would cut). Values that are not paths
+    of files (``<stdin>``) are kept.
+    """
+    if base is None:
+        return table
+    at = [i for i, column in enumerate(table.columns) if column in DOCUMENT_COLUMNS]
+    if not at:
+        return table
+    known: dict[str, str] = {}
+
+    def relative(value: str) -> str:
+        found = known.get(value)
+        if found is None:
+            found = value
+            if not value.startswith("<"):
+                found = os.path.relpath(os.path.abspath(value), base)
+            known[value] = found
+        return found
+
+    def rows() -> Iterator[tuple[Cell, ...]]:
+        for row in table.rows:
+            cells = list(row)
+            for i in at:
+                value = cells[i]
+                if isinstance(value, str):
+                    cells[i] = relative(value)
+                elif isinstance(value, (list, tuple)):
+                    cells[i] = [relative(str(item)) for item in value]
+            yield tuple(cells)
+
+    return Rows(table.columns, rows(), table.name)

@@ -5,7 +5,7 @@ An exporter is a pure function ``write(data, stream, **options) -> None`` regist
 kinds, each with its own namespace of names, so ``json`` can mean entity rows for
 ``teikit entities`` and a whole document for ``teikit export``:
 
-``rows``      ``data`` is a :class:`Rows` table (``teikit entities``): csv, json, jsonl
+``rows``      ``data`` is a :class:`Rows` table (``teikit entities``): csv, json, jsonl, xlsx
 ``document``  ``data`` is an iterable of :class:`~teikit.document.TeiDocument` (``teikit export``)
 
 The built-in exporters are imported at the end of this module; third-party packages add
@@ -86,6 +86,8 @@ class ExporterSpec:
     newline: str | None = None
     #: Keyword options the write function accepts (``bom`` for CSV).
     options: frozenset[str] = frozenset()
+    #: The write function takes a binary stream (XLSX), not a text stream.
+    binary: bool = False
 
 
 _REGISTRY: dict[tuple[ExportKind, str], ExporterSpec] = {}
@@ -109,6 +111,7 @@ def exporter(
     description: str = "",
     newline: str | None = None,
     options: Iterable[str] = (),
+    binary: bool = False,
 ) -> Callable[[WriteFn], WriteFn]:
     """Register the decorated function as the exporter *name* of *kind*.
 
@@ -129,6 +132,7 @@ def exporter(
             description=description or (lines[0] if lines else ""),
             newline=newline,
             options=frozenset(options),
+            binary=binary,
         )
         return write
 
@@ -224,6 +228,6 @@ def get_exporter(
 
 
 # The built-in exporters register themselves on import.
-from teikit.exporters import to_csv, to_json  # noqa: E402, F401
+from teikit.exporters import to_csv, to_json, to_xlsx  # noqa: E402, F401
 
 from . import to_document_json, to_geojson, to_html, to_markdown, to_text  # noqa: E402, F401
