@@ -8,11 +8,12 @@ from pathlib import Path
 
 import click
 
+from teikit.cli.options import OutputFile, config_option, refuse_inputs
 from teikit.cli.streams import open_output
 from teikit.diagnostics import Report, Severity
 from teikit.errors import UnknownFormatError
 from teikit.exporters import Rows, available_formats, get_exporter
-from teikit.output import atomic_open, check_not_input
+from teikit.output import atomic_open, is_stdout
 from teikit.render.progress import per_document, progress_bar
 
 
@@ -87,8 +88,8 @@ def _print_findings(report: Report, failed: list[str]) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE (atomically) instead of stdout.",
+    type=OutputFile(),
+    help="Write to FILE (atomically) instead of stdout; - is stdout.",
 )
 @click.option(
     "--index",
@@ -109,6 +110,7 @@ def _print_findings(report: Report, failed: list[str]) -> None:
     show_default=True,
     help="Read documents in N processes (rows stay in input order).",
 )
+@config_option
 @click.pass_context
 def entities(
     ctx: click.Context,
@@ -121,6 +123,7 @@ def entities(
     text_only: bool,
     bom: bool,
     jobs: int,
+    config: Path | None,
 ) -> None:
     """List the persons, places, organisations, dates and proposals of PATHS as rows.
 
@@ -133,13 +136,15 @@ def entities(
         teikit entities tei/telegram-1951-07-03.xml --register -o register.csv
     """
     # imported here so that `teikit --help` and other commands start quickly
-    from teikit.entities import entity_table, expand_paths, load_mention_table
+    from teikit.config import configs_for
+    from teikit.entities import entity_table, expand_paths, mention_table_for
     from teikit.entities.views import REGISTER_TABLE_COLUMNS, TABLE_COLUMNS
 
     sources = expand_paths(paths)  # a missing path is DocumentLoadError: exit 3
+    output = None if is_stdout(output) else output
     fmt = _choose_format(fmt, output, bom)
-    if output is not None:
-        check_not_input(output, [*sources, *indexes])
+    configuration = configs_for(sources, config)[0]
+    refuse_inputs(output, sources, indexes, configuration)
     wanted = {t.strip() for value in types for t in value.split(",") if t.strip()} or None
     with progress_bar("entities", enabled=len(sources) > 1) as progress:
         advance = per_document(progress, len(sources))
@@ -149,7 +154,7 @@ def entities(
             types=wanted,
             indexes=indexes,
             text_only=text_only,
-            mentions=load_mention_table(),
+            mentions=mention_table_for(sources, config),
             jobs=jobs,
             on_document=advance,
         )
