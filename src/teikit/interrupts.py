@@ -59,6 +59,7 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
         # _processes is the executor's own table of workers (CPython 3.8+); shutdown()
         # alone would wait for the running tasks, which may be what hangs.
         processes = list((getattr(pool, "_processes", None) or {}).values())
+        manager = getattr(pool, "_executor_manager_thread", None)
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             if process.is_alive():
@@ -68,3 +69,5 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
             if process.is_alive():  # pragma: no cover - SIGTERM is not ignored by workers
                 process.kill()
                 process.join(5)
+        if manager is not None:  # it sees the workers gone and ends; joined now, not at exit
+            manager.join(5)  # (where it would race with the interpreter's own shutdown hook)
