@@ -62,8 +62,9 @@ def validate(
     report.schemas = list(validator.schemas_used)
     from teikit.config import configs_for
 
+    # standard input's configuration is the working directory's, as schemas_for() finds it
     used, skipped = configs_for(
-        [name for name in report.files if name != "<stdin>"], validator.options.config
+        ["-" if name == "<stdin>" else name for name in report.files], validator.options.config
     )
     report.configuration = [str(p) for p in used]
     report.skipped_configuration = [f"{p} ({why})" for p, why in skipped]
