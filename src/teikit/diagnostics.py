@@ -87,6 +87,12 @@ class Report:
     #: The source lines the findings point at, ``(file, line) -> text``, where the producer
     #: had them at hand (a report shows them without reading the files again).
     sources: dict[tuple[str, int], str] = field(default_factory=dict)
+    #: The configuration files the run used (``--config``, or found from each input's folder).
+    configuration: list[str] = field(default_factory=list)
+    #: Configuration files found but not trusted, ``"path (why)"`` (see :mod:`teikit.config`).
+    skipped_configuration: list[str] = field(default_factory=list)
+    #: The schema files the run validated against.
+    schemas: list[str] = field(default_factory=list)
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
         """Add *diagnostics* to the report."""

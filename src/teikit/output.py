@@ -1,11 +1,20 @@
-"""Write output files atomically: a temporary file in the target folder, then a rename."""
+"""Write output files atomically: a temporary file in the target folder, then a rename.
+
+An output that is not a regular file (a device such as ``/dev/null``, a FIFO, or a symlink
+to one, ``/dev/stdout``) is written into directly, never renamed over (issue 17): the
+rename would replace the device or the link with a plain file. A symlink to a regular
+file is followed, and the file it points to is replaced (the link stays). ``-`` means
+standard output (:data:`STDOUT`); callers that write there check :func:`is_stdout`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import errno
 import os
+import re
 import secrets
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -13,7 +22,16 @@ from typing import IO
 
 from teikit.errors import OutputError
 
-__all__ = ["atomic_open", "atomic_open_binary", "check_not_input"]
+__all__ = ["STDOUT", "atomic_open", "atomic_open_binary", "check_not_input", "is_stdout"]
+
+#: What ``-o -`` names: standard output.
+STDOUT = "-"
+_FD_LINK = re.compile(r"^/(?:proc/(?:self|thread-self|\d+)/fd|dev/fd)/\d+$")
+
+
+def is_stdout(output: str | os.PathLike[str] | None) -> bool:
+    """Return whether *output* is ``-``, standard output."""
+    return output is not None and os.fspath(output) == STDOUT
 
 
 def check_not_input(output: Path, inputs: Sequence[Path]) -> None:
@@ -21,10 +39,56 @@ def check_not_input(output: Path, inputs: Sequence[Path]) -> None:
 
     :raises OutputError: *output* is one of *inputs*.
     """
+    if is_stdout(output) or _direct(Path(output)):
+        return  # standard output, a device or a FIFO: no file the run read is replaced
     target = Path(os.path.realpath(output))
     for source in inputs:
         if Path(os.path.realpath(source)) == target:
             raise OutputError(f"{output}: refusing to overwrite an input file")
+
+
+def _through_descriptor(path: Path) -> bool:
+    """Return whether *path* is, or links through, a descriptor (``/dev/stdout`` and kin)."""
+    current = os.path.abspath(path)
+    for _ in range(40):  # the kernel's own limit on a chain of links
+        if _FD_LINK.match(current) or current in ("/dev/stdout", "/dev/stderr"):
+            return True
+        try:
+            target = os.readlink(current)
+        except OSError:
+            return False
+        current = os.path.normpath(os.path.join(os.path.dirname(current), target))
+    return False
+
+
+def _direct(path: Path) -> bool:
+    """Return whether *path* must be written into rather than replaced.
+
+    :raises OutputError: *path* is a folder.
+    """
+    try:
+        info = os.stat(path)
+    except OSError:
+        return _through_descriptor(path)  # a dangling /proc link: let open() say why
+    if stat.S_ISDIR(info.st_mode):
+        raise OutputError(f"{path}: is a folder, not a file")
+    return not stat.S_ISREG(info.st_mode) or _through_descriptor(path)
+
+
+@contextlib.contextmanager
+def _write_into(path: Path, encoding: str, newline: str | None) -> Iterator[IO[str]]:
+    """Yield *path* (a device, FIFO or descriptor) opened for writing as it is."""
+    try:
+        # no O_CREAT, no O_TRUNC: the file is used as it stands; O_APPEND keeps what a
+        # shell redirection of stdout has written already
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as stream:
+            yield stream
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def _open_anonymous(folder: Path) -> int | None:
@@ -77,11 +141,18 @@ def atomic_open(
 
     Data goes to an unnamed file in the same folder (or, where the system cannot make one,
     a hidden temporary file), which is flushed, synced and renamed over *path* when the
-    block ends without an exception; otherwise it is discarded and the previous version of
-    *path*, if any, is left untouched.
+    block ends without an exception; otherwise (an error, Ctrl-C) it is discarded and the
+    previous version of *path*, if any, is left untouched. A device, a FIFO or a link to
+    a descriptor (``/dev/stdout``) is written into directly instead.
 
     :raises OutputError: the folder is not writable or the disk is full.
     """
+    if _direct(path):
+        with _write_into(path, encoding, newline) as stream:
+            yield stream
+        return
+    if path.is_symlink():  # replace the file the link points to, keep the link
+        path = Path(os.path.realpath(path))
     folder = path.parent if str(path.parent) else Path(".")
     tmp: Path | None = None
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from teikit.__about__ import __version__
 from teikit.diagnostics import Report, Severity
@@ -61,6 +61,9 @@ def to_json(report: Report, fail_on: Severity = Severity.ERROR) -> str:
         "format_version": JSON_FORMAT_VERSION,
         "teikit_version": __version__,
         "fail_on": str(fail_on),
+        "configuration": report.configuration,  # the files used, by --config or found
+        "ignored_configuration": report.skipped_configuration,
+        "schemas": report.schemas,
         "files": files,
         "summary": {
             "files": summary.files,
@@ -91,6 +94,7 @@ def to_junit(report: Report, fail_on: Severity = Severity.ERROR) -> str:
         skipped="0",
         time=f"{summary.seconds:.3f}",
     )
+    _junit_properties(suite, report)
     for name, items in report.by_file().items():
         case = etree.SubElement(suite, "testcase", classname="teikit.validate", name=name)
         failing = [d for d in items if d.severity >= fail_on]
@@ -106,6 +110,21 @@ def to_junit(report: Report, fail_on: Severity = Severity.ERROR) -> str:
         if others:
             etree.SubElement(case, "system-out").text = "\n".join(str(d) for d in others)
     return etree.tostring(suites, encoding="unicode", pretty_print=True)
+
+
+def _junit_properties(suite: Any, report: Report) -> None:
+    """Add ``<properties>``: the configuration and schemas the run used (issue 17)."""
+    from lxml import etree
+
+    settings = [
+        *(("configuration", path) for path in report.configuration),
+        *(("ignored-configuration", text) for text in report.skipped_configuration),
+        *(("schema", path) for path in report.schemas),
+    ]
+    if settings:
+        properties = etree.SubElement(suite, "properties")
+        for name, value in settings:
+            etree.SubElement(properties, "property", name=name, value=value)
 
 
 def _escape_data(text: str) -> str:

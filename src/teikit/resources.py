@@ -64,7 +64,9 @@ def write_cache_file(target: Path, data: bytes) -> bool:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
         os.replace(temporary, target)
-    except OSError:
+    except BaseException as exc:  # Ctrl-C included: no hidden temporary file is left behind
         Path(temporary).unlink(missing_ok=True)
-        return False
+        if isinstance(exc, OSError):
+            return False
+        raise
     return True

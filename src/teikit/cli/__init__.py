@@ -1,7 +1,8 @@
 """The ``teikit`` command line: a thin layer of click glue over the library.
 
 Exit codes: 0 clean, 1 findings at or above ``--fail-on``, 2 usage error (click),
-3 teikit could not do the job (a :class:`~teikit.errors.TeikitError`, or a bug).
+3 teikit could not do the job (a :class:`~teikit.errors.TeikitError`, or a bug),
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_FAILURE = 3
+EXIT_INTERRUPTED = 130
 
 
 class CliError(click.ClickException):
@@ -70,8 +72,9 @@ class TeikitGroup(click.Group):
             raise CliError(str(exc)) from exc
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except KeyboardInterrupt:
-            raise
+        except KeyboardInterrupt:  # not 1, which means findings (issue 17)
+            click.echo("teikit: interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             if ctx.params.get("debug"):
                 raise
@@ -98,4 +101,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def main() -> None:
     """Run the ``teikit`` command."""
+    from teikit.interrupts import raise_on_terminate
+
+    raise_on_terminate()  # SIGTERM unwinds like Ctrl-C: no temporary file is left behind
     cli(prog_name="teikit")

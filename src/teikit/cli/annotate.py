@@ -8,9 +8,11 @@ from pathlib import Path
 import click
 
 from teikit.cli.lint import _kinds
+from teikit.cli.options import OutputFile, config_option, refuse_inputs
+from teikit.config import configs_for
 from teikit.lint.annotate import annotate as run_annotate
 from teikit.lint.annotate import unified_diff
-from teikit.output import atomic_open, check_not_input
+from teikit.output import atomic_open, is_stdout
 
 
 @click.command()
@@ -18,8 +20,8 @@ from teikit.output import atomic_open, check_not_input
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write the annotated document to FILE (never over the input).",
+    type=OutputFile(),
+    help="Write the annotated document to FILE (never over the input); - is stdout.",
 )
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff to stdout.")
 @click.option(
@@ -36,12 +38,14 @@ from teikit.output import atomic_open, check_not_input
     type=click.Path(path_type=Path),
     help="A register file whose entries are looked for; repeatable.",
 )
+@config_option
 def annotate(
     file: Path,
     output: Path | None,
     show_diff: bool,
     kinds: frozenset[str] | None,
     indexes: tuple[Path, ...],
+    config: Path | None,
 ) -> None:
     """Write FILE with the proposed names and dates tagged to -o OUT, or show --diff.
 
@@ -54,10 +58,14 @@ def annotate(
     """
     if output is None and not show_diff:
         raise click.UsageError("give -o OUT, --diff, or both")
-    if output is not None:
-        check_not_input(output, [file, *indexes])
-    result = run_annotate(file, kinds=kinds, indexes=indexes)
-    if output is not None:
+    if is_stdout(output) and show_diff:
+        raise click.UsageError("-o - and --diff both write to stdout: choose one")
+    refuse_inputs(output, [file], indexes, configs_for([file], config)[0])
+    result = run_annotate(file, kinds=kinds, indexes=indexes, config=config)
+    if is_stdout(output):
+        sys.stdout.buffer.write(result.text.encode(result.encoding))  # as -o FILE would hold it
+        sys.stdout.buffer.flush()
+    elif output is not None:
         with atomic_open(output, encoding=result.encoding, newline="") as stream:
             stream.write(result.text)
     if show_diff:

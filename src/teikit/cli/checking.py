@@ -10,7 +10,9 @@ from typing import Any, TypeVar
 import click
 
 from teikit.cli import EXIT_FINDINGS
+from teikit.cli.options import OutputFile, config_option, refuse_inputs
 from teikit.diagnostics import Report, Severity
+from teikit.output import is_stdout
 from teikit.reports import REPORT_FORMATS, to_github, to_json, to_junit
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,9 +51,10 @@ def report_options(*, fail_on: str) -> Callable[[F], F]:
         command = click.option(
             "-o",
             "--output",
-            type=click.Path(path_type=Path, dir_okay=False),
-            help="Write a json/junit/github report to FILE instead of stdout.",
+            type=OutputFile(),
+            help="Write a json/junit/github report to FILE (- for stdout) instead of stdout.",
         )(command)
+        command = config_option(command)
         return click.option(
             "-f",
             "--format",
@@ -63,6 +66,15 @@ def report_options(*, fail_on: str) -> Callable[[F], F]:
         )(command)
 
     return decorate
+
+
+def settings_lines(report: Report) -> list[str]:
+    """Return the lines that say which configuration (and schemas) the run used (issue 17)."""
+    lines = [f"configuration: {', '.join(report.configuration) or 'none'}"]
+    lines.extend(f"ignored configuration: {skipped}" for skipped in report.skipped_configuration)
+    if report.schemas:
+        lines.append(f"schemas: {', '.join(report.schemas)}")
+    return lines
 
 
 def emit_report(
@@ -77,24 +89,32 @@ def emit_report(
 ) -> None:
     """Print or write *report* in *fmt*; exit with 1 when a finding reaches *fail_on*.
 
-    A report file never replaces a checked file nor one of the *protected* ones (issue 6).
+    A report file never replaces a checked file, a schema or configuration file the run
+    used, nor one of the *protected* ones (issues 6 and 17); ``-o -`` is standard output.
     """
+    if output is not None:
+        refuse_inputs(output, report.files, report.schemas, report.configuration, protected)
     if fmt == "human":
         from teikit.render.diagnostics import print_human_report
 
-        print_human_report(report, fail_on=fail_on, quiet=quiet, verdicts=verdicts)  # stderr
+        print_human_report(  # to stderr
+            report,
+            fail_on=fail_on,
+            quiet=quiet,
+            verdicts=verdicts,
+            settings=settings_lines(report),
+        )
     else:
         text = {
             "json": lambda: to_json(report, fail_on),
             "junit": lambda: to_junit(report, fail_on),
             "github": lambda: to_github(report),
         }[fmt]()
-        if output is None:
+        if output is None or is_stdout(output):
             sys.stdout.write(text)
         else:
-            from teikit.output import atomic_open, check_not_input
+            from teikit.output import atomic_open
 
-            check_not_input(output, [*(Path(f) for f in report.files), *protected])
             with atomic_open(output) as stream:
                 stream.write(text)
     if not report.is_clean(fail_on):

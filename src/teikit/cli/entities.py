@@ -8,11 +8,12 @@ from pathlib import Path
 
 import click
 
+from teikit.cli.options import OutputFile, config_option, refuse_inputs
 from teikit.cli.streams import open_binary_output, open_output
 from teikit.diagnostics import Report, Severity
 from teikit.errors import UnknownFormatError
 from teikit.exporters import Rows, available_formats, get_exporter
-from teikit.output import atomic_open, check_not_input
+from teikit.output import atomic_open, is_stdout
 from teikit.render.progress import per_document, progress_bar
 from teikit.render.tables import TERMINAL_ROWS
 
@@ -94,8 +95,8 @@ def _print_findings(report: Report, failed: list[str]) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE (atomically) instead of stdout.",
+    type=OutputFile(),
+    help="Write to FILE (atomically) instead of stdout; - is stdout.",
 )
 @click.option(
     "--index",
@@ -122,6 +123,7 @@ def _print_findings(report: Report, failed: list[str]) -> None:
     show_default=True,
     help="Read documents in N processes (rows stay in input order).",
 )
+@config_option
 @click.pass_context
 def entities(
     ctx: click.Context,
@@ -135,6 +137,7 @@ def entities(
     bom: bool,
     keep_formulas: bool,
     jobs: int,
+    config: Path | None,
 ) -> None:
     """List the persons, places, organisations, dates and proposals of PATHS as rows.
 
@@ -147,7 +150,8 @@ def entities(
         teikit entities tei/telegram-1951-07-03.xml --register -o register.csv
     """
     # imported here so that `teikit --help` and other commands start quickly
-    from teikit.entities import entity_table, expand_paths, load_mention_table
+    from teikit.config import configs_for
+    from teikit.entities import entity_table, expand_paths, mention_table_for
     from teikit.entities.types import UnknownTypeError, resolve_types
     from teikit.entities.views import (
         REGISTER_TABLE_COLUMNS,
@@ -157,10 +161,11 @@ def entities(
     )
 
     sources = expand_paths(paths)  # a missing path is DocumentLoadError: exit 3
+    output = None if is_stdout(output) else output
     fmt = _choose_format(fmt, output, bom)
-    if output is not None:
-        check_not_input(output, [*sources, *indexes])
-    mentions = load_mention_table()
+    configuration = configs_for(sources, config)[0]
+    refuse_inputs(output, sources, indexes, configuration)
+    mentions = mention_table_for(sources, config)
     try:
         wanted = resolve_types(types, configured=mentions.custom_types(), sources=sources)
     except UnknownTypeError as exc:

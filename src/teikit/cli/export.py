@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
 import click
 
+from teikit.cli.options import config_option, ends_as_folder, refuse_inputs
 from teikit.cli.streams import utf8_stdout
+from teikit.config import configs_for
 from teikit.diagnostics import Report, Severity
-from teikit.entities import expand_paths, load_mention_table
+from teikit.entities import expand_paths, mention_table_for
 from teikit.errors import UnknownFormatError
 from teikit.exporters import ExporterSpec, available_formats, get_exporter
 from teikit.exporters.model import ExportResult, export_documents, is_corpus_wide
 from teikit.exporters.to_html import load_stylesheet
+from teikit.output import is_stdout
 from teikit.render.progress import per_document, progress_bar
 
 
-def _plan(fmt: str | None, output: Path | None, sources: list[Path]) -> tuple[ExporterSpec, bool]:
-    """Return the exporter and whether the output is a folder; usage errors exit with 2."""
-    is_folder = output is not None and (output.is_dir() or str(output).endswith(("/", os.sep)))
+def _plan(
+    fmt: str | None, raw: str | None, sources: list[Path]
+) -> tuple[ExporterSpec, Path | None, bool]:
+    """Return the exporter, the output (``None``: stdout) and whether it is a folder.
+
+    A trailing ``/`` on *raw* always means a folder, even for one document (issue 12).
+    Usage errors exit with 2.
+    """
+    output = None if raw is None or is_stdout(raw) else Path(raw)
+    is_folder = output is not None and (output.is_dir() or ends_as_folder(str(raw)))
     try:
         if fmt is None and (output is None or is_folder):
             raise click.UsageError(
@@ -39,7 +48,7 @@ def _plan(fmt: str | None, output: Path | None, sources: list[Path]) -> tuple[Ex
         is_folder = True
     if output is not None and output.is_file() and is_folder:  # pragma: no cover - defensive
         raise click.UsageError(f"{output} is a file, not a folder")
-    return spec, is_folder
+    return spec, output, is_folder
 
 
 def _print_findings(report: Report, result: ExportResult, spec: ExporterSpec, quiet: bool) -> None:
@@ -70,9 +79,10 @@ def _print_findings(report: Report, result: ExportResult, spec: ExporterSpec, qu
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
+    metavar="PATH",
     help="A file (one document, or GeoJSON), or a folder (one file per document; "
-    "html adds index.html and registers). Default: stdout.",
+    "html adds index.html and registers); DIR/ is always a folder, - is stdout. "
+    "Default: stdout.",
 )
 @click.option(
     "--index",
@@ -95,16 +105,18 @@ def _print_findings(report: Report, result: ExportResult, spec: ExporterSpec, qu
     help="Exit with 1 when a finding reaches this severity.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only, not warnings.")
+@config_option
 @click.pass_context
 def export(
     ctx: click.Context,
     paths: tuple[str, ...],
     fmt: str | None,
-    output: Path | None,
+    output: str | None,
     indexes: tuple[Path, ...],
     xslt: Path | None,
     fail_on: str,
     quiet: bool,
+    config: Path | None,
 ) -> None:
     """Export PATHS as an HTML reading edition, Markdown, plain text, JSON or GeoJSON.
 
@@ -119,19 +131,24 @@ def export(
         teikit export letters/ --index indices/listperson.xml --to html -o site/
     """
     sources = expand_paths(paths)  # a missing path is DocumentLoadError: exit 3
-    spec, folder = _plan(fmt, output, sources)
+    spec, target, folder = _plan(fmt, output, sources)
     if xslt is not None and spec.name != "html":
         raise click.UsageError("--xslt applies to HTML output only")
+    configuration = configs_for(sources, config)[0]
+    read = [*indexes, *([xslt] if xslt is not None else []), *configuration]
+    if not folder:
+        refuse_inputs(target, sources, read)
     options = {"xslt": load_stylesheet(xslt)} if xslt is not None else {}
     with progress_bar("export", enabled=len(sources) > 1) as progress:
         advance = per_document(progress, len(sources))
         result = export_documents(
             sources,
             spec,
-            output,
+            target,
             folder=folder,
             indexes=indexes,
-            rules=load_mention_table().rules,
+            rules=mention_table_for(sources, config).rules,
+            protected=read,
             options=options,
             stdout=lambda: utf8_stdout(spec.newline),
             on_document=advance,

@@ -79,6 +79,7 @@ def lint(
     fail_on: str,
     quiet: bool,
     jobs: int,
+    config: Path | None,
 ) -> None:
     """Find names and dates left untagged, and gaps in mentions and registers.
 
@@ -93,7 +94,7 @@ def lint(
     from teikit.render.progress import progress_bar
 
     options = LintOptions(
-        indexes, include, exclude, kinds, not no_register_checks, jobs, ignore, skip
+        indexes, include, exclude, kinds, not no_register_checks, jobs, ignore, skip, config
     )
     with progress_bar("linting", enabled=fmt == "human" and not quiet) as progress:
         report = run_lint(paths, options, progress=progress)

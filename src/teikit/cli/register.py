@@ -8,8 +8,10 @@ import click
 
 from teikit.cli import EXIT_FINDINGS
 from teikit.cli.checking import folder_filters
+from teikit.cli.options import OutputFile, config_option, refuse_inputs
+from teikit.cli.streams import open_output
 from teikit.entities.proposal_formats import REGISTER_FORMATS, register_format
-from teikit.output import atomic_open, check_not_input
+from teikit.output import is_stdout
 
 _KINDS = {"person": "person", "place": "place", "org": "org"}
 
@@ -42,8 +44,9 @@ def register() -> None:
     "-o",
     "--output",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the proposal to FILE (atomically); new @ref values point into it.",
+    type=OutputFile(),
+    help="Write the proposal to FILE (atomically); new @ref values point into it. "
+    "- is stdout (new @ref values are then #id).",
 )
 @click.option(
     "-f",
@@ -63,6 +66,7 @@ def register() -> None:
 @folder_filters
 @click.option("--only", metavar="KINDS", help="Comma-separated: persons, places, orgs.")
 @click.option("--text-only", is_flag=True, help="Leave out mentions in the teiHeader.")
+@config_option
 def build(
     paths: tuple[str, ...],
     output: Path,
@@ -72,6 +76,7 @@ def build(
     exclude: tuple[str, ...],
     only: str | None,
     text_only: bool,
+    config: Path | None,
 ) -> None:
     """Propose one register entry per person, place and org of PATHS that has none.
 
@@ -84,29 +89,31 @@ def build(
     Example:
         teikit register build letters/ --index indices/listperson.xml -o register.xml
     """
-    from teikit.entities import expand_paths, load_mention_table, propose_register
+    from teikit.config import configs_for
+    from teikit.entities import expand_paths, mention_table_for, propose_register
     from teikit.render.progress import per_document, progress_bar
 
     kinds = _kinds(only)
     spec = register_format(fmt, output)
     sources = expand_paths(paths, include=include, exclude=exclude)  # missing: exit 3
-    check_not_input(output, [*sources, *indexes])
+    refuse_inputs(output, sources, indexes, configs_for(sources, config)[0])
+    to_stdout = is_stdout(output)
     with progress_bar("register", enabled=len(sources) > 1) as progress:
         proposal = propose_register(
             sources,
             indexes=indexes,
             kinds=kinds,
-            register_path=spec.register_path(output),
+            register_path=None if to_stdout else spec.register_path(output),
             text_only=text_only,
-            mentions=load_mention_table(),
+            mentions=mention_table_for(sources, config),
             on_document=per_document(progress, len(sources)),
         )
-    with atomic_open(output) as stream:
+    with open_output(None if to_stdout else output) as stream:
         spec.write(proposal, stream)
     for diagnostic in proposal.report:  # a pointer to nothing is what gets rewritten
         if diagnostic.code != "entity.unresolved-ref":
             click.echo(str(diagnostic), err=True)
-    click.echo(f"{proposal.summary()}; wrote {output}", err=True)
+    click.echo(f"{proposal.summary()}; wrote {'stdout' if to_stdout else output}", err=True)
     if proposal.failed:  # a finding about those files, as in `teikit entities`: exit 1
         click.secho(
             f"error summary: {len(proposal.failed)} file(s) could not be read and were left out",

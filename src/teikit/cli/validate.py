@@ -73,13 +73,15 @@ def validate(
     quiet: bool,
     jobs: int,
     no_cache: bool,
+    config: Path | None,
 ) -> None:
     """Validate TEI files against their schemas, plus integrity checks.
 
     PATHS are files, folders (searched recursively), glob patterns or - for standard input;
     a folder with no matching file is an error (exit 3). The schema
-    is --schema, else each file's <?xml-model?>, else [tool.teikit] schema, else
-    teikit's bundled project schema.
+    is --schema, else each file's <?xml-model?>, else the configuration's schema
+    (--config, or the teikit.toml / pyproject.toml [tool.teikit] found from the file's
+    folder up to the project root), else teikit's bundled project schema. -o - is stdout.
 
     \b
     Example:
@@ -99,6 +101,7 @@ def validate(
         xsd_engine=xsd_engine,
         jobs=jobs,
         cache=not no_cache,
+        config=config,
     )
     with progress_bar("validating", enabled=fmt == "human" and not quiet) as progress:
         report = run_validation(paths, options, progress=progress)

@@ -20,6 +20,7 @@ from teikit.entities.config import (
     MentionTable,
     find_config,
     load_mention_table,
+    mention_table_for,
 )
 from teikit.entities.extract import EntityOptions, Extraction, extract_entities, load_indexes
 from teikit.entities.model import (
@@ -84,5 +85,6 @@ __all__ = [
     "iter_register_entries",
     "load_indexes",
     "load_mention_table",
+    "mention_table_for",
     "propose_register",
 ]

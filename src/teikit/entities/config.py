@@ -33,8 +33,9 @@ from typing import Any, Final
 
 from lxml import etree
 
+from teikit import config as _core
+from teikit.config import ConfigError
 from teikit.diagnostics import Diagnostic, Severity
-from teikit.errors import TeikitError
 from teikit.namespaces import NSMAP, TEI_NS
 
 try:  # Python 3.11+
@@ -50,6 +51,7 @@ __all__ = [
     "MentionTable",
     "find_config",
     "load_mention_table",
+    "mention_table_for",
 ]
 
 #: The pseudo type of a rule whose type is the element's ``@type`` value.
@@ -66,10 +68,6 @@ _TYPE_SYNONYMS: Final = {
     "organisation": "org",
     "organization": "org",
 }
-
-
-class ConfigError(TeikitError, ValueError):
-    """The teikit configuration (``teikit.toml`` or ``[tool.teikit]``) is invalid."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,24 +155,12 @@ def _rules_from(table: Any, origin: str) -> list[MentionRule]:
 
 
 def find_config(start: Path | None = None) -> Path | None:
-    """Return the nearest ``teikit.toml``, or ``pyproject.toml`` with ``[tool.teikit]``.
+    """Return the configuration file that applies in folder *start* (default: the current one).
 
-    The search starts in *start* (default: the current folder) and walks up to the root.
+    The search is :func:`teikit.config.discover`'s: upward to the project root, skipping
+    files that others could have planted.
     """
-    folder = (start or Path.cwd()).resolve()
-    for candidate in (folder, *folder.parents):
-        own = candidate / "teikit.toml"
-        if own.is_file():
-            return own
-        pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file():
-            try:
-                text = pyproject.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue
-            if "[tool.teikit" in text:
-                return pyproject
-    return None
+    return _core.find_config(start)
 
 
 def read_config_section(path: Path) -> dict[str, Any]:
@@ -182,18 +168,7 @@ def read_config_section(path: Path) -> dict[str, Any]:
 
     :raises ConfigError: the file cannot be read or is not valid TOML.
     """
-    origin = os.fspath(path)
-    if tomllib is None:  # pragma: no cover - Python 3.10 without tomli
-        raise ConfigError(f"{origin}: reading teikit configuration needs Python 3.11 (tomllib)")
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as exc:
-        raise ConfigError(f"{origin}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{origin}: not valid TOML: {exc}") from None
-    section = data if path.name == "teikit.toml" else data.get("tool", {}).get("teikit", {})
-    return section if isinstance(section, dict) else {}
+    return _core.load_config(path).settings
 
 
 def load_mention_table(
@@ -221,3 +196,19 @@ def load_mention_table(
     if "mentions" in section:
         rules.extend(_rules_from(section["mentions"], origin))
     return MentionTable((*rules, *BUILTIN_RULES), origin)
+
+
+def mention_table_for(paths: Iterable[str | Path], config: Path | None = None) -> MentionTable:
+    """Return the table for the files *paths*: the built-in one extended by their configuration.
+
+    Each file's configuration is found from its folder (:func:`teikit.config.configs_for`),
+    or is *config* (``--config``); the types that several configurations add are all kept.
+
+    :raises ConfigError: a configuration is not valid TOML or has an invalid rule.
+    """
+    found, _skipped = _core.configs_for(paths, config)
+    rules: list[MentionRule] = []
+    for path in found:
+        rules.extend(r for r in load_mention_table(path).rules if r.origin != "built-in")
+    source = ", ".join(os.fspath(p) for p in found) or None
+    return MentionTable((*rules, *BUILTIN_RULES), source)

@@ -511,6 +511,9 @@ _WORKER: _DocumentExtractor | None = None
 
 def _init_worker(options: EntityOptions) -> None:
     global _WORKER
+    from teikit.interrupts import ignore_interrupts
+
+    ignore_interrupts()  # Ctrl-C is the parent's to handle (it terminates the pool)
     _WORKER = _DocumentExtractor(options, PointerResolver(load_indexes(options.index_paths)))
 
 

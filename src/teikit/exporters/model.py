@@ -1853,6 +1853,7 @@ def export_documents(
     options: dict[str, Any] | None = None,
     stdout: Callable[[], contextlib.AbstractContextManager[IO[str]]] | None = None,
     on_document: Callable[[str], None] | None = None,
+    protected: Sequence[str | os.PathLike[str]] = (),
 ) -> ExportResult:
     """Export *sources* in the format of *spec* to *output* (a file, a folder, or stdout).
 
@@ -1860,15 +1861,17 @@ def export_documents(
     in the report and the others are still exported. With *folder*, each document goes
     to ``OUTPUT/<stem><suffix>`` and the format's corpus pages (``index.html``...) are
     added; a corpus-wide format (GeoJSON) writes one file for all. Files are written
-    atomically and never over an input or index file.
+    atomically and never over an input or index file, nor over one of *protected* (the
+    stylesheet, the configuration: whatever else the run read).
 
     :raises TeikitError: an index file cannot be loaded, or an output cannot be written.
     :raises ValueError: several documents of a per-document format without *folder*.
     """
     index_documents = [i if isinstance(i, TeiDocument) else load(i) for i in indexes]
     resolver = PointerResolver(index_documents)
-    protected = _resolved(
-        [Path(s) for s in sources] + [d.path for d in index_documents if d.path is not None]
+    protected_paths = _resolved(
+        [Path(s) for s in [*sources, *protected]]
+        + [d.path for d in index_documents if d.path is not None]
     )
     report = Report()
     models: list[DocumentModel] = []
@@ -1908,7 +1911,7 @@ def export_documents(
                 with stdout() as stream:
                     spec.write(items, stream, **extra, **more)
                 return
-            _refuse_inputs(path, protected)
+            _refuse_inputs(path, protected_paths)
             with atomic_open(path, newline=spec.newline) as stream:
                 spec.write(items, stream, **extra, **more)
         except RenderError as exc:  # this document fails; the others are still exported
@@ -1941,7 +1944,7 @@ def export_documents(
         write(output / name, [model], **more)
     for name, writer in pages:
         path = output / name
-        _refuse_inputs(path, protected)
+        _refuse_inputs(path, protected_paths)
         with atomic_open(path) as stream:
             writer(stream)
         result.written.append(path)

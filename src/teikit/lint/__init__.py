@@ -19,10 +19,11 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from teikit.config import configs_for
 from teikit.diagnostics import Diagnostic, Report, Severity
 from teikit.document import TeiDocument, load
 from teikit.entities import extract_entities, iter_register_entries, load_indexes
-from teikit.entities.config import ConfigError, find_config, read_config_section
+from teikit.entities.config import ConfigError, read_config_section
 from teikit.errors import DocumentLoadError, InputError
 from teikit.lint.annotate import AnnotateError, Annotation, annotate, unified_diff
 from teikit.lint.checks import CorpusRecords, check_registers, read_corpus
@@ -71,6 +72,8 @@ class LintOptions:
     ignore: tuple[str, ...] = ()
     #: TEI elements whose content is not searched, besides the configured ones.
     skip: tuple[str, ...] = ()
+    #: The configuration file (``--config``); ``None`` to find one from each file's folder.
+    config: Path | None = None
 
 
 def parse_kinds(text: str | None) -> frozenset[str] | None:
@@ -91,28 +94,24 @@ def parse_kinds(text: str | None) -> frozenset[str] | None:
     return frozenset(kinds)
 
 
-def configured_lint_setting(paths: Iterable[str | Path], key: str) -> tuple[str, ...]:
+def configured_lint_setting(
+    paths: Iterable[str | Path], key: str, config: Path | None = None
+) -> tuple[str, ...]:
     """Return the list *key* (``ignore`` or ``skip``) of the ``[lint]`` settings for *paths*.
 
-    The settings are those of the nearest ``teikit.toml`` (table ``[lint]``) or
-    ``pyproject.toml`` (``[tool.teikit.lint]``) above each path's folder, as for the
-    mention types: a project writes down what it leaves untagged on purpose.
+    The settings are those of *config* (``--config``), else of the ``teikit.toml`` (table
+    ``[lint]``) or ``pyproject.toml`` (``[tool.teikit.lint]``) found from each path's
+    folder (:mod:`teikit.config`), as for the mention types: a project writes down what it
+    leaves untagged on purpose.
 
     :raises ConfigError: a configuration file is broken or the setting is not a list of
         strings.
     """
     values: dict[str, None] = {}
-    seen: set[Path] = set()
-    for raw in paths:
-        path = Path(raw)
-        folder = path if path.is_dir() else path.parent
-        config = find_config(folder)
-        if config is None or config in seen:
-            continue
-        seen.add(config)
-        found = read_config_section(config).get("lint", {}).get(key, [])
+    for config_path in configs_for(paths, config)[0]:
+        found = read_config_section(config_path).get("lint", {}).get(key, [])
         if not isinstance(found, list) or not all(isinstance(v, str) for v in found):
-            raise ConfigError(f"{config}: lint.{key} must be a list of strings")
+            raise ConfigError(f"{config_path}: lint.{key} must be a list of strings")
         values.update(dict.fromkeys(found))
     return tuple(values)
 
@@ -208,8 +207,8 @@ def _run(
         firsts,
         options.indexes,
         jobs=options.jobs,
-        ignore=(*options.ignore, *configured_lint_setting(paths, "ignore")),
-        skip=(*options.skip, *configured_lint_setting(paths, "skip")),
+        ignore=(*options.ignore, *configured_lint_setting(paths, "ignore", options.config)),
+        skip=(*options.skip, *configured_lint_setting(paths, "skip", options.config)),
     )
     by_file: dict[str, list[Diagnostic]] = {}
     if options.registers:
@@ -270,5 +269,8 @@ def lint(
         if is_input:
             report.files.append(name)
         report.extend(diagnostics)
+    used, skipped = configs_for([f for f in report.files if f != "<stdin>"], options.config)
+    report.configuration = [str(p) for p in used]
+    report.skipped_configuration = [f"{p} ({why})" for p, why in skipped]
     report.elapsed = time.perf_counter() - started
     return report

@@ -161,6 +161,7 @@ def annotate(
     name: str | None = None,
     ignore: Sequence[str] | None = None,
     keep_valid: bool = True,
+    config: Path | None = None,
 ) -> Annotation:
     """Return *source* with lint's unambiguous proposals inserted as markup.
 
@@ -173,7 +174,8 @@ def annotate(
     With *keep_valid* (the default), a document that is valid against its schemas (those
     ``teikit validate`` would choose, with the integrity checks and *indexes*) stays valid:
     if the proposals together break it, they are applied one by one and each one that would
-    make it invalid is left out, with that reason.
+    make it invalid is left out, with that reason. *config* is the configuration file
+    (``--config``); by default the one found from the file's folder applies.
 
     :raises TeikitError: the document cannot be read, is not well-formed, or an index
         cannot be loaded.
@@ -199,8 +201,8 @@ def annotate(
     if corpus is None:
         here = [] if isinstance(source, bytes) else [Path(source)]
         if ignore is None:
-            ignore = configured_lint_setting(here, "ignore")
-        skip = configured_lint_setting(here, "skip")
+            ignore = configured_lint_setting(here, "ignore", config)
+        skip = configured_lint_setting(here, "skip", config)
         corpus, _records = build_corpus([document], indexes, ignore=ignore, skip=skip)
     suggestions = propose(document, corpus, source=source_map, kinds=kinds)
     skipped: list[tuple[Suggestion, str]] = []
@@ -216,7 +218,7 @@ def annotate(
     if ready:
         _check(document, result, encoding)
         if keep_valid:
-            validity = _Validity(document, indexes, encoding)
+            validity = _Validity(document, indexes, encoding, config)
             if validity.holds(data) and not validity.holds(result):
                 applied = []
                 for suggestion in ready:
@@ -266,7 +268,11 @@ class _Validity:
     """Whether a version of the document is free of errors against the input's schemas."""
 
     def __init__(
-        self, document: TeiDocument, indexes: Sequence[str | Path | TeiDocument], encoding: str
+        self,
+        document: TeiDocument,
+        indexes: Sequence[str | Path | TeiDocument],
+        encoding: str,
+        config: Path | None = None,
     ) -> None:
         from teikit.validation import ValidationOptions, Validator
         from teikit.validation.schemas import schemas_for
@@ -275,7 +281,7 @@ class _Validity:
         self._encoding = encoding
         self._validator: Validator | None = None
         try:
-            refs = schemas_for(document)
+            refs = schemas_for(document, config=config)
         except TeikitError:  # a schema the input names cannot be had: nothing to keep
             return
         self._validator = Validator(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -88,12 +89,14 @@ def print_human_report(
     quiet: bool = False,
     min_severity: Severity = Severity.INFO,
     verdicts: tuple[str, str] = ("valid", "invalid"),
+    settings: Sequence[str] = (),
 ) -> Summary:
     """Print diagnostics grouped by file, then the summary; return the summary.
 
     Without *console*, print to standard error: through rich on a terminal, as plain text
     (without importing rich) when it is redirected. *verdicts* name the summary's columns
     for files without and with a finding at *fail_on* (lint says ``clean``/``flagged``).
+    *settings* are lines printed before the summary (the configuration and schemas used).
     """
     if console is None and sys.stderr.isatty():
         from rich.console import Console
@@ -110,6 +113,8 @@ def print_human_report(
         for diagnostic in shown:
             out.extend(_diagnostic_lines(diagnostic, sources, styled))
     summary = summarise(report, fail_on)
+    if not quiet:
+        out.extend(_escape(line) if styled else line for line in settings)
     if console is not None and styled:
         for line in out:
             console.print(line, soft_wrap=True, highlight=False)

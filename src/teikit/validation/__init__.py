@@ -59,6 +59,15 @@ def validate(
         report.files.append(name)
         report.extend(diagnostics)
     report.sources = validator.source_lines
+    report.schemas = list(validator.schemas_used)
+    from teikit.config import configs_for
+
+    # standard input's configuration is the working directory's, as schemas_for() finds it
+    used, skipped = configs_for(
+        ["-" if name == "<stdin>" else name for name in report.files], validator.options.config
+    )
+    report.configuration = [str(p) for p in used]
+    report.skipped_configuration = [f"{p} ({why})" for p, why in skipped]
     report.elapsed = time.perf_counter() - started
     return report
 

@@ -59,6 +59,8 @@ class ValidationOptions:
     jobs: int = 1
     cache: bool = True
     specialize: bool = True
+    #: The configuration file (``--config``); ``None`` to find one from each file's folder.
+    config: Path | None = None
 
     def fingerprint(self) -> str:
         """Return a key for everything in the options that can change a verdict."""
@@ -70,6 +72,7 @@ class ValidationOptions:
             str(self.integrity),
             self.engine,
             self.xsd_engine,
+            str(self.config.resolve()) if self.config is not None else "",
         ]
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
 
@@ -134,6 +137,7 @@ class _State:
     deps: list[list[Any]] = field(default_factory=list)
     engines: list[Engine] = field(default_factory=list)
     batched: dict[int, list[Diagnostic]] = field(default_factory=dict)
+    schemas: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -142,6 +146,7 @@ class _Outcome:
     diagnostics: list[Diagnostic]
     deps: list[list[Any]] = field(default_factory=list)
     lines: dict[int, str] = field(default_factory=dict)  # the source lines findings point at
+    schemas: list[str] = field(default_factory=list)  # the schema files used
 
 
 class Validator:
@@ -160,6 +165,8 @@ class Validator:
         self._failed: dict[tuple[Path, SchemaKind, str], SchemaLoadError] = {}
         #: The source lines the findings of :meth:`run` point at, ``(file, line) -> text``.
         self.source_lines: dict[tuple[str, int], str] = {}
+        #: The schema files the documents of :meth:`run` were validated against, in order.
+        self.schemas_used: dict[str, None] = {}
 
     def _key_of(self, path: Path) -> tuple[Path, list[Any]]:
         """Return the resolved path and the cache stat key of a schema or index file."""
@@ -294,7 +301,7 @@ class Validator:
         # finding about this file; its other schemas and the other files are still checked.
         problems: list[SchemaLoadError] = []
         try:
-            refs = schemas_for(state.document, self._explicit, problems)
+            refs = schemas_for(state.document, self._explicit, problems, self.options.config)
         except SchemaLoadError as exc:  # the configuration file
             refs, problems = [], [exc]
         state.diagnostics.extend(_unavailable(item.name, exc) for exc in problems)
@@ -317,6 +324,7 @@ class Validator:
                 state.diagnostics.append(_unavailable(item.name, exc, ref.line))
                 continue
             state.deps.append(self._key_of(ref.path)[1])
+            state.schemas.append(str(ref.path))
         return state
 
     def _finish(self, state: _State) -> _Outcome:
@@ -340,7 +348,9 @@ class Validator:
             diagnostics.extend(engine.validate(document) if found is None else found)
         diagnostics.extend(integrity)
         diagnostics.sort(key=_order)
-        return _Outcome(state.item.name, diagnostics, deps, _lines(state, diagnostics))
+        return _Outcome(
+            state.item.name, diagnostics, deps, _lines(state, diagnostics), state.schemas
+        )
 
     # -- many files ------------------------------------------------------------------------
     def run(
@@ -358,12 +368,29 @@ class Validator:
                 cached[position] = hit
         self.prepare(todo)
         outcomes = self._check_all(todo)
+        try:
+            yield from self._collect(inputs, cached, outcomes, cache, progress)
+        finally:  # interrupted: stop the workers now, not when the generator is collected
+            close = getattr(outcomes, "close", None)
+            if close is not None:
+                close()
+
+    def _collect(
+        self,
+        inputs: Sequence[Input],
+        cached: dict[int, _Outcome],
+        outcomes: Iterator[_Outcome],
+        cache: _VerdictCache | None,
+        progress: Callable[[int, int], None] | None,
+    ) -> Iterator[tuple[str, list[Diagnostic]]]:
+        """Yield the outcomes, cached or fresh, in input order; keep the fresh ones."""
         for position, item in enumerate(inputs):
             outcome = cached.get(position) or next(outcomes)
             if cache is not None and position not in cached:
                 cache.put(item, outcome)
             for number, text in outcome.lines.items():
                 self.source_lines[(item.name, number)] = text
+            self.schemas_used.update(dict.fromkeys(outcome.schemas))
             if progress is not None:
                 progress(position + 1, len(inputs))
             yield item.name, outcome.diagnostics
@@ -385,7 +412,11 @@ class Validator:
         global _WORKER
         _WORKER = self  # inherited by the forked workers, with its compiled schemas
         gc.freeze()  # keep inherited objects out of the workers' collections (copy-on-write)
-        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+        from teikit.interrupts import ignore_interrupts
+
+        pool = ProcessPoolExecutor(
+            jobs, mp_context=multiprocessing.get_context("fork"), initializer=ignore_interrupts
+        )
         return _in_pool(pool, chunks, max(1, _CHUNK // size))
 
 
@@ -430,10 +461,16 @@ def _check_in_worker(chunk: Sequence[Input]) -> list[_Outcome]:
 def _in_pool(
     pool: ProcessPoolExecutor, chunks: Sequence[Sequence[Input]], chunksize: int
 ) -> Iterator[_Outcome]:
+    from teikit.interrupts import stop_pool
+
     try:
-        with pool:
-            for outcomes in pool.map(_check_in_worker, chunks, chunksize=chunksize):
-                yield from outcomes
+        for outcomes in pool.map(_check_in_worker, chunks, chunksize=chunksize):
+            yield from outcomes
+    except BaseException:  # Ctrl-C, a failure, or the consumer gone: never wait on workers
+        stop_pool(pool)
+        raise
+    else:
+        pool.shutdown(wait=True)
     finally:
         gc.unfreeze()
 
@@ -625,7 +662,8 @@ class _VerdictCache:
                 for d in entry["diagnostics"]
             ]
             lines = {int(n): str(t) for n, t in entry.get("lines", {}).items()}
-            return _Outcome(item.name, diagnostics, lines=lines)
+            schemas = [str(s) for s in entry["schemas"]]  # missing: an older entry
+            return _Outcome(item.name, diagnostics, lines=lines, schemas=schemas)
         except (OSError, KeyError, TypeError, ValueError):
             return None
 
@@ -652,6 +690,7 @@ class _VerdictCache:
             "deps": outcome.deps,
             "diagnostics": [d.as_dict() for d in outcome.diagnostics],
             "lines": outcome.lines,
+            "schemas": outcome.schemas,
         }
         self._dirty = True
 

@@ -4,8 +4,9 @@ Order (first that gives any schema wins):
 
 1. ``--schema FILE`` (repeatable);
 2. the ``<?xml-model?>`` processing instructions of the document (all of them);
-3. ``schema = [...]`` in ``[tool.teikit]`` of the nearest ``pyproject.toml``, or in the
-   nearest ``teikit.toml``;
+3. ``schema = [...]`` in the configuration (``--config FILE``, else the ``teikit.toml`` or
+   ``pyproject.toml`` ``[tool.teikit]`` found from the document's folder up to the project
+   root: :mod:`teikit.config`);
 4. the project schema bundled with teikit (with a note saying so).
 
 Remote schema URLs are never fetched. A URL is mapped to a local file of the same name
@@ -19,7 +20,6 @@ import enum
 import os
 import re
 import shutil
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,34 +222,6 @@ def declared_schemas(
     return refs
 
 
-def _find_config(start: Path) -> tuple[Path, list[str]] | None:
-    for folder in (start, *start.parents):
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file():
-            table = _read_toml(pyproject).get("tool", {}).get("teikit", {})
-            if "schema" in table:
-                return folder, _as_list(table["schema"], pyproject)
-        standalone = folder / "teikit.toml"
-        if standalone.is_file():
-            data = _read_toml(standalone)
-            if "schema" in data:
-                return folder, _as_list(data["schema"], standalone)
-    return None
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    # imported here: most runs name their schemas and never read a configuration file
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on Python 3.10 only
-        import tomli as tomllib
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SchemaLoadError(f"{path}: cannot read configuration: {exc}") from None
-
-
 def _as_list(value: Any, source: Path) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -258,15 +230,25 @@ def _as_list(value: Any, source: Path) -> list[str]:
     raise SchemaLoadError(f"{source}: 'schema' must be a file name or a list of file names")
 
 
-def config_schemas(start: Path) -> list[SchemaRef]:
-    """Return the default schemas configured for files below *start*, if any."""
-    found = _find_config(start.resolve())
-    if found is None:
+def config_schemas(start: Path, config: Path | None = None) -> list[SchemaRef]:
+    """Return the default schemas configured for files in folder *start*, if any.
+
+    The configuration is *config* (``--config``), else the one found from *start* upward
+    (:func:`teikit.config.discover`); its ``schema`` names files relative to its folder.
+
+    :raises SchemaLoadError: the configuration cannot be read, or names no usable schema.
+    """
+    from teikit.config import ConfigError, config_for
+
+    try:
+        found = config_for(start, config)
+    except ConfigError as exc:
+        raise SchemaLoadError(str(exc)) from None
+    if found is None or found.section("schema") is None:
         return []
-    folder, names = found
     refs = []
-    for name in names:
-        path = resolve_href(name, folder)
+    for name in _as_list(found.section("schema"), found.path):
+        path = resolve_href(name, found.path.parent)
         refs.append(SchemaRef(path, kind_from_suffix(path), "config"))
     return refs
 
@@ -294,11 +276,13 @@ def schemas_for(
     document: TeiDocument,
     explicit: Sequence[SchemaRef] = (),
     problems: list[SchemaLoadError] | None = None,
+    config: Path | None = None,
 ) -> list[SchemaRef]:
     """Return the schemas that apply to *document*, following the documented order.
 
     *problems* collects declared schemas that cannot be found (see :func:`declared_schemas`);
     a document that declares schemas never falls back to the configured or bundled ones.
+    *config* is the configuration file named with ``--config`` (else one is searched for).
     """
     if explicit:
         return list(explicit)
@@ -309,7 +293,7 @@ def schemas_for(
             raise found[0]
         return declared
     start = document.path.parent if document.path is not None else Path.cwd()
-    configured = config_schemas(start)
+    configured = config_schemas(start, config)
     if configured:
         return configured
     return bundled_schemas()
