@@ -11,10 +11,14 @@ Engines
     file) is run by libxml2 through :class:`lxml.etree.XPath`, except on context nodes libxml2
     cannot start from (attributes, the document node) and for ``id()``, ``document()`` and
     ``generate-id()``: those use elementpath's XPath 2.0 parser in XPath 1.0 compatibility
-    mode. ``xslt2``, ``xpath2``, ``xslt3``, ``xpath3`` and ``xpath31`` are parsed by
-    elementpath's XPath 3.1 parser (a superset of 2.0: TEI's "xslt2" rules already use the
-    3.0 ``||`` operator); Schematron embedded in RELAX NG has no ``queryBinding`` and is taken
-    as ``xslt2``, the TEI's. An XPath 2/3 expression is still run by libxml2 when a
+    mode. ``xslt2`` and ``xpath2`` are parsed by elementpath's XPath 2.0 parser, falling back
+    to its 3.1 parser for an expression with 3.x syntax (TEI's "xslt2" rules use the 3.0
+    ``||`` operator; SchXslt runs them on Saxon, with XPath 3.1); ``xpath3`` by the 3.0
+    parser, ``xslt3`` and ``xpath31`` by the 3.1 parser, both repaired for prefixed names
+    that are also function names (see :func:`_prefixed_name_class`). Schematron embedded in
+    RELAX NG has no ``queryBinding`` and is taken as ``xslt2``, the TEI's. Regular
+    expressions run in the ``regex`` module with a time limit (:data:`REGEX_TIME_LIMIT`).
+    An XPath 2/3 expression is still run by libxml2 when a
     conservative static check proves that XPath 1.0 gives the same answer: paths, predicates,
     ``and``/``or``, the string and node functions of XPath 1.0 on single items, ``=``/``!=``
     between strings or nodes, order comparisons and ``+ - * mod`` between numbers, and the
@@ -41,9 +45,10 @@ Semantics
 Findings
     Each failed ``sch:assert`` gives code ``sch.assert``, each successful ``sch:report``
     ``sch.report``. The message is the element's text with ``sch:value-of`` and ``sch:name``
-    substituted (and ``sch:diagnostics`` appended), whitespace normalised, followed by
-    ``[id]``: the ``@id`` of the assertion, else of its rule, else of its pattern (TEI All's
-    patterns all have one). Severity comes from ``@role`` of the assertion, else of its rule
+    substituted (and ``sch:diagnostics`` appended; text that is only whitespace dropped, as
+    XSLT does in the stylesheet SchXslt makes), whitespace normalised, followed by ``[id]``:
+    the ``@id`` of the assertion, else of its rule, else of its pattern (TEI All's patterns
+    all have one). Severity comes from ``@role`` of the assertion, else of its rule
     (case-insensitive): ``fatal``/``error``, no role or an unknown one give error;
     ``warning``/``warn``/``nonfatal``/``caution`` give warning;
     ``info``/``information``/``informational``/``note``/``hint`` give info. ``line`` is the
@@ -172,10 +177,13 @@ def _compiler_digest() -> bytes:
     return hashlib.sha256(Path(__file__).read_bytes()).digest()
 
 
-def _analysis_key(namespaces: Mapping[str, str], xpath1: bool, use_lxml: bool) -> str:
+def _analysis_key(namespaces: Mapping[str, str], xpath1: bool, use_lxml: bool, binding: str) -> str:
+    version = "1.0" if xpath1 else _BINDING_VERSIONS.get(binding, binding)
     digest = hashlib.sha256(_compiler_digest())
     digest.update(
-        json.dumps([_ANALYSIS_FORMAT, sorted(namespaces.items()), xpath1, use_lxml]).encode()
+        json.dumps(
+            [_ANALYSIS_FORMAT, sorted(namespaces.items()), xpath1, use_lxml, version]
+        ).encode()
     )
     return digest.hexdigest()[:32]
 
@@ -1642,11 +1650,8 @@ class SchematronSchema:
         self.warnings: list[Diagnostic] = []
         self._parser_object: Any = None
         self._fallback_object: Any = None
-        self._memo_file = (
-            cache_dir()
-            / "schematron"
-            / f"{_analysis_key(self._namespaces, self._xpath1, use_lxml)}.json"
-        )
+        key = _analysis_key(self._namespaces, self._xpath1, use_lxml, spec.query_binding)
+        self._memo_file = cache_dir() / "schematron" / f"{key}.json"
         memo = read_cache_json(self._memo_file)
         self._memo: dict[str, Any] = memo if isinstance(memo, dict) else {}
         self._memo_dirty = False
