@@ -284,6 +284,15 @@ def test_regular_expressions_keep_their_meaning(tmp_path: Path) -> None:
     found = load_schematron(schema(tmp_path, body, "xslt2")).validate(doc)
     expected = ["matches", "replace", "tokenize", "flags"]
     assert [d.message for d in found] == [f"{m} [p]" for m in expected]
+    # analyze-string (XPath 3.0) goes through the same engine.
+    analyzed = (
+        '<ns prefix="fn" uri="http://www.w3.org/2005/xpath-functions"/>'
+        '<pattern id="p"><rule context="tei:date"><report test="true()">'
+        "<value-of select=\"string-join(analyze-string(@n, '\\d')/fn:match, '+')\"/>"
+        "</report></rule></pattern>"
+    )
+    found = load_schematron(schema(tmp_path, analyzed, "xpath31")).validate(doc)
+    assert [d.message for d in found] == ["1+2 [p]"]
     found = load_schematron(schema(tmp_path, body.replace("'a1'", "'(a1'"))).validate(doc)
     assert found[-1].code == "sch.rule-error"
     assert "FORX0002" in found[-1].message  # an invalid pattern is elementpath's error
