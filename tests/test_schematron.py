@@ -256,19 +256,20 @@ def test_include_from_the_schema_folder_only() -> None:
 # -- rule errors and the sandbox ------------------------------------------------------------
 
 
-def test_failing_tests_give_one_warning_each_not_a_crash() -> None:
+def test_failing_tests_give_one_error_each_not_a_crash() -> None:
     schema = load_schematron(FIXTURES / "errors.sch")
     (compile_warning,) = schema.warnings
     assert compile_warning.code == "sch.rule-error"
     assert "unknown-function(.)" in compile_warning.message
     found = schema.validate(letter())
     errors = [d for d in found if d.code == "sch.rule-error"]
-    assert [d.severity for d in errors] == [Severity.WARNING, Severity.WARNING]
+    # The document was not fully checked: an error, so that it cannot pass.
+    assert [d.severity for d in errors] == [Severity.ERROR, Severity.ERROR]
     assert [d.line for d in errors] == [line_of('<persName ref="#filippov">')] * 2
     cast, unknown = (d.message for d in errors)
     assert cast.startswith(
-        "Schematron pattern broken, rule context 'tei:persName': assert test "
-        "'xs:integer(.) ge 0' could not be evaluated ("
+        "the document was not fully checked: Schematron pattern broken, rule context "
+        "'tei:persName': assert test 'xs:integer(.) ge 0' could not be evaluated ("
     )
     assert "FORG0001" in cast
     assert cast.endswith("skipped on 2 nodes")
@@ -314,14 +315,14 @@ def test_document_functions_read_only_inside_the_schema_folder(
     assert [d.message for d in found if d.code == "sch.report"] == [
         "read a file beside the schema [inside]"
     ]
-    errors = {d.message.split(": ", 1)[1].split(" could not")[0]: d for d in found[1:]}
+    errors = {d.message.split("': ", 1)[1].split(" could not")[0]: d for d in found[1:]}
     assert set(errors) == {
         "report test \"exists(doc('../outside.xml'))\"",
         "report test \"exists(document('/etc/passwd'))\"",
         "report test \"string-length(unparsed-text('/etc/passwd')) gt 0\"",
         "report test \"exists(doc('http://example.org/letter.xml'))\"",
     }
-    assert all(d.code == "sch.rule-error" and d.severity == Severity.WARNING for d in found[1:])
+    assert all(d.code == "sch.rule-error" and d.severity == Severity.ERROR for d in found[1:])
     assert "refused to read" in errors["report test \"exists(doc('../outside.xml'))\""].message
     assert "never accesses the network" in found[-1].message
     # Nothing but the schema and the file beside it was ever opened.

@@ -34,6 +34,13 @@ from teikit.validation import validate as run_validation
 @click.option("--no-schematron", is_flag=True, help="Do not run Schematron rules.")
 @click.option("--no-integrity", is_flag=True, help="Skip id, pointer, date and root checks.")
 @click.option(
+    "--schematron-errors",
+    type=click.Choice(["error", "warning"]),
+    default="error",
+    show_default=True,
+    help="Severity of a Schematron rule that could not be evaluated.",
+)
+@click.option(
     "--engine",
     type=click.Choice(["lxml", "jing"]),
     default="lxml",
@@ -65,6 +72,7 @@ def validate(
     exclude: tuple[str, ...],
     no_schematron: bool,
     no_integrity: bool,
+    schematron_errors: str,
     engine: str,
     xsd_engine: str,
     fmt: str,
@@ -97,6 +105,7 @@ def validate(
         exclude=exclude,
         schematron=not no_schematron,
         integrity=not no_integrity,
+        schematron_errors=schematron_errors,
         engine=engine,
         xsd_engine=xsd_engine,
         jobs=jobs,

@@ -73,8 +73,14 @@ _EXPECTED_KIND: Final = {
     "person": frozenset({"person", "personGrp", "persona"}),
     "place": frozenset({"place"}),
     "org": frozenset({"org"}),
+    "event": frozenset({"event"}),  # once the bundled Schematron's ref-kind-event
 }
-_NAME_KIND: Final = {"persName": "person", "placeName": "place", "orgName": "org"}
+_NAME_KIND: Final = {
+    "persName": "person",
+    "placeName": "place",
+    "orgName": "org",
+    "eventName": "event",
+}
 
 
 @functools.lru_cache(maxsize=4096)  # a corpus repeats its dates: parse each value once

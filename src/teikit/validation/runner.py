@@ -61,6 +61,7 @@ class ValidationOptions:
     specialize: bool = True
     #: The configuration file (``--config``); ``None`` to find one from each file's folder.
     config: Path | None = None
+    schematron_errors: str = "error"  # severity of a Schematron rule that could not run
 
     def fingerprint(self) -> str:
         """Return a key for everything in the options that can change a verdict."""
@@ -69,6 +70,7 @@ class ValidationOptions:
             repr(sorted(str(p.resolve()) for p in self.schemas)),
             repr(sorted(str(p.resolve()) for p in self.indexes)),
             str(self.schematron),
+            self.schematron_errors,
             str(self.integrity),
             self.engine,
             self.xsd_engine,
@@ -221,7 +223,9 @@ class Validator:
         key = (path.resolve(), SchemaKind.SCHEMATRON, "embedded")
         if embedded and key in self._engines:  # declared both as RELAX NG and as Schematron
             return []
-        schema = load_schematron(path, tree=tree)
+        schema = load_schematron(
+            path, tree=tree, rule_errors=Severity.parse(self.options.schematron_errors)
+        )
         if embedded:
             self._engines[key] = [schema]
         return [schema] if len(schema.patterns) else []

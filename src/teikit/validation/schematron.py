@@ -11,10 +11,14 @@ Engines
     file) is run by libxml2 through :class:`lxml.etree.XPath`, except on context nodes libxml2
     cannot start from (attributes, the document node) and for ``id()``, ``document()`` and
     ``generate-id()``: those use elementpath's XPath 2.0 parser in XPath 1.0 compatibility
-    mode. ``xslt2``, ``xpath2``, ``xslt3``, ``xpath3`` and ``xpath31`` are parsed by
-    elementpath's XPath 3.1 parser (a superset of 2.0: TEI's "xslt2" rules already use the
-    3.0 ``||`` operator); Schematron embedded in RELAX NG has no ``queryBinding`` and is taken
-    as ``xslt2``, the TEI's. An XPath 2/3 expression is still run by libxml2 when a
+    mode. ``xslt2`` and ``xpath2`` are parsed by elementpath's XPath 2.0 parser, falling back
+    to its 3.1 parser for an expression with 3.x syntax (TEI's "xslt2" rules use the 3.0
+    ``||`` operator; SchXslt runs them on Saxon, with XPath 3.1); ``xpath3`` by the 3.0
+    parser, ``xslt3`` and ``xpath31`` by the 3.1 parser, both repaired for prefixed names
+    that are also function names (see :func:`_prefixed_name_class`). Schematron embedded in
+    RELAX NG has no ``queryBinding`` and is taken as ``xslt2``, the TEI's. Regular
+    expressions run in the ``regex`` module with a time limit (:data:`REGEX_TIME_LIMIT`).
+    An XPath 2/3 expression is still run by libxml2 when a
     conservative static check proves that XPath 1.0 gives the same answer: paths, predicates,
     ``and``/``or``, the string and node functions of XPath 1.0 on single items, ``=``/``!=``
     between strings or nodes, order comparisons and ``+ - * mod`` between numbers, and the
@@ -41,9 +45,10 @@ Semantics
 Findings
     Each failed ``sch:assert`` gives code ``sch.assert``, each successful ``sch:report``
     ``sch.report``. The message is the element's text with ``sch:value-of`` and ``sch:name``
-    substituted (and ``sch:diagnostics`` appended), whitespace normalised, followed by
-    ``[id]``: the ``@id`` of the assertion, else of its rule, else of its pattern (TEI All's
-    patterns all have one). Severity comes from ``@role`` of the assertion, else of its rule
+    substituted (and ``sch:diagnostics`` appended; text that is only whitespace dropped, as
+    XSLT does in the stylesheet SchXslt makes), whitespace normalised, followed by ``[id]``:
+    the ``@id`` of the assertion, else of its rule, else of its pattern (TEI All's patterns
+    all have one). Severity comes from ``@role`` of the assertion, else of its rule
     (case-insensitive): ``fatal``/``error``, no role or an unknown one give error;
     ``warning``/``warn``/``nonfatal``/``caution`` give warning;
     ``info``/``information``/``informational``/``note``/``hint`` give info. ``line`` is the
@@ -53,10 +58,12 @@ Findings
     ``/tei:TEI/tei:text/tei:body/tei:div[2]/tei:p/@rend``; ``/`` for the document node.
 
     An expression that cannot be compiled or evaluated (an unknown function, a type error, a
-    file outside the sandbox) gives one warning ``sch.rule-error`` per validated document and
-    expression, naming pattern, rule context and expression and how many context nodes were
-    skipped; never an exception. Compile-time problems are also listed once in
-    :attr:`SchematronSchema.warnings`.
+    file outside the sandbox, a regular expression that runs out of time) gives one
+    ``sch.rule-error`` per validated document and expression, naming pattern, rule context
+    and expression and how many context nodes were skipped; never an exception. It is an
+    error by default: the document was not fully checked, and a rule that could not run must
+    not pass (``rule_errors=Severity.WARNING`` makes it a warning). Compile-time problems
+    are also listed once, as warnings, in :attr:`SchematronSchema.warnings`.
 
 Sandbox
     ``doc()``, ``document()``, ``unparsed-text()`` and friends read only files inside the
@@ -72,6 +79,8 @@ import json
 import re
 import sys
 import threading
+import time
+import types
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -103,6 +112,15 @@ _POSITIONAL: Final = re.compile(r"\b(?:position|last|current)\s*\(")
 _OLD_SCH_NS: Final = "http://www.ascc.net/xml/schematron"
 XPATH1_BINDINGS: Final = frozenset({"xslt", "xpath", "exslt"})
 XPATH3_BINDINGS: Final = frozenset({"xslt2", "xpath2", "xslt3", "xpath3", "xpath31"})
+_XPATH2_BINDINGS: Final = frozenset({"xslt2", "xpath2"})
+#: The XPath version of each query binding that is not XPath 1.0 (XSLT 3.0 comes with 3.1).
+_BINDING_VERSIONS: Final[Mapping[str, str]] = {
+    "xslt2": "2.0",
+    "xpath2": "2.0",
+    "xslt3": "3.1",
+    "xpath3": "3.0",
+    "xpath31": "3.1",
+}
 #: The binding of Schematron embedded in RELAX NG (ODD processors write XPath 2 rules).
 EMBEDDED_BINDING: Final = "xslt2"
 _MAX_INCLUDE_DEPTH: Final = 10
@@ -159,10 +177,13 @@ def _compiler_digest() -> bytes:
     return hashlib.sha256(Path(__file__).read_bytes()).digest()
 
 
-def _analysis_key(namespaces: Mapping[str, str], xpath1: bool, use_lxml: bool) -> str:
+def _analysis_key(namespaces: Mapping[str, str], xpath1: bool, use_lxml: bool, binding: str) -> str:
+    version = "1.0" if xpath1 else _BINDING_VERSIONS.get(binding, binding)
     digest = hashlib.sha256(_compiler_digest())
     digest.update(
-        json.dumps([_ANALYSIS_FORMAT, sorted(namespaces.items()), xpath1, use_lxml]).encode()
+        json.dumps(
+            [_ANALYSIS_FORMAT, sorted(namespaces.items()), xpath1, use_lxml, version]
+        ).encode()
     )
     return digest.hexdigest()[:32]
 
@@ -185,6 +206,171 @@ class _LazyToken:
                 raise _EvaluationError(error or "not a valid XPath expression")
             self._token = token
         return self._token
+
+
+# --------------------------------------------------------------------------------------------
+# elementpath's parsers, with two repairs.
+#
+# 1. Regular expressions (``matches``, ``replace``, ``tokenize``, ``analyze-string``) run in
+#    the ``regex`` module with a time limit instead of Python's ``re``, which backtracks
+#    without bound (``matches(@n, '^(a+)+$')`` on thirty "a" and a "b" runs for minutes and
+#    cannot be interrupted). elementpath's own functions are reused with ``re`` swapped for
+#    :class:`_TimedRe` in their globals, so the XPath semantics stay elementpath's.
+# 2. In elementpath 5.1.4's XPath 3.0 and 3.1 parsers, a prefixed name whose local part is
+#    also the name of a built-in function in another namespace (``tei:head``, ``tei:join``,
+#    ``tei:entry``, ``tei:sort``...: the array and map functions of 3.1, the math functions
+#    of 3.0) selects nothing: the name is read as a "proxy" token, which turns into a plain
+#    name without the namespace that ``:`` bound to it, so the step's expanded name is
+#    empty. :func:`_prefixed_name_class` gives the name its namespace back. See
+#    docs/upstream/elementpath-prefixed-function-names.md.
+
+#: Seconds of processor time that all the regular expressions of one document's Schematron
+#: run may take (the ``regex`` module's ``timeout`` counts processor time, not wall time).
+REGEX_TIME_LIMIT: Final = 2.0
+_regex_clock = threading.local()  # .deadline: a time.process_time() value, set by validate()
+_REGEX_FUNCTIONS: Final = ("matches", "replace", "tokenize", "analyze-string")
+_TIMED_METHODS: Final = frozenset(
+    {"search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer"}
+)
+
+
+class _RegexTimeoutError(Exception):
+    """A regular expression of a rule ran out of time."""
+
+
+def _regex_timeout() -> float:
+    """Return the seconds left for regular expressions; raise when none are left."""
+    deadline = getattr(_regex_clock, "deadline", None)
+    left = REGEX_TIME_LIMIT if deadline is None else deadline - time.process_time()
+    if left <= 0:
+        raise _RegexTimeoutError(_regex_timeout_message())
+    return left
+
+
+def _regex_timeout_message() -> str:
+    return (
+        "a regular expression could not be evaluated in time (the regular expressions of "
+        f"a document may take {REGEX_TIME_LIMIT:g} s of processor time in all)"
+    )
+
+
+class _TimedPattern:
+    """A compiled ``regex`` pattern whose matching methods stop at the time limit."""
+
+    __slots__ = ("_pattern",)
+
+    def __init__(self, pattern: Any) -> None:
+        self._pattern = pattern
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._pattern, name)
+        if name in _TIMED_METHODS:
+            return functools.partial(attribute, timeout=_regex_timeout())
+        return attribute
+
+
+class _TimedRe:
+    """Stands in for the ``re`` module in elementpath's regular expression functions."""
+
+    def __init__(self) -> None:
+        import regex
+
+        self._regex = regex
+        self.error = re.error  # what elementpath catches: regex's errors are raised as it
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(re, name)  # flags (re.I, re.S... have regex's values) and escape()
+
+    def _compiled(self, pattern: str, flags: int) -> Any:
+        try:
+            return self._regex.compile(pattern, flags)
+        except self._regex.error as exc:
+            raise re.error(str(exc)) from None
+
+    def compile(self, pattern: str, flags: int = 0) -> _TimedPattern:
+        return _TimedPattern(self._compiled(pattern, flags))
+
+    def search(self, pattern: str, string: str, flags: int = 0) -> Any:
+        return self._compiled(pattern, flags).search(string, timeout=_regex_timeout())
+
+    def match(self, pattern: str, string: str, flags: int = 0) -> Any:
+        return self._compiled(pattern, flags).match(string, timeout=_regex_timeout())
+
+    def sub(self, pattern: str, replacement: Any, string: str, count: int = 0) -> Any:
+        compiled = self._compiled(pattern, 0)
+        return compiled.sub(replacement, string, count, timeout=_regex_timeout())
+
+    def split(self, pattern: str, string: str, maxsplit: int = 0, flags: int = 0) -> Any:
+        return self._compiled(pattern, flags).split(string, maxsplit, timeout=_regex_timeout())
+
+
+def _timed_function_class(base: Any) -> Any:
+    """Return a subclass of elementpath's function token *base* that uses :class:`_TimedRe`."""
+    evaluate = base.evaluate
+    timed = types.FunctionType(
+        evaluate.__code__,
+        {**evaluate.__globals__, "re": _TimedRe()},
+        evaluate.__name__,
+        evaluate.__defaults__,
+        evaluate.__closure__,
+    )
+
+    def guarded(self: Any, context: Any = None) -> Any:
+        try:
+            return timed(self, context)
+        except TimeoutError:
+            raise _RegexTimeoutError(_regex_timeout_message()) from None
+
+    return type(base.__name__, (base,), {"evaluate": guarded, "__module__": __name__})
+
+
+def _prefixed_name_class(base: Any) -> Any:
+    """Return elementpath's ``:`` token, repaired for names that are also function names.
+
+    ``tei:head`` parses, but the name loses its namespace (given back after parsing);
+    ``*:head`` is refused as a syntax error (the proxy is made a name before parsing: a
+    wildcard prefix never starts a function call).
+    """
+    from elementpath.xpath_tokens import ProxyToken
+
+    def led(self: Any, left: Any) -> Any:
+        upcoming = self.parser.next_token
+        if left.symbol == "*" and not self.is_spaced() and isinstance(upcoming, ProxyToken):
+            self.parser.next_token = upcoming.as_name()
+        token = base.led(self, left)
+        if (
+            token is self
+            and len(self) == 2
+            and self[1].symbol == "(name)"
+            and not self[1].name  # the proxy token's namespace was dropped
+            and self[0].symbol in ("(name)", "*")
+        ):
+            namespace = "*" if self[0].symbol == "*" else self.parser.namespaces[self[0].value]
+            self[1].bind_namespace(namespace)
+            self.name = self[1].name
+        return token
+
+    return type("PrefixedNameToken", (base,), {"led": led, "__module__": __name__})
+
+
+@functools.cache
+def _parser_class(version: str) -> Any:
+    """Return elementpath's parser for XPath *version* (``2.0``, ``3.0``, ``3.1``), repaired."""
+    from elementpath import XPath2Parser
+    from elementpath.xpath3 import XPath30Parser, XPath31Parser
+
+    base: Any = {"2.0": XPath2Parser, "3.0": XPath30Parser, "3.1": XPath31Parser}[version]
+    table = dict(base.symbol_table)
+    for name in _REGEX_FUNCTIONS:
+        if name in table:
+            table[name] = _timed_function_class(table[name])
+    if version != "2.0":
+        table[":"] = _prefixed_name_class(table[":"])
+    return type(
+        f"TeikitXPath{version.replace('.', '')}Parser",
+        (base,),
+        {"symbol_table": table, "__module__": __name__},
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -404,9 +590,20 @@ class _Reader:
         return _LetSpec(name, value)
 
     def message(self, element: etree._Element, params: Mapping[str, str]) -> list[_Part]:
-        """Return the text, ``sch:value-of`` and ``sch:name`` parts of a message."""
-        parts: list[_Part] = [element.text] if element.text else []
+        """Return the text, ``sch:value-of`` and ``sch:name`` parts of a message.
+
+        As in the reference (SchXslt on Saxon), where the message becomes part of an XSLT
+        stylesheet: a text node that is only whitespace is stripped (XSLT 3.0, 4.3), so
+        ``<value-of select="a"/> <value-of select="b"/>`` gives "ab". Comments and
+        processing instructions are removed first, so they do not split a text node.
+        """
+        parts: list[_Part] = []
+        text = element.text or ""  # the text node being read
         for child in element:
+            if not isinstance(child.tag, str):  # a comment or processing instruction
+                text += child.tail or ""
+                continue
+            parts.append(text)
             if _is_sch(child, "value-of"):
                 select = _substitute(child.get("select"), params)
                 if not select:
@@ -417,11 +614,11 @@ class _Reader:
             elif _is_sch(child, "name"):
                 path = _substitute(child.get("path"), params)
                 parts.append(_ValueOf(f"name({path})" if path else "name(.)"))
-            elif isinstance(child.tag, str):  # sch:emph, sch:dir, sch:span, foreign markup
+            else:  # sch:emph, sch:dir, sch:span, foreign markup
                 parts.extend(self.message(child, params))
-            if child.tail:
-                parts.append(child.tail)
-        return parts
+            text = child.tail or ""
+        parts.append(text)
+        return [part for part in parts if not isinstance(part, str) or part.strip()]
 
     def check(self, element: etree._Element, params: Mapping[str, str]) -> _CheckSpec:
         """Return the spec of an ``sch:assert`` or ``sch:report``."""
@@ -1229,16 +1426,16 @@ class _Run:
             entry[3] += 1
 
     def error_diagnostics(self) -> list[Diagnostic]:
-        """Return one ``sch.rule-error`` warning per failed expression."""
+        """Return one ``sch.rule-error`` per failed expression (an error unless configured)."""
         out = []
         for description, reason, item, count in self.errors.values():
             nodes = "node" if count == 1 else "nodes"
             out.append(
                 Diagnostic(
-                    Severity.WARNING,
+                    self.schema.rule_errors,
                     "sch.rule-error",
-                    f"Schematron {description} could not be evaluated ({reason}); "
-                    f"skipped on {count} {nodes}",
+                    f"the document was not fully checked: Schematron {description} "
+                    f"could not be evaluated ({reason}); skipped on {count} {nodes}",
                     self.document.name,
                     _line(item),
                     None,
@@ -1434,21 +1631,27 @@ class SchematronSchema:
     All); after ``fork`` the compiled schema is used as is. Give each thread its own schema.
     """
 
-    def __init__(self, spec: _SchemaSpec, *, use_lxml: bool = True) -> None:
-        """Compile *spec*; ``use_lxml=False`` runs everything with elementpath (for tests)."""
+    def __init__(
+        self, spec: _SchemaSpec, *, use_lxml: bool = True, rule_errors: Severity = Severity.ERROR
+    ) -> None:
+        """Compile *spec*; ``use_lxml=False`` runs everything with elementpath (for tests).
+
+        *rule_errors* is the severity of ``sch.rule-error`` findings on a document (a rule
+        that could not be evaluated): an error by default, since the document was not fully
+        checked.
+        """
         self._spec = spec
         self._use_lxml = use_lxml
+        self.rule_errors = rule_errors
         self._folder = Path(spec.folder)
         self._namespaces = dict(spec.namespaces)
         self._xpath1 = spec.query_binding in XPATH1_BINDINGS
         self._local = threading.local()
         self.warnings: list[Diagnostic] = []
         self._parser_object: Any = None
-        self._memo_file = (
-            cache_dir()
-            / "schematron"
-            / f"{_analysis_key(self._namespaces, self._xpath1, use_lxml)}.json"
-        )
+        self._fallback_object: Any = None
+        key = _analysis_key(self._namespaces, self._xpath1, use_lxml, spec.query_binding)
+        self._memo_file = cache_dir() / "schematron" / f"{key}.json"
         memo = read_cache_json(self._memo_file)
         self._memo: dict[str, Any] = memo if isinstance(memo, dict) else {}
         self._memo_dirty = False
@@ -1523,7 +1726,7 @@ class SchematronSchema:
 
         Slower; meant for cross-checking the libxml2 shortcuts in tests and benchmarks.
         """
-        return SchematronSchema(self._spec, use_lxml=False)
+        return SchematronSchema(self._spec, use_lxml=False, rule_errors=self.rule_errors)
 
     def validate(self, document: TeiDocument) -> list[Diagnostic]:
         """Return the findings of every active pattern on *document*.
@@ -1539,7 +1742,9 @@ class SchematronSchema:
         run = _Run(self, document)
         local = self._local
         previous = getattr(local, "run", None)
+        previous_deadline = getattr(_regex_clock, "deadline", None)
         local.run = run
+        _regex_clock.deadline = time.process_time() + REGEX_TIME_LIMIT
         try:
             out: list[Diagnostic] = []
             selected = set(self._always)
@@ -1555,9 +1760,10 @@ class SchematronSchema:
             return out
         finally:
             local.run = previous
+            _regex_clock.deadline = previous_deadline
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (self._spec, self._use_lxml))
+        return (_rebuild, (self._spec, self._use_lxml, self.rule_errors))
 
     def __repr__(self) -> str:
         return (
@@ -1583,22 +1789,32 @@ class SchematronSchema:
             self._memo_dirty = True
         return found
 
-    def _make_parser(self) -> Any:
+    @property
+    def _fallback_parser(self) -> Any:
+        """Return the XPath 3.1 parser that XPath 2 expressions fall back to, or ``None``."""
+        if self._spec.query_binding not in _XPATH2_BINDINGS:
+            return None
+        if self._fallback_object is None:
+            self._fallback_object = self._make_parser("3.1")
+        return self._fallback_object
+
+    def _make_parser(self, version: str | None = None) -> Any:
         """Return the elementpath parser with current(), document() and the sandbox."""
-        from elementpath import MissingContextError, XPath2Parser, XPathNode
-        from elementpath.xpath3 import XPath31Parser
+        from elementpath import MissingContextError, XPathNode
 
         folder_uri = self._folder.as_uri() + "/"
         parser: Any
         if self._xpath1:
-            parser = XPath2Parser(
+            parser = _parser_class("2.0")(
                 namespaces=self._namespaces, base_uri=folder_uri, compatibility_mode=True
             )
         else:
-            parser = XPath31Parser(
-                namespaces=self._namespaces,
-                base_uri=folder_uri,
-                allow_external_resources=[folder_uri],
+            version = version or _BINDING_VERSIONS[self._spec.query_binding]
+            options: dict[str, Any] = {}
+            if version != "2.0":
+                options["allow_external_resources"] = [folder_uri]
+            parser = _parser_class(version)(
+                namespaces=self._namespaces, base_uri=folder_uri, **options
             )
         # elementpath refuses a path step after an external function call (current()/x).
         parser.PATH_STEP_LABELS = (*parser.PATH_STEP_LABELS, "external function")
@@ -1641,10 +1857,23 @@ class SchematronSchema:
         )
 
     def _parse(self, source: str) -> tuple[Any, str | None]:
+        """Parse *source*; an XPath 2 expression that uses XPath 3.x syntax is parsed as 3.1.
+
+        SchXslt runs ``xslt2`` schemas on Saxon, an XSLT 3.0 processor with XPath 3.1, and
+        TEI All's "xslt2" rules use ``||``: the 3.1 parser (repaired, see
+        :func:`_prefixed_name_class`) is the fallback rather than a rule error.
+        """
         try:
             return self._parser.parse(source), None
         except Exception as exc:  # elementpath raises many kinds of errors
-            return None, _reason(exc)
+            error = _reason(exc)
+        fallback = self._fallback_parser
+        if fallback is not None:
+            try:
+                return fallback.parse(source), None
+            except Exception as exc:  # the superset's reason (e.g. a refused file) says more
+                error = _reason(exc)
+        return None, error
 
     def _lxml_compile(self, source: str, *, smart: bool = False) -> etree.XPath | None:
         extensions = {(None, "current"): self._lxml_current} if "current" in source else None
@@ -1653,6 +1882,7 @@ class SchematronSchema:
                 source,
                 namespaces=self._namespaces,
                 extensions=extensions,
+                regexp=False,  # EXSLT regular expressions would run in re, without a limit
                 smart_strings=smart,
             )
         except etree.XPathError:
@@ -2126,8 +2356,8 @@ class SchematronSchema:
         )
 
 
-def _rebuild(spec: _SchemaSpec, use_lxml: bool) -> SchematronSchema:
-    return SchematronSchema(spec, use_lxml=use_lxml)
+def _rebuild(spec: _SchemaSpec, use_lxml: bool, rule_errors: Severity) -> SchematronSchema:
+    return SchematronSchema(spec, use_lxml=use_lxml, rule_errors=rule_errors)
 
 
 _ATTRIBUTE_UNION: Final = re.compile(r"\s*@([A-Za-z_][\w.\-]*)\s*(?:\|\s*@([A-Za-z_][\w.\-]*)\s*)*")
@@ -2150,7 +2380,11 @@ def _report_attributes(rule: _Rule) -> frozenset[str] | None:
 
 
 def load_schematron(
-    path: Path, *, phase: str | None = None, tree: etree._ElementTree | None = None
+    path: Path,
+    *,
+    phase: str | None = None,
+    tree: etree._ElementTree | None = None,
+    rule_errors: Severity = Severity.ERROR,
 ) -> SchematronSchema:
     """Read and compile the ISO Schematron in *path* (a ``.sch`` file or a RELAX NG grammar).
 
@@ -2162,10 +2396,11 @@ def load_schematron(
         that is not supported (an unknown ``queryBinding``, ``sch:let`` without ``@value``...).
 
     *tree*, if given, is the content of *path* already parsed (the RELAX NG loader's): it
-    spares parsing a large grammar twice, and is not modified.
+    spares parsing a large grammar twice, and is not modified. *rule_errors* is the severity
+    of a rule that could not be evaluated on a document (``sch.rule-error``).
 
     >>> from teikit.resources import schemas_dir
     >>> load_schematron(schemas_dir() / "teikit-letter.sch").query_binding
     'xslt'
     """
-    return SchematronSchema(_read_spec(Path(path), phase, tree))
+    return SchematronSchema(_read_spec(Path(path), phase, tree), rule_errors=rule_errors)
