@@ -101,7 +101,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def main() -> None:
     """Run the ``teikit`` command."""
-    from teikit.interrupts import raise_on_terminate
+    try:
+        from teikit.interrupts import raise_on_terminate
 
-    raise_on_terminate()  # SIGTERM unwinds like Ctrl-C: no temporary file is left behind
-    cli(prog_name="teikit")
+        raise_on_terminate()  # SIGTERM unwinds like Ctrl-C: no temporary file is left behind
+        cli(prog_name="teikit")
+    except KeyboardInterrupt:  # outside a command (click's parsing, an import): still 130
+        sys.stderr.write("teikit: interrupted\n")
+        sys.exit(EXIT_INTERRUPTED)
