@@ -30,7 +30,7 @@ from teikit.entities.model import (
     Status,
     Target,
 )
-from teikit.entities.register import ENTRY_KINDS, ENTRY_TAGS, iter_register_entries, label_of
+from teikit.entities.register import iter_register_entries, label_of
 from teikit.entities.register import read_entry as _read_entry
 from teikit.entities.text import (
     BLOCK_TAGS,
@@ -40,6 +40,7 @@ from teikit.entities.text import (
     line_of,
 )
 from teikit.errors import DocumentLoadError, InputError
+from teikit.kinds import ENTRY_KINDS, entry_of, expected_kind
 from teikit.namespaces import NSMAP, TEI_NS, XML_ID
 from teikit.pointers import PointerResolver, PointerStatus, Resolution
 
@@ -53,8 +54,6 @@ _HEADER: Final = f"{{{TEI_NS}}}teiHeader"
 _QUOTE: Final = f"{{{TEI_NS}}}quote"
 _DATE_TYPE: Final = EntityKind.DATE.value
 _PROPOSALS: Final = etree.XPath("//*[@type='proposal']")
-# Mention types whose pointers must reach a register entry of the same kind.
-_EXPECTED: Final = {"person": "person", "place": "place", "org": "org", "event": "event"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +125,7 @@ class _DocumentExtractor:
         local = resolution.document is None or resolution.document.tree is document.tree
         cache = self.targets if local else self.remote_targets
         if target not in cache:
-            entry = target if target.tag in ENTRY_KINDS else None
-            if entry is None:
-                entry = next(target.iterancestors(*ENTRY_TAGS), None)
+            entry = entry_of(target)
             if entry is not None:
                 ident = entry.get(XML_ID) or target.get(XML_ID)
                 kind = ENTRY_KINDS[entry.tag]
@@ -211,9 +208,8 @@ class _DocumentExtractor:
         self.seen_external.add(key)
         target = resolution.target
         assert target is not None
-        entry_element = (
-            target if target.tag in ENTRY_KINDS else next(target.iterancestors(*ENTRY_TAGS))
-        )
+        entry_element = entry_of(target)
+        assert entry_element is not None  # kind is not None: the target is in an entry
         entry = _read_entry(entry_element, remote.name)
         if entry is not None and self.options.wants(entry.type):
             records.append(entry)
@@ -360,7 +356,7 @@ class _DocumentExtractor:
         if attribute == "key" and tokens and not (":" in tokens[0] or "#" in tokens[0]):
             tokens = [f"#{tokens[0]}"]
         targets = self.resolve(
-            tokens, document, element, attribute, _EXPECTED.get(kind), found, records
+            tokens, document, element, attribute, expected_kind(kind), found, records
         )
         if attribute == "key":
             targets = tuple(

@@ -29,6 +29,7 @@ from teikit.entities.config import MentionTable
 from teikit.entities.extract import extract_entities, load_indexes
 from teikit.entities.model import Mention, Record, Status
 from teikit.errors import DocumentLoadError, InputError
+from teikit.kinds import ELEMENT_OF_KIND
 from teikit.namespaces import NSMAP
 from teikit.pointers import id_index
 
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 #: The kinds of entity a register is proposed for, in output order.
-PROPOSED_KINDS: Final = ("person", "place", "org")
+PROPOSED_KINDS: Final = tuple(ELEMENT_OF_KIND)
 
 _PLURALS: Final = {"person": "persons", "place": "places", "org": "orgs"}
 PathSource = str | os.PathLike[str] | bytes | TeiDocument

@@ -24,6 +24,7 @@ from teikit.document import TeiDocument, load
 from teikit.entities import extract_entities, iter_register_entries, load_indexes
 from teikit.entities.config import ConfigError, find_config, read_config_section
 from teikit.errors import DocumentLoadError, InputError
+from teikit.kinds import parse_kinds as _parse_kinds
 from teikit.lint.annotate import AnnotateError, Annotation, annotate, unified_diff
 from teikit.lint.checks import CorpusRecords, check_registers, read_corpus
 from teikit.lint.model import CODES, KINDS, Anchor, Suggestion
@@ -83,12 +84,8 @@ def parse_kinds(text: str | None) -> frozenset[str] | None:
     """
     if text is None or not text.strip():
         return None
-    kinds = set()
-    for name in (n.strip() for n in text.split(",")):
-        if name not in KINDS:
-            raise ValueError(f"unknown kind {name!r} (choose from {', '.join(KINDS)})")
-        kinds.add(KINDS[name])
-    return frozenset(kinds)
+    names = [n for n in text.split(",") if n.strip()]
+    return frozenset(_parse_kinds(names, tuple(KINDS.values())))
 
 
 def configured_lint_setting(paths: Iterable[str | Path], key: str) -> tuple[str, ...]:

@@ -19,11 +19,11 @@ from lxml import etree
 
 from teikit.document import ElementPaths, TeiDocument, source_line
 from teikit.entities.dates import normalise_date
-from teikit.entities.register import ENTRY_TAGS
 from teikit.entities.text import collect_text
+from teikit.kinds import ELEMENT_OF_KIND, ENTRY_TAGS
 from teikit.lint.dates import DateMatch, find_dates, recognise_date
 from teikit.lint.model import Anchor, Suggestion
-from teikit.lint.names import ELEMENT_OF_KIND, Candidate, Gazetteer, NameMatch
+from teikit.lint.names import Candidate, Gazetteer, NameMatch
 from teikit.lint.source import SourceMap
 from teikit.namespaces import NSMAP, TEI_NS
 

@@ -18,13 +18,14 @@ import calendar
 import functools
 import re
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Final
 
 from lxml import etree
 
 from teikit.diagnostics import Diagnostic, Severity
 from teikit.document import ElementPaths, TeiDocument, readable_path, source_line
+from teikit.kinds import BUILTIN_RULES, MentionRule, entry_kind, expected_kind, mention_kind
 from teikit.namespaces import TEI_NS, XML_ID
 from teikit.pointers import POINTER_ATTRIBUTES, PointerResolver, PointerStatus
 
@@ -68,13 +69,6 @@ _FROM_TO_NOT_DATES: Final = frozenset(
     f"{{{TEI_NS}}}{name}"
     for name in ("span", "locus", "biblScope", "citedRange", "arc", "range", "fsdLink", "gap")
 )
-# Which register elements a name element's @ref may point to (TEI Guidelines 13.3).
-_EXPECTED_KIND: Final = {
-    "person": frozenset({"person", "personGrp", "persona"}),
-    "place": frozenset({"place"}),
-    "org": frozenset({"org"}),
-}
-_NAME_KIND: Final = {"persName": "person", "placeName": "place", "orgName": "org"}
 
 
 @functools.lru_cache(maxsize=4096)  # a corpus repeats its dates: parse each value once
@@ -186,8 +180,6 @@ def _check_ids(
             )
 
 
-_NAME_KIND_TAGS: Final = {f"{{{TEI_NS}}}{local}": kind for local, kind in _NAME_KIND.items()}
-_TYPED_NAME_TAGS: Final = frozenset({f"{{{TEI_NS}}}rs", f"{{{TEI_NS}}}name"})
 _POINTER_NAMES: Final = frozenset(POINTER_ATTRIBUTES)
 _HASH_HINT_ATTRIBUTES: Final = frozenset({"ref", "corresp", "ana", "resp", "who", "sameAs"})
 # The attributes that make an element worth a look: ids, pointers and dates.
@@ -269,7 +261,7 @@ class _PointerChecker:
                 for ids in self.index_ids:
                     target = ids.get(ident)
                     if target is not None:
-                        if expected is None or _local_name(target) in _EXPECTED_KIND[expected]:
+                        if expected is None or entry_kind(target) == expected:
                             self.memo.index_fine.add((token, expected))
                         break
         if target is None:
@@ -298,9 +290,10 @@ class _PointerChecker:
             target = resolution.target
         if expected is None or target is None or not isinstance(target.tag, str):
             return None
-        target_name = _local_name(target)
-        if target_name in _EXPECTED_KIND[expected]:
+        # an element inside an entry (the persName of a person) stands for the entry
+        if entry_kind(target) == expected:
             return None
+        target_name = _local_name(target)
         return _diag(
             self.document,
             element,
@@ -341,14 +334,16 @@ def _date_findings(
 
 
 def _check_attributes(
-    document: TeiDocument, resolver: PointerResolver, marked: Iterable[etree._Element]
+    document: TeiDocument,
+    resolver: PointerResolver,
+    marked: Iterable[etree._Element],
+    rules: Sequence[MentionRule],
 ) -> Iterator[Diagnostic]:
     """Check the pointers and dates of the TEI elements among *marked*."""
     pointers = _PointerChecker(document, resolver)
     fine, ids, index_fine = pointers.fine, pointers.ids, pointers.memo.index_fine
     external, hinted = pointers.memo.external, _HASH_HINT_ATTRIBUTES
     pointer_names, date_names = _POINTER_NAMES, _DATE_NAMES
-    name_kinds, typed = _NAME_KIND_TAGS, _TYPED_NAME_TAGS
     for element in marked:
         tag = str(element.tag)
         if not tag.startswith(_TEI_PREFIX):
@@ -359,10 +354,7 @@ def _check_attributes(
             if name in pointer_names:
                 expected = None
                 if name == "ref":  # the register kind @ref must point to, if any
-                    expected = name_kinds.get(tag)
-                    if expected is None and tag in typed:
-                        kind = element.get("type")
-                        expected = kind if kind in _EXPECTED_KIND else None
+                    expected = expected_kind(mention_kind(element, rules))
                 for token in str(value).split():
                     key = (name, token, expected)
                     if key in fine:
@@ -389,9 +381,15 @@ def _check_attributes(
 
 
 def check_integrity(
-    document: TeiDocument, resolver: PointerResolver | None = None
+    document: TeiDocument,
+    resolver: PointerResolver | None = None,
+    rules: Sequence[MentionRule] = BUILTIN_RULES,
 ) -> list[Diagnostic]:
     """Return the integrity findings for *document*: root, ids, pointers and dates.
+
+    *rules* say which element is a mention of which kind (:mod:`teikit.kinds`; the
+    ``[mentions]`` of ``teikit.toml`` added in front): a mention's ``@ref`` must reach a
+    register entry of its kind.
 
     >>> from teikit import load
     >>> doc = load(b'<TEI xmlns="http://www.tei-c.org/ns/1.0"><p ana="#x"/></TEI>')
@@ -410,7 +408,7 @@ def check_integrity(
         else:
             with_ids = [element for element in marked if element.get(XML_ID) is not None]
         findings = [*_check_root(document), *_check_ids(document, resolver, with_ids)]
-        findings.extend(_check_attributes(document, resolver, marked))
+        findings.extend(_check_attributes(document, resolver, marked, rules))
     finally:
         _PATHS.pop()
     return findings
