@@ -65,6 +65,7 @@ class EntityOptions:
     registers: bool = False
     rules: tuple[MentionRule, ...] = BUILTIN_RULES
     index_paths: tuple[str, ...] = ()
+    corpus_paths: tuple[str, ...] = ()
 
     def wants(self, kind: str) -> bool:
         """Return whether rows of type *kind* are asked for."""
@@ -507,7 +508,9 @@ _WORKER: _DocumentExtractor | None = None
 
 def _init_worker(options: EntityOptions) -> None:
     global _WORKER
-    _WORKER = _DocumentExtractor(options, PointerResolver(load_indexes(options.index_paths)))
+    _WORKER = _DocumentExtractor(
+        options, PointerResolver(load_indexes(options.index_paths), options.corpus_paths)
+    )
 
 
 def _work(source: Source) -> tuple[str, list[Record], list[Diagnostic], bool]:
@@ -550,6 +553,7 @@ def extract_entities(
     mentions: MentionTable | None = None,
     jobs: int = 1,
     on_document: OnDocument | None = None,
+    corpus: Iterable[str | os.PathLike[str]] | None = None,
 ) -> Extraction:
     """Yield the mentions and proposals of *sources*, one document at a time, in order.
 
@@ -560,6 +564,8 @@ def extract_entities(
     or bytes) and still yields in input order, while with *jobs* = 1 *sources* is consumed
     lazily, one document at a time; *on_document* is called with each
     document's name when it is done. Findings are collected in the result's ``report``.
+    *corpus* are the files of the run, whose root ``xml:id`` a ``#id`` pointer may name
+    (default: the paths among *sources* when it is a list or tuple).
 
     :raises TeikitError: an index file cannot be loaded.
 
@@ -575,6 +581,9 @@ def extract_entities(
         registers=registers,
         rules=table.rules,
         index_paths=tuple(os.fspath(i.path) for i in loaded_indexes if i.path is not None),
+        corpus_paths=tuple(
+            os.fspath(p) for p in (_paths_of(sources) if corpus is None else corpus)
+        ),
     )
     report = Report(list(table.diagnostics))
     failed: list[str] = []
@@ -591,7 +600,8 @@ def extract_entities(
             raise ValueError("with jobs > 1, index documents must have been loaded from files")
         outcomes = _parallel(options, source_list, jobs)  # type: ignore[arg-type]
     else:
-        extractor = _DocumentExtractor(options, PointerResolver(loaded_indexes))
+        resolver = PointerResolver(loaded_indexes, options.corpus_paths)
+        extractor = _DocumentExtractor(options, resolver)
         pending = sources if source_list is None else source_list
         outcomes = (_process(extractor, source) for source in pending)
 
@@ -606,6 +616,19 @@ def extract_entities(
                 on_document(name)
 
     return Extraction(generate(), report, failed)
+
+
+def _paths_of(sources: Iterable[DocumentSource]) -> list[str | os.PathLike[str]]:
+    """Return the files among *sources* if it is a list or tuple (never consume an iterator)."""
+    if not isinstance(sources, (list, tuple)):
+        return []
+    found: list[str | os.PathLike[str]] = []
+    for source in sources:
+        if isinstance(source, (str, os.PathLike)):
+            found.append(source)
+        elif isinstance(source, TeiDocument) and source.path is not None:
+            found.append(source.path)
+    return found
 
 
 def _parallel(

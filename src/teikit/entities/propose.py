@@ -464,6 +464,9 @@ def propose_register(
         text_only=text_only,
         mentions=mentions,
         on_document=done,
+        corpus=[s for s in sources if isinstance(s, (str, os.PathLike))]
+        if isinstance(sources, (list, tuple))
+        else None,
     )
     for record in extraction:
         if _needs_entry(record, wanted):

@@ -1859,7 +1859,7 @@ def export_documents(
     :raises ValueError: several documents of a per-document format without *folder*.
     """
     index_documents = [i if isinstance(i, TeiDocument) else load(i) for i in indexes]
-    resolver = PointerResolver(index_documents)
+    resolver = PointerResolver(index_documents, sources)
     protected = _resolved(
         [Path(s) for s in sources] + [d.path for d in index_documents if d.path is not None]
     )

@@ -357,6 +357,9 @@ class Validator:
             else:
                 cached[position] = hit
         self.prepare(todo)
+        if self._resolver is not None and not self._resolver.corpus:
+            # ``#id`` may name the root of another document of the run (issue 12)
+            self._resolver.add_corpus(item.path for item in inputs if item.path is not None)
         outcomes = self._check_all(todo)
         for position, item in enumerate(inputs):
             outcome = cached.get(position) or next(outcomes)
