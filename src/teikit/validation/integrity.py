@@ -14,7 +14,6 @@ Codes (stable, documented in ``docs/validate.md``):
 
 from __future__ import annotations
 
-import calendar
 import functools
 import re
 import weakref
@@ -23,6 +22,7 @@ from typing import Final
 
 from lxml import etree
 
+from teikit.dates import DATE_ATTRIBUTES, parse_date, read_dates
 from teikit.diagnostics import Diagnostic, Severity
 from teikit.document import ElementPaths, TeiDocument, readable_path, source_line
 from teikit.kinds import BUILTIN_RULES, MentionRule, entry_kind, expected_kind, mention_kind
@@ -46,24 +46,7 @@ def _is_ncname(value: str) -> bool:
     return _ASCII_NCNAME.match(value) is not None or _ncname().match(value) is not None
 
 
-# W3C datatypes used by TEI (teidata.temporal.w3c): date, gYear, gYearMonth, dateTime,
-# time, gMonth, gDay, gMonthDay; an optional time zone everywhere.
-_TZ: Final = r"(?:Z|[+-]\d{2}:\d{2})?"
-_W3C: Final = re.compile(
-    r"^(?P<year>-?\d{4,})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
-    r"(?:T(?P<time>\d{2}:\d{2}:\d{2}(?:\.\d+)?))?)?)?" + _TZ + "$"
-)
-_W3C_PARTIAL: Final = re.compile(
-    r"^(?:\d{2}:\d{2}:\d{2}(?:\.\d+)?|--\d{2}(?:-\d{2})?|---\d{2})" + _TZ + "$"
-)
-# ISO 8601 forms accepted in the -iso attributes beyond the W3C ones (weeks, ordinal days,
-# basic format, reduced precision such as centuries, times without seconds).
-_ISO_EXTRA: Final = re.compile(
-    r"^(?:\d{2}|\d{4}-W\d{2}(?:-\d)?|\d{4}-\d{3}|\d{8}|\d{4}-\d{2}-\d{2}T\d{2}(?::\d{2})?"
-    r"|\d{2}:\d{2})" + _TZ + "$"
-)
-_DATE_ATTRIBUTES: Final = ("when", "from", "to", "notBefore", "notAfter")
-_DATE_NAMES: Final = frozenset(_DATE_ATTRIBUTES) | {f"{a}-iso" for a in _DATE_ATTRIBUTES}
+_DATE_NAMES: Final = frozenset(DATE_ATTRIBUTES) | {f"{a}-iso" for a in DATE_ATTRIBUTES}
 # Elements whose @from/@to are not dates (pointers, page or folio numbers).
 _FROM_TO_NOT_DATES: Final = frozenset(
     f"{{{TEI_NS}}}{name}"
@@ -71,43 +54,21 @@ _FROM_TO_NOT_DATES: Final = frozenset(
 )
 
 
-@functools.lru_cache(maxsize=4096)  # a corpus repeats its dates: parse each value once
 def parse_w3c_date(value: str, *, iso: bool = False) -> tuple[str, str] | None:
     """Return the earliest and latest day covered by *value*, or ``None`` if it is invalid.
 
-    Only the calendar part is compared; times, time zones and partial dates such as
-    ``--07-03`` are accepted and yield ``("", "")`` (not comparable).
+    Read by :func:`teikit.dates.parse_date`; a valid value not placed on the calendar
+    (``--07-03``, a time) yields ``("", "")`` (not comparable).
 
     >>> parse_w3c_date("1951-07")
     ('1951-07-01', '1951-07-31')
     >>> parse_w3c_date("1951-02-30") is None
     True
     """
-    match = _W3C.match(value)
-    if match is None:
-        if _W3C_PARTIAL.match(value) or (iso and _ISO_EXTRA.match(value)):
-            return ("", "")
+    parsed = parse_date(value, iso=iso)
+    if parsed is None:
         return None
-    year_text, month_text, day_text = match.group("year", "month", "day")
-    year = int(year_text)
-    if year == 0 and not iso:  # year 0000 does not exist in XSD 1.0
-        return None
-    if month_text is None:
-        return (f"{year_text}-01-01", f"{year_text}-12-31")
-    month = int(month_text)
-    if not 1 <= month <= 12:
-        return None
-    last = calendar.monthrange(year if year > 0 else 2000 + year % 400, month)[1]
-    if day_text is None:
-        return (f"{year_text}-{month_text}-01", f"{year_text}-{month_text}-{last:02d}")
-    if not 1 <= int(day_text) <= last:
-        return None
-    if match.group("time") is not None:
-        hour, minute, second = match.group("time").split(":")
-        if int(hour) > 24 or int(minute) > 59 or float(second) >= 61:
-            return None
-    day = f"{year_text}-{month_text}-{day_text}"
-    return (day, day)
+    return (parsed.earliest or "", parsed.latest or "")
 
 
 # Paths of the document being checked: one ElementPaths per document keeps a flat document
@@ -309,23 +270,19 @@ def _date_findings(
     dates: tuple[tuple[str, str], ...], from_to_are_dates: bool
 ) -> tuple[tuple[str, str], ...]:
     """Return ``(code, message)`` for the date attributes *dates* of one element."""
-    attrib = dict(dates)
+    reading = read_dates(dict(dates), from_to=from_to_are_dates)
     findings: list[tuple[str, str]] = []
+    for name, value in reading.rejected:
+        iso = name.endswith("-iso")
+        standard = "ISO 8601" if iso else "W3C (YYYY, YYYY-MM or YYYY-MM-DD)"
+        message = f"@{name}={value!r} is not a valid {standard} date"
+        if not iso and parse_date(value, iso=True) is not None:
+            message += f"; it is valid ISO 8601 in @{name}-iso"
+        findings.append(("integrity.invalid-date", message))
     ranges: dict[str, tuple[str, str]] = {}
-    for base in _DATE_ATTRIBUTES:
-        if base in ("from", "to") and not from_to_are_dates:
-            continue
-        for name, iso in ((base, False), (f"{base}-iso", True)):
-            value = attrib.get(name)
-            if value is None:
-                continue
-            parsed = parse_w3c_date(value.strip(), iso=iso)
-            if parsed is None:
-                standard = "ISO 8601" if iso else "W3C (YYYY, YYYY-MM or YYYY-MM-DD)"
-                message = f"@{name}={value!r} is not a valid {standard} date"
-                findings.append(("integrity.invalid-date", message))
-            elif parsed[0]:
-                ranges.setdefault(base, parsed)
+    for name, parsed in reading.values.items():
+        if parsed.earliest is not None and parsed.latest is not None:
+            ranges.setdefault(name.removesuffix("-iso"), (parsed.earliest, parsed.latest))
     for start, end in (("from", "to"), ("notBefore", "notAfter")):
         if start in ranges and end in ranges and ranges[start][0] > ranges[end][1]:
             message = f"@{start} ({ranges[start][0]}) is after @{end} ({ranges[end][1]})"
