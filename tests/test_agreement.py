@@ -204,3 +204,26 @@ def test_a_run_of_one_letter_does_not_resolve_the_other(letter: Path) -> None:
     result = _run(["entities", "--format", "json", "-t", "letter", str(letter)])
     statuses = {r["status"] for r in json.loads(result.stdout)}
     assert statuses == {"unresolved"}
+
+
+def test_validate_cache_keeps_no_stale_root_pointer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A verdict with '#L00002' unresolved (L00001 alone) is not reused in a run with both."""
+    monkeypatch.setenv("TEIKIT_CACHE_DIR", str(tmp_path / "cache"))
+    args = ["validate", "--no-schematron", "-f", "json", "--index", str(REGISTER)]
+
+    def unresolved(*files: Path) -> set[tuple[str, int]]:
+        result = _run([*args, *map(str, files)])
+        return {
+            (Path(d["file"]).name, d["line"])
+            for entry in json.loads(result.stdout)["files"]
+            for d in entry["diagnostics"]
+            if d["code"] == "integrity.unresolved-pointer"
+        }
+
+    alone = unresolved(LETTERS[0])
+    assert alone == _lines("unresolved") | {("L00001.xml", 34)}
+    assert unresolved(*LETTERS) == _lines("unresolved")  # both: the cache must not answer
+    assert unresolved(*LETTERS) == _lines("unresolved")  # now from the cache
+    assert unresolved(LETTERS[0]) == alone

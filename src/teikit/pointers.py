@@ -127,23 +127,28 @@ def root_id(path: Path) -> tuple[str, etree._Element] | None:
     Only the start of the file is read; ``None`` when the file cannot be read, is not
     XML or its root has no ``xml:id``.
     """
+    parser = etree.XMLPullParser(
+        events=("start",), resolve_entities=False, no_network=True, load_dtd=False
+    )
     try:
         with path.open("rb") as handle:
-            events = etree.iterparse(
-                handle,
-                events=("start",),
-                resolve_entities=False,
-                no_network=True,
-                load_dtd=False,
-                huge_tree=False,
-            )
-            for _event, element in events:
-                ident = element.get(XML_ID)
-                if ident is None or not isinstance(element.tag, str):
+            while chunk := handle.read(4096):
+                try:
+                    parser.feed(chunk)
+                except etree.XMLSyntaxError:  # an error further on: the root may be read
+                    chunk = b""
+                for _event, root in parser.read_events():
+                    assert isinstance(root, etree._Element)  # only "start" events
+                    ident = root.get(XML_ID)
+                    if ident is None or not isinstance(root.tag, str):
+                        return None
+                    nsmap = {k: v for k, v in root.nsmap.items() if k is not None}
+                    attributes = {str(k): str(v) for k, v in root.attrib.items()}
+                    stand_in = etree.Element(root.tag, attributes, nsmap=nsmap)
+                    return ident, stand_in
+                if not chunk:
                     return None
-                stand_in = etree.Element(element.tag, dict(element.attrib), nsmap=element.nsmap)
-                return ident, stand_in
-    except (OSError, etree.XMLSyntaxError):
+    except OSError:
         return None
     return None
 
@@ -204,6 +209,9 @@ class PointerResolver:
         #: Existing files that ``file.xml#id`` pointers led to; callers may clear it (the
         #: verdict cache records them as dependencies of the document being checked).
         self.referenced_files: set[Path] = set()
+        #: ``#id`` values looked for among the run's document roots in vain; callers may
+        #: clear it (a verdict with such a miss depends on which documents are in the run).
+        self.corpus_misses: set[str] = set()
         for document in self._indexes:
             if document.path is not None:
                 self._files[document.path.resolve()] = document
@@ -312,6 +320,8 @@ class PointerResolver:
                 if other.path is not None:
                     self.referenced_files.add(other.path)
                 return Resolution(pointer, PointerStatus.RESOLVED, expanded, other.root, other)
+            if self._corpus:
+                self.corpus_misses.add(ident)
             where = "the document" + (" or the index files" if self._indexes else "")
             return Resolution(
                 pointer,

@@ -117,6 +117,15 @@ def scan_vocabulary(data: bytes) -> tuple[set[str], set[str], set[str]]:
     return names, namespaces, attributes
 
 
+_RUN: Final = "<run>"  # the pseudo dependency "the documents of the run"
+
+
+def _run_key(inputs: Sequence[Input]) -> str:
+    """Return a key for the set of files of a run (whose root ``xml:id``s ``#id`` may name)."""
+    names = sorted(os.path.abspath(item.path) for item in inputs if item.path is not None)
+    return hashlib.sha256("\0".join(names).encode()).hexdigest()[:24]
+
+
 def _stat_key(path: Path | str) -> list[Any]:
     name = os.path.abspath(path)
     stat = os.stat(name)
@@ -152,6 +161,7 @@ class Validator:
         self._explicit: list[SchemaRef] = explicit_schemas(options.schemas)
         self._engines: dict[tuple[Path, SchemaKind, str], list[Engine]] = {}
         self._resolver: PointerResolver | None = None
+        self._run_key = ""
         self._vocabulary: frozenset[str] = frozenset()
         self._attributes: frozenset[str] = frozenset()
         # Schemas and index files are shared by the files of a run: resolve and stat each
@@ -331,10 +341,13 @@ class Validator:
             if self._resolver is None:
                 self._resolver = _resolver(self.options.indexes)
             self._resolver.referenced_files.clear()
+            self._resolver.corpus_misses.clear()
             integrity = check_integrity(document, self._resolver)
             self._resolver.release(document)
             deps.extend(self._key_of(p)[1] for p in self.options.indexes)
             deps.extend(_stat_key(p) for p in sorted(self._resolver.referenced_files))
+            if self._resolver.corpus_misses:
+                deps.append([_RUN, self._run_key])
         for engine in state.engines:
             found = state.batched.get(id(engine))
             diagnostics.extend(engine.validate(document) if found is None else found)
@@ -348,6 +361,10 @@ class Validator:
     ) -> Iterator[tuple[str, list[Diagnostic]]]:
         """Yield ``(file name, diagnostics)`` for every input, in input order."""
         cache = _VerdictCache(self.options) if self.options.cache else None
+        # A verdict with a #id found nowhere depends on the run's documents (their roots).
+        self._run_key = _run_key(inputs)
+        if cache is not None:
+            cache.run_key = self._run_key
         todo: list[Input] = []
         cached: dict[int, _Outcome] = {}
         for position, item in enumerate(inputs):
@@ -597,6 +614,7 @@ class _VerdictCache:
         self._entries: dict[str, Any] = {}
         self._dirty = False
         self._dependencies: dict[str, list[Any]] = {}
+        self.run_key = ""
         loaded = read_cache_json(self._path)
         if isinstance(loaded, dict):
             self._entries = loaded
@@ -633,6 +651,8 @@ class _VerdictCache:
             return None
 
     def _dependency(self, name: str) -> list[Any]:
+        if name == _RUN:
+            return [_RUN, self.run_key]
         # schemas and index files are shared by every entry: stat each once per run
         if name not in self._dependencies:
             try:
