@@ -18,8 +18,10 @@ import pytest
 from click.testing import CliRunner
 
 from teikit.cli import cli
+from teikit.entities import MentionTable, extract_entities, load_mention_table
 from teikit.entities.model import Mention
 from teikit.lint import build_corpus
+from teikit.validation.runner import ValidationOptions, Validator, expand_paths
 
 DATA = Path(__file__).parent / "data" / "agreement"
 LETTERS = [DATA / "L00001.xml", DATA / "L00002.xml"]
@@ -174,14 +176,14 @@ def test_lint_reads_the_expected_facts() -> None:
 def test_lint_command_agrees_on_pointers() -> None:
     result = _run(["lint", "--index", str(REGISTER), "-f", "json", *map(str, LETTERS)])
     assert result.exit_code in (0, 1), result.stderr
-    without_ref = {
-        (Path(d["file"]).name, d["line"])
-        for f in json.loads(result.stdout)["files"]
-        for d in f["diagnostics"]
-        if d["code"] == "lint.mention-without-ref"
-    }
-    # lint asks for a @ref only where no command found one
-    assert without_ref <= _lines("no-ref", kinds=("person", "place", "org"))
+    found: dict[str, set[tuple[str, int]]] = {}
+    for f in json.loads(result.stdout)["files"]:
+        for d in f["diagnostics"]:
+            found.setdefault(d["code"], set()).add((Path(d["file"]).name, d["line"]))
+    # lint asks for a @ref exactly where no command found one, and finds every entry of the
+    # register mentioned (each is reached by a pointer the others resolve)
+    assert found["lint.mention-without-ref"] == _lines("no-ref", kinds=("person", "place", "org"))
+    assert "lint.unmentioned-entry" not in found
 
 
 def test_register_build_proposes_entries_exactly_where_the_others_find_none(
@@ -227,3 +229,45 @@ def test_validate_cache_keeps_no_stale_root_pointer(
     assert unresolved(*LETTERS) == _lines("unresolved")  # both: the cache must not answer
     assert unresolved(*LETTERS) == _lines("unresolved")  # now from the cache
     assert unresolved(LETTERS[0]) == alone
+
+
+def test_configured_mention_rules_are_read_by_every_command(tmp_path: Path) -> None:
+    """A ``[mentions]`` rule makes ``name type="pers"`` a person for entities, validate, lint."""
+    letter = tmp_path / "letter.xml"
+    letter.write_text(
+        '<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body>\n'
+        f'<p><name type="pers" ref="{REGISTER}#kaesong">K.</name></p>\n'
+        f'<p><name type="pers" ref="{REGISTER}#mao">M.</name></p>\n'
+        "</body></text></TEI>",
+        encoding="utf-8",
+    )
+    (tmp_path / "teikit.toml").write_text(
+        "[mentions]\nperson = \"tei:name[@type='pers']\"\n", encoding="utf-8"
+    )
+    table = load_mention_table(start=tmp_path)
+
+    def facts(mentions: MentionTable | None) -> tuple[Any, Any, Any]:
+        read = {
+            (m.line, m.type, m.targets[0].status.value)
+            for m in extract_entities([letter], mentions=mentions)
+            if isinstance(m, Mention)
+        }
+        _corpus, records = build_corpus([letter], mentions=mentions)
+        linted = {(m.line, m.type, m.targets[0].status.value) for m in records.mentions}
+        options = ValidationOptions(
+            mentions=None if mentions is None else mentions.rules, cache=False, schematron=False
+        )
+        validated = {
+            (d.line, d.code)
+            for _name, found in Validator(options).run(expand_paths([letter], options))
+            for d in found
+            if d.code.startswith("integrity.")
+        }
+        return read, linted, validated
+
+    read, linted, validated = facts(table)
+    assert read == linted == {(2, "person", "wrong-kind"), (3, "person", "resolved")}
+    assert validated == {(2, "integrity.wrong-kind")}
+    read, linted, validated = facts(None)  # without the rule: a "pers" is not kind-checked
+    assert read == linted == {(2, "pers", "resolved"), (3, "pers", "resolved")}
+    assert validated == set()

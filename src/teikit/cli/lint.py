@@ -90,11 +90,13 @@ def lint(
         teikit lint tei/
         teikit lint --index indices/listperson.xml --only persons,dates letters/
     """
+    from teikit.entities import load_mention_table
     from teikit.render.progress import progress_bar
 
     options = LintOptions(
-        indexes, include, exclude, kinds, not no_register_checks, jobs, ignore, skip
-    )
+        indexes, include, exclude, kinds, not no_register_checks, jobs, ignore, skip,
+        load_mention_table(),
+    )  # fmt: skip
     with progress_bar("linting", enabled=fmt == "human" and not quiet) as progress:
         report = run_lint(paths, options, progress=progress)
     emit_report(

@@ -22,7 +22,7 @@ from pathlib import Path
 from teikit.diagnostics import Diagnostic, Report, Severity
 from teikit.document import TeiDocument, load
 from teikit.entities import extract_entities, iter_register_entries, load_indexes
-from teikit.entities.config import ConfigError, find_config, read_config_section
+from teikit.entities.config import ConfigError, MentionTable, find_config, read_config_section
 from teikit.errors import DocumentLoadError, InputError
 from teikit.kinds import parse_kinds as _parse_kinds
 from teikit.lint.annotate import AnnotateError, Annotation, annotate, unified_diff
@@ -72,6 +72,8 @@ class LintOptions:
     ignore: tuple[str, ...] = ()
     #: TEI elements whose content is not searched, besides the configured ones.
     skip: tuple[str, ...] = ()
+    #: What counts as a mention (``teikit.toml``'s ``[mentions]``); ``None``: the built-in table.
+    mentions: MentionTable | None = None
 
 
 def parse_kinds(text: str | None) -> frozenset[str] | None:
@@ -121,6 +123,7 @@ def build_corpus(
     jobs: int = 1,
     ignore: Iterable[str] = (),
     skip: Iterable[str] = (),
+    mentions: MentionTable | None = None,
 ) -> tuple[Corpus, CorpusRecords]:
     """Read the registers and tagged names of *sources* and *indexes* into a gazetteer.
 
@@ -140,6 +143,7 @@ def build_corpus(
         indexes=index_documents,
         registers=True,
         jobs=1 if in_memory else jobs,
+        mentions=mentions,
     )
     records.add(extraction)
     corpus = read_corpus(records, [d.name for d in index_documents])
@@ -207,6 +211,7 @@ def _run(
         jobs=options.jobs,
         ignore=(*options.ignore, *configured_lint_setting(paths, "ignore")),
         skip=(*options.skip, *configured_lint_setting(paths, "skip")),
+        mentions=options.mentions,
     )
     by_file: dict[str, list[Diagnostic]] = {}
     if options.registers:

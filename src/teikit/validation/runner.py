@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # imported when first needed: a run served from the cache nev
     from concurrent.futures import Future, ProcessPoolExecutor
 
     from teikit.document import TeiDocument
+    from teikit.kinds import MentionRule
     from teikit.pointers import PointerResolver
 
 __all__ = ["Input", "ValidationOptions", "Validator", "expand_paths"]
@@ -59,6 +60,9 @@ class ValidationOptions:
     jobs: int = 1
     cache: bool = True
     specialize: bool = True
+    #: Which element is a mention of which kind (:mod:`teikit.kinds`, ``[mentions]`` rules
+    #: first); ``None``: the built-in table.
+    mentions: tuple[MentionRule, ...] | None = None
 
     def fingerprint(self) -> str:
         """Return a key for everything in the options that can change a verdict."""
@@ -71,6 +75,8 @@ class ValidationOptions:
             self.engine,
             self.xsd_engine,
         ]
+        if self.mentions is not None:
+            parts.append(repr([(rule.type, rule.xpath) for rule in self.mentions]))
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
 
 
@@ -342,7 +348,11 @@ class Validator:
                 self._resolver = _resolver(self.options.indexes)
             self._resolver.referenced_files.clear()
             self._resolver.corpus_misses.clear()
-            integrity = check_integrity(document, self._resolver)
+            rules = self.options.mentions
+            if rules is None:
+                integrity = check_integrity(document, self._resolver)
+            else:
+                integrity = check_integrity(document, self._resolver, rules)
             self._resolver.release(document)
             deps.extend(self._key_of(p)[1] for p in self.options.indexes)
             deps.extend(_stat_key(p) for p in sorted(self._resolver.referenced_files))
