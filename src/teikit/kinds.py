@@ -40,6 +40,7 @@ __all__ = [
     "ENTITY_KINDS",
     "ENTRY_KINDS",
     "ENTRY_TAGS",
+    "KIND_NAMES",
     "LIST_OF_KIND",
     "NAME_KINDS",
     "TYPE_FROM_ATTRIBUTE",
@@ -73,6 +74,15 @@ LIST_OF_KIND: Final = {
     "place": "listPlace",
     "org": "listOrg",
     "event": "listEvent",
+}
+
+#: How the kinds are called in English (singular, plural): page titles, labels, messages.
+KIND_NAMES: Final = {
+    "person": ("person", "persons"),
+    "place": ("place", "places"),
+    "org": ("organisation", "organisations"),
+    "event": ("event", "events"),
+    "date": ("date", "dates"),
 }
 
 #: Name elements (local names) and the kind they name.

@@ -46,7 +46,7 @@ __all__ = [
 #: The kinds of entity a register is proposed for, in output order.
 PROPOSED_KINDS: Final = tuple(ELEMENT_OF_KIND)
 
-_PLURALS: Final = {"person": "persons", "place": "places", "org": "orgs"}
+_PLURALS: Final = {kind: f"{kind}s" for kind in PROPOSED_KINDS}  # as --only spells them
 PathSource = str | os.PathLike[str] | bytes | TeiDocument
 
 # Markup that is not an element start tag is skipped when start tags are located by text.
