@@ -271,3 +271,18 @@ def test_configured_mention_rules_are_read_by_every_command(tmp_path: Path) -> N
     read, linted, validated = facts(None)  # without the rule: a "pers" is not kind-checked
     assert read == linted == {(2, "pers", "resolved"), (3, "pers", "resolved")}
     assert validated == set()
+
+
+@pytest.mark.parametrize(
+    ("lint_kinds", "register_kinds"),
+    [("persons,dates", "persons,places"), ("person,date", "person,place"),
+     ("Persons, Date", "Person, Places")],
+)  # fmt: skip
+def test_lint_and_register_build_read_kinds_singular_or_plural(
+    lint_kinds: str, register_kinds: str
+) -> None:
+    from teikit.cli.register import _kinds
+    from teikit.lint import parse_kinds
+
+    assert parse_kinds(lint_kinds) == frozenset({"person", "date"})
+    assert _kinds(register_kinds) == ("person", "place")
