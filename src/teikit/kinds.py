@@ -24,6 +24,7 @@ built-in ones (see :mod:`teikit.entities.config`); every command matches element
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -44,12 +45,14 @@ __all__ = [
     "LIST_OF_KIND",
     "NAME_KINDS",
     "TYPE_FROM_ATTRIBUTE",
+    "MentionMatcher",
     "MentionRule",
     "MentionRuleError",
     "entry_kind",
     "entry_of",
     "expected_kind",
     "kind_of_type",
+    "matcher_for",
     "mention_kind",
     "parse_kinds",
 ]
@@ -174,14 +177,82 @@ BUILTIN_RULES: Final = (
 )
 
 
-def _matches(rule: MentionRule, element: etree._Element) -> bool:
-    test = rule.simple_test()
-    if test is not None:
-        tag, attribute = test
-        return element.tag == tag and (attribute is None or element.get(attribute) is not None)
-    # an XPath rule: evaluate it from the root and look for the element (rare, user rules)
-    found = rule.compile()(element.getroottree())
-    return isinstance(found, list) and any(e is element for e in found)
+class MentionMatcher:
+    """Tell the mention kind of elements under *rules*; XPath rules run once per document."""
+
+    def __init__(self, rules: Sequence[MentionRule] = BUILTIN_RULES) -> None:
+        self._tests = [(rule, rule.simple_test()) for rule in rules]
+        self._xpaths = {rule: rule.compile() for rule, test in self._tests if test is None}
+        self._root: etree._Element | None = None
+        self._members: dict[MentionRule, set[etree._Element]] = {}
+        # Without XPath rules the kind depends on the tag and a few attribute values only.
+        self._keyed = not self._xpaths
+        self._attributes = sorted({"type", *(t[1] for _r, t in self._tests if t and t[1])})
+        self._by_key: dict[tuple[str, tuple[str | None, ...]], str | None] = {}
+
+    def _matched(self, rule: MentionRule, element: etree._Element) -> set[etree._Element]:
+        root = element.getroottree().getroot()
+        if root is not self._root:  # another document: forget the last one's matches
+            self._root, self._members = root, {}
+        members = self._members.get(rule)
+        if members is None:
+            found = self._xpaths[rule](root)
+            members = (
+                {e for e in found if isinstance(e, etree._Element)}
+                if isinstance(found, list)
+                else set()
+            )
+            self._members[rule] = members
+        return members
+
+    def kind_of(self, element: etree._Element) -> str | None:
+        """Return the kind of mention *element* is (first matching rule), or ``None``.
+
+        Elements inside a register entry are the entry's own names, never mentions.
+        """
+        kind = self.kind_by_rules(element)
+        return None if kind is None or entry_of(element) is not None else kind
+
+    def kind_by_rules(self, element: etree._Element) -> str | None:
+        """Return the kind the first rule matching *element* gives, inside an entry or not."""
+        if not isinstance(element.tag, str):
+            return None
+        if self._keyed:
+            key = (element.tag, tuple(element.get(a) for a in self._attributes))
+            if key not in self._by_key:
+                self._by_key[key] = self._match(element)
+            return self._by_key[key]
+        return self._match(element)
+
+    def _match(self, element: etree._Element) -> str | None:
+        for rule, test in self._tests:
+            if test is None:
+                matched = element in self._matched(rule, element)
+            else:
+                tag, attribute = test
+                matched = element.tag == tag and (
+                    attribute is None or element.get(attribute) is not None
+                )
+            if matched:
+                return rule.type_of(element) or None
+        return None
+
+
+@functools.lru_cache(maxsize=16)
+def _shared_matcher(rules: tuple[MentionRule, ...]) -> MentionMatcher:
+    return MentionMatcher(rules)
+
+
+def matcher_for(rules: Sequence[MentionRule] = BUILTIN_RULES) -> MentionMatcher:
+    """Return a :class:`MentionMatcher` for *rules*, shared across documents when it can be.
+
+    A matcher of rules that are all simple (``tei:rs[@type]``) keeps no document and is
+    shared; one with XPath rules is new, so that no tree outlives its document.
+    """
+    rules = tuple(rules)
+    if all(rule.simple_test() is not None for rule in rules):
+        return _shared_matcher(rules)
+    return MentionMatcher(rules)
 
 
 def mention_kind(
@@ -189,19 +260,15 @@ def mention_kind(
 ) -> str | None:
     """Return the kind of mention *element* is under *rules* (first match), or ``None``.
 
-    Elements inside a register entry are the entry's own names, never mentions.
+    Elements inside a register entry are the entry's own names, never mentions. For many
+    elements, use one :class:`MentionMatcher`.
 
     >>> from teikit import load
     >>> doc = load(b'<TEI xmlns="http://www.tei-c.org/ns/1.0"><rs type="organisation"/></TEI>')
     >>> mention_kind(doc.root[0])
     'org'
     """
-    if not isinstance(element.tag, str) or entry_of(element) is not None:
-        return None
-    for rule in rules:
-        if _matches(rule, element):
-            return rule.type_of(element) or None
-    return None
+    return matcher_for(rules).kind_of(element)
 
 
 def expected_kind(kind: str | None) -> str | None:

@@ -25,7 +25,14 @@ from lxml import etree
 from teikit.dates import DATE_ATTRIBUTES, parse_date, read_dates
 from teikit.diagnostics import Diagnostic, Severity
 from teikit.document import ElementPaths, TeiDocument, readable_path, source_line
-from teikit.kinds import BUILTIN_RULES, MentionRule, entry_kind, expected_kind, mention_kind
+from teikit.kinds import (
+    BUILTIN_RULES,
+    MentionRule,
+    entry_kind,
+    entry_of,
+    expected_kind,
+    matcher_for,
+)
 from teikit.namespaces import TEI_NS, XML_ID
 from teikit.pointers import POINTER_ATTRIBUTES, PointerResolver, PointerStatus
 
@@ -301,6 +308,7 @@ def _check_attributes(
     fine, ids, index_fine = pointers.fine, pointers.ids, pointers.memo.index_fine
     external, hinted = pointers.memo.external, _HASH_HINT_ATTRIBUTES
     pointer_names, date_names = _POINTER_NAMES, _DATE_NAMES
+    kinds = matcher_for(rules)
     for element in marked:
         tag = str(element.tag)
         if not tag.startswith(_TEI_PREFIX):
@@ -310,10 +318,13 @@ def _check_attributes(
         for name, value in items:
             if name in pointer_names:
                 expected = None
+                in_entry: bool | None = None  # the names of an entry are no mentions
                 if name == "ref":  # the register kind @ref must point to, if any
-                    expected = expected_kind(mention_kind(element, rules))
+                    expected = expected_kind(kinds.kind_by_rules(element))
                 for token in str(value).split():
                     key = (name, token, expected)
+                    # (fine with a kind to match is fine without one: the names inside an
+                    # entry, never kind-checked, may use the memos)
                     if key in fine:
                         continue
                     if (token, expected) in index_fine and token[1:] not in ids:
@@ -326,6 +337,11 @@ def _check_attributes(
                     ):
                         fine.add(key)  # a link out, as in the files before
                         continue
+                    if expected is not None:
+                        if in_entry is None:  # walk up only when it matters
+                            in_entry = entry_of(element) is not None
+                        if in_entry:
+                            expected = None
                     finding = pointers.check(element, name, token, expected)
                     if finding is not None:
                         yield finding
