@@ -269,13 +269,18 @@ def test_dates(letter: Path) -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("1951", "1951"), ("1951-07", "1951-07"), ("19510703", "1951-07-03"),
+    [("1951", "1951"), ("1951-07", "1951-07"), ("19510703", None),
      ("1951-07-03T10:00:00Z", "1951-07-03T10:00:00Z"), ("-0044-03-15", "-0044-03-15"),
      ("1900-02-29", None), ("2000-02-29", "2000-02-29"), ("1951-13", None), ("3.7.51", None),
      ("", None)],
 )  # fmt: skip
 def test_normalise_date(value: str, expected: str | None) -> None:
     assert normalise_date(value) == expected
+
+
+def test_normalise_date_basic_format_only_in_iso_attributes() -> None:
+    # issue 12: 19510703 is ISO 8601 basic format (@when-iso), no W3C date (@when)
+    assert normalise_date("19510703", iso=True) == "1951-07-03"
 
 
 # -- text helpers ------------------------------------------------------------------------

@@ -1,14 +1,27 @@
 """TEI pointers: find them, expand ``prefixDef`` private URIs, and resolve them.
 
-One resolver serves ``validate`` (integrity checks) and ``entities`` (register lookup):
-``#id`` looks in the document itself, then in the register files given with ``--index``;
-``file.xml#id`` loads the named file (relative to the document) through the hardened
-loader; a URI with a scheme (``https:``, ``urn:``) is external and kept as written.
+One resolver serves every command (``validate``, ``entities``, ``export``, ``lint``,
+``register build``), so they agree on every target (issue 12). A token is read in this order:
+
+1. a ``prefixDef`` private URI (``psn:mao``) is expanded, the document's declarations first,
+   then the index files';
+2. ``#id`` looks in the document itself, then in the register files given with ``--index``,
+   then at the root ``xml:id`` of the other documents of the same run (``#L00019``, the
+   root of letter ``L00019.xml``): such a pointer resolves *to that document* (its root
+   element), which is no register entry;
+3. ``file.xml#id`` loads the named file (relative to the document) through the hardened
+   loader;
+4. a URI with a scheme (``https:``, ``urn:``) or a relative link to a file that is not XML
+   is external and kept as written.
+
+A target inside a register entry (the ``persName`` of a ``person``) stands for that entry
+(:func:`teikit.kinds.entry_of`).
 """
 
 from __future__ import annotations
 
 import enum
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -30,6 +43,7 @@ __all__ = [
     "Resolution",
     "iter_pointers",
     "prefix_defs",
+    "root_id",
 ]
 
 #: Attributes whose values are (lists of) TEI pointers (``teidata.pointer``), checked by
@@ -107,6 +121,38 @@ class Resolution:
 _FIND_IDS: Final = etree.XPath("//*[@xml:id]")
 
 
+def root_id(path: Path) -> tuple[str, etree._Element] | None:
+    """Return the root ``xml:id`` of the XML file *path* and a copy of its root element.
+
+    Only the start of the file is read; ``None`` when the file cannot be read, is not
+    XML or its root has no ``xml:id``.
+    """
+    parser = etree.XMLPullParser(
+        events=("start",), resolve_entities=False, no_network=True, load_dtd=False
+    )
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(4096):
+                try:
+                    parser.feed(chunk)
+                except etree.XMLSyntaxError:  # an error further on: the root may be read
+                    chunk = b""
+                for _event, root in parser.read_events():
+                    assert isinstance(root, etree._Element)  # only "start" events
+                    ident = root.get(XML_ID)
+                    if ident is None or not isinstance(root.tag, str):
+                        return None
+                    nsmap = {k: v for k, v in root.nsmap.items() if k is not None}
+                    attributes = {str(k): str(v) for k, v in root.attrib.items()}
+                    stand_in = etree.Element(root.tag, attributes, nsmap=nsmap)
+                    return ident, stand_in
+                if not chunk:
+                    return None
+    except OSError:
+        return None
+    return None
+
+
 def iter_pointers(
     root: etree._Element, attributes: Iterable[str] = POINTER_ATTRIBUTES
 ) -> Iterator[tuple[etree._Element, str, str]]:
@@ -150,17 +196,54 @@ class PointerResolver:
     that the document itself does not define.
     """
 
-    def __init__(self, indexes: Iterable[TeiDocument] = ()) -> None:
+    def __init__(
+        self, indexes: Iterable[TeiDocument] = (), corpus: Iterable[str | os.PathLike[str]] = ()
+    ) -> None:
         self._indexes = list(indexes)
+        self._corpus: list[Path] = []
+        self._roots: dict[str, TeiDocument] | None = None
+        self.add_corpus(corpus)
         self._ids: dict[int, dict[str, etree._Element]] = {}
         self._prefixes: dict[int, dict[str, PrefixDef]] = {}
         self._files: dict[Path, TeiDocument | TeikitError] = {}
         #: Existing files that ``file.xml#id`` pointers led to; callers may clear it (the
         #: verdict cache records them as dependencies of the document being checked).
         self.referenced_files: set[Path] = set()
+        #: ``#id`` values looked for among the run's document roots in vain; callers may
+        #: clear it (a verdict with such a miss depends on which documents are in the run).
+        self.corpus_misses: set[str] = set()
         for document in self._indexes:
             if document.path is not None:
                 self._files[document.path.resolve()] = document
+
+    def add_corpus(self, paths: Iterable[str | os.PathLike[str]]) -> None:
+        """Add *paths* to the documents of the run, whose root ``xml:id`` ``#id`` may name."""
+        added = [Path(p) for p in paths]
+        if added:
+            self._corpus.extend(added)
+            self._roots = None
+
+    @property
+    def corpus(self) -> list[Path]:
+        """Return the documents of the run (their root ``xml:id`` resolves ``#id``)."""
+        return list(self._corpus)
+
+    def corpus_root(self, ident: str) -> TeiDocument | None:
+        """Return (a stand-in for) the document of the run whose root ``xml:id`` is *ident*.
+
+        The stand-in holds only the root element and the document's name and path: a
+        pointer to a whole document needs no more, and the run's trees are not kept.
+        """
+        if not self._corpus:
+            return None
+        if self._roots is None:
+            self._roots = {}
+            for path in self._corpus:
+                found = root_id(path)
+                if found is not None and found[0] not in self._roots:
+                    stand_in = TeiDocument(etree.ElementTree(found[1]), os.fspath(path), path)
+                    self._roots[found[0]] = stand_in
+        return self._roots.get(ident)
 
     @property
     def indexes(self) -> list[TeiDocument]:
@@ -228,6 +311,17 @@ class PointerResolver:
                 target = self.ids(index).get(ident)
                 if target is not None:
                     return Resolution(pointer, PointerStatus.RESOLVED, expanded, target, index)
+            other = self.corpus_root(ident)
+            if other is not None and (
+                document.path is None
+                or other.path is None
+                or other.path.resolve() != document.path.resolve()
+            ):
+                if other.path is not None:
+                    self.referenced_files.add(other.path)
+                return Resolution(pointer, PointerStatus.RESOLVED, expanded, other.root, other)
+            if self._corpus:
+                self.corpus_misses.add(ident)
             where = "the document" + (" or the index files" if self._indexes else "")
             return Resolution(
                 pointer,

@@ -10,22 +10,30 @@ from teikit.cli import EXIT_FINDINGS
 from teikit.cli.checking import folder_filters
 from teikit.cli.options import OutputFile, config_option, refuse_inputs
 from teikit.cli.streams import open_output
+from teikit.entities import PROPOSED_KINDS
 from teikit.entities.proposal_formats import REGISTER_FORMATS, register_format
+from teikit.kinds import parse_kinds
 from teikit.output import is_stdout
-
-_KINDS = {"person": "person", "place": "place", "org": "org"}
 
 
 def _kinds(only: str | None) -> tuple[str, ...]:
     """Return the kinds named by ``--only`` (``persons,places`` or ``person,place``)."""
     names = [n.strip().lower() for n in (only or "person,place,org").split(",") if n.strip()]
-    unknown = [n for n in names if n.removesuffix("s") not in _KINDS]
+    unknown = [n for n in names if not _known(n)]
     if unknown or not names:
         raise click.BadParameter(
             f"{', '.join(unknown) or 'nothing'}: choose from persons, places, orgs",
             param_hint="'--only'",
         )
-    return tuple(_KINDS[n.removesuffix("s")] for n in names)
+    return parse_kinds(names, PROPOSED_KINDS)
+
+
+def _known(name: str) -> bool:
+    try:
+        parse_kinds([name], PROPOSED_KINDS)
+    except ValueError:
+        return False
+    return True
 
 
 @click.group()

@@ -1,16 +1,7 @@
 """What counts as a mention: the built-in mapping table and its ``[tool.teikit]`` extension.
 
-Built-in table (TEI Guidelines 13.2 and 13.3)::
-
-    type        XPath (relative to any element)
-    person      tei:persName
-    place       tei:placeName
-    org         tei:orgName
-    @type       tei:name[@type]      (person/place/org, or the @type value itself)
-    @type       tei:rs[@type]        (person/place/org, or the @type value itself)
-    date        tei:date
-
-Users add types in the nearest ``teikit.toml`` (table ``[mentions]``) or ``pyproject.toml``
+The built-in table and :class:`MentionRule` live in :mod:`teikit.kinds`, read by every
+command. Users add types in the nearest ``teikit.toml`` (table ``[mentions]``) or ``pyproject.toml``
 (table ``[tool.teikit.mentions]``)::
 
     [tool.teikit.mentions]
@@ -25,18 +16,15 @@ Elements inside register entries (``person``, ``personGrp``, ``persona``, ``plac
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
-
-from lxml import etree
+from typing import Any
 
 from teikit import config as _core
 from teikit.config import ConfigError
 from teikit.diagnostics import Diagnostic, Severity
-from teikit.namespaces import NSMAP, TEI_NS
+from teikit.kinds import BUILTIN_RULES, TYPE_FROM_ATTRIBUTE, MentionRule, MentionRuleError
 
 try:  # Python 3.11+
     import tomllib
@@ -53,75 +41,6 @@ __all__ = [
     "load_mention_table",
     "mention_table_for",
 ]
-
-#: The pseudo type of a rule whose type is the element's ``@type`` value.
-TYPE_FROM_ATTRIBUTE: Final = "@type"
-_SIMPLE: Final = re.compile(r"^tei:([A-Za-z_][\w.\-]*)(?:\[@([A-Za-z_][\w.\-]*)\])?$")
-# rs/@type and name/@type values that mean one of the built-in kinds.
-_TYPE_SYNONYMS: Final = {
-    "person": "person",
-    "persName": "person",
-    "place": "place",
-    "placeName": "place",
-    "org": "org",
-    "orgName": "org",
-    "organisation": "org",
-    "organization": "org",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class MentionRule:
-    """One row of the mapping table: elements matching *xpath* are mentions of *type*."""
-
-    type: str
-    xpath: str
-    origin: str = "built-in"
-
-    def compile(self) -> etree.XPath:
-        """Return the rule's XPath, evaluated from the root over all descendants.
-
-        :raises ConfigError: the expression is not valid XPath 1.0.
-        """
-        expression = self.xpath if self.xpath.startswith("/") else f"//{self.xpath}"
-        try:
-            return etree.XPath(expression, namespaces=NSMAP)
-        except etree.XPathSyntaxError as exc:
-            raise ConfigError(
-                f"{self.origin}: mention type {self.type!r}: invalid XPath {self.xpath!r}: {exc}"
-            ) from None
-
-    def simple_test(self) -> tuple[str, str | None] | None:
-        """Return ``(Clark tag, required attribute or None)`` for a rule like ``tei:rs[@type]``.
-
-        Such rules are matched while walking the tree once, without XPath; ``None`` means
-        the expression needs XPath.
-
-        >>> MentionRule("x", "tei:rs[@type]").simple_test()
-        ('{http://www.tei-c.org/ns/1.0}rs', 'type')
-        """
-        match = _SIMPLE.match(self.xpath)
-        if match is None:
-            return None
-        return f"{{{TEI_NS}}}{match.group(1)}", match.group(2)
-
-    def type_of(self, element: etree._Element) -> str:
-        """Return the mention type of an *element* matched by this rule."""
-        if self.type != TYPE_FROM_ATTRIBUTE:
-            return self.type
-        value = (element.get("type") or "").strip()
-        return _TYPE_SYNONYMS.get(value, value)
-
-
-#: The built-in mapping table, in the order documented above.
-BUILTIN_RULES: Final = (
-    MentionRule("person", "tei:persName"),
-    MentionRule("place", "tei:placeName"),
-    MentionRule("org", "tei:orgName"),
-    MentionRule(TYPE_FROM_ATTRIBUTE, "tei:name[@type]"),
-    MentionRule(TYPE_FROM_ATTRIBUTE, "tei:rs[@type]"),
-    MentionRule("date", "tei:date"),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +68,10 @@ def _rules_from(table: Any, origin: str) -> list[MentionRule]:
             )
         for expression in expressions:
             rule = MentionRule(str(name), expression.strip(), origin)
-            rule.compile()  # fail early, naming the file and the key
+            try:
+                rule.compile()  # fail early, naming the file and the key
+            except MentionRuleError as exc:
+                raise ConfigError(str(exc)) from None
             rules.append(rule)
     return rules
 

@@ -30,7 +30,7 @@ from teikit.entities.model import (
     Status,
     Target,
 )
-from teikit.entities.register import ENTRY_KINDS, ENTRY_TAGS, iter_register_entries, label_of
+from teikit.entities.register import iter_register_entries, label_of
 from teikit.entities.register import read_entry as _read_entry
 from teikit.entities.text import (
     BLOCK_TAGS,
@@ -40,6 +40,7 @@ from teikit.entities.text import (
     line_of,
 )
 from teikit.errors import DocumentLoadError, InputError
+from teikit.kinds import ENTRY_KINDS, entry_of, expected_kind
 from teikit.namespaces import NSMAP, TEI_NS, XML_ID
 from teikit.pointers import PointerResolver, PointerStatus, Resolution
 
@@ -53,8 +54,6 @@ _HEADER: Final = f"{{{TEI_NS}}}teiHeader"
 _QUOTE: Final = f"{{{TEI_NS}}}quote"
 _DATE_TYPE: Final = EntityKind.DATE.value
 _PROPOSALS: Final = etree.XPath("//*[@type='proposal']")
-# Mention types whose pointers must reach a register entry of the same kind.
-_EXPECTED: Final = {"person": "person", "place": "place", "org": "org", "event": "event"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +65,7 @@ class EntityOptions:
     registers: bool = False
     rules: tuple[MentionRule, ...] = BUILTIN_RULES
     index_paths: tuple[str, ...] = ()
+    corpus_paths: tuple[str, ...] = ()
 
     def wants(self, kind: str) -> bool:
         """Return whether rows of type *kind* are asked for."""
@@ -126,9 +126,7 @@ class _DocumentExtractor:
         local = resolution.document is None or resolution.document.tree is document.tree
         cache = self.targets if local else self.remote_targets
         if target not in cache:
-            entry = target if target.tag in ENTRY_KINDS else None
-            if entry is None:
-                entry = next(target.iterancestors(*ENTRY_TAGS), None)
+            entry = entry_of(target)
             if entry is not None:
                 ident = entry.get(XML_ID) or target.get(XML_ID)
                 kind = ENTRY_KINDS[entry.tag]
@@ -211,9 +209,8 @@ class _DocumentExtractor:
         self.seen_external.add(key)
         target = resolution.target
         assert target is not None
-        entry_element = (
-            target if target.tag in ENTRY_KINDS else next(target.iterancestors(*ENTRY_TAGS))
-        )
+        entry_element = entry_of(target)
+        assert entry_element is not None  # kind is not None: the target is in an entry
         entry = _read_entry(entry_element, remote.name)
         if entry is not None and self.options.wants(entry.type):
             records.append(entry)
@@ -360,7 +357,7 @@ class _DocumentExtractor:
         if attribute == "key" and tokens and not (":" in tokens[0] or "#" in tokens[0]):
             tokens = [f"#{tokens[0]}"]
         targets = self.resolve(
-            tokens, document, element, attribute, _EXPECTED.get(kind), found, records
+            tokens, document, element, attribute, expected_kind(kind), found, records
         )
         if attribute == "key":
             targets = tuple(
@@ -514,7 +511,9 @@ def _init_worker(options: EntityOptions) -> None:
     from teikit.interrupts import ignore_interrupts
 
     ignore_interrupts()  # Ctrl-C is the parent's to handle (it terminates the pool)
-    _WORKER = _DocumentExtractor(options, PointerResolver(load_indexes(options.index_paths)))
+    _WORKER = _DocumentExtractor(
+        options, PointerResolver(load_indexes(options.index_paths), options.corpus_paths)
+    )
 
 
 def _work(source: Source) -> tuple[str, list[Record], list[Diagnostic], bool]:
@@ -557,6 +556,7 @@ def extract_entities(
     mentions: MentionTable | None = None,
     jobs: int = 1,
     on_document: OnDocument | None = None,
+    corpus: Iterable[str | os.PathLike[str]] | None = None,
 ) -> Extraction:
     """Yield the mentions and proposals of *sources*, one document at a time, in order.
 
@@ -567,6 +567,8 @@ def extract_entities(
     or bytes) and still yields in input order, while with *jobs* = 1 *sources* is consumed
     lazily, one document at a time; *on_document* is called with each
     document's name when it is done. Findings are collected in the result's ``report``.
+    *corpus* are the files of the run, whose root ``xml:id`` a ``#id`` pointer may name
+    (default: the paths among *sources* when it is a list or tuple).
 
     :raises TeikitError: an index file cannot be loaded.
 
@@ -582,6 +584,9 @@ def extract_entities(
         registers=registers,
         rules=table.rules,
         index_paths=tuple(os.fspath(i.path) for i in loaded_indexes if i.path is not None),
+        corpus_paths=tuple(
+            os.fspath(p) for p in (_paths_of(sources) if corpus is None else corpus)
+        ),
     )
     report = Report(list(table.diagnostics))
     failed: list[str] = []
@@ -598,7 +603,8 @@ def extract_entities(
             raise ValueError("with jobs > 1, index documents must have been loaded from files")
         outcomes = _parallel(options, source_list, jobs)  # type: ignore[arg-type]
     else:
-        extractor = _DocumentExtractor(options, PointerResolver(loaded_indexes))
+        resolver = PointerResolver(loaded_indexes, options.corpus_paths)
+        extractor = _DocumentExtractor(options, resolver)
         pending = sources if source_list is None else source_list
         outcomes = (_process(extractor, source) for source in pending)
 
@@ -613,6 +619,19 @@ def extract_entities(
                 on_document(name)
 
     return Extraction(generate(), report, failed)
+
+
+def _paths_of(sources: Iterable[DocumentSource]) -> list[str | os.PathLike[str]]:
+    """Return the files among *sources* if it is a list or tuple (never consume an iterator)."""
+    if not isinstance(sources, (list, tuple)):
+        return []
+    found: list[str | os.PathLike[str]] = []
+    for source in sources:
+        if isinstance(source, (str, os.PathLike)):
+            found.append(source)
+        elif isinstance(source, TeiDocument) and source.path is not None:
+            found.append(source.path)
+    return found
 
 
 def _parallel(

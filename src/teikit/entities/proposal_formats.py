@@ -24,6 +24,7 @@ from lxml import etree
 
 from teikit.entities.propose import ProposedEntry, RegisterProposal, Rewrite
 from teikit.errors import UnknownFormatError
+from teikit.kinds import ELEMENT_OF_KIND, LIST_OF_KIND
 from teikit.namespaces import TEI_NS, XML_ID
 
 __all__ = [
@@ -36,9 +37,8 @@ __all__ = [
 
 # kind -> (list element, entry element, name element, plural used in messages)
 _TEI_NAMES: Final = {
-    "person": ("listPerson", "person", "persName", "persons"),
-    "place": ("listPlace", "place", "placeName", "places"),
-    "org": ("listOrg", "org", "orgName", "orgs"),
+    kind: (LIST_OF_KIND[kind], kind, element, f"{kind}s")
+    for kind, element in ELEMENT_OF_KIND.items()
 }
 _CELL: Final = f"{{{TEI_NS}}}cell"
 _COLUMNS: Final = (

@@ -29,6 +29,7 @@ from teikit.entities.config import MentionTable
 from teikit.entities.extract import extract_entities, load_indexes
 from teikit.entities.model import Mention, Record, Status
 from teikit.errors import DocumentLoadError, InputError
+from teikit.kinds import ELEMENT_OF_KIND
 from teikit.namespaces import NSMAP
 from teikit.pointers import id_index
 
@@ -43,9 +44,9 @@ __all__ = [
 ]
 
 #: The kinds of entity a register is proposed for, in output order.
-PROPOSED_KINDS: Final = ("person", "place", "org")
+PROPOSED_KINDS: Final = tuple(ELEMENT_OF_KIND)
 
-_PLURALS: Final = {"person": "persons", "place": "places", "org": "orgs"}
+_PLURALS: Final = {kind: f"{kind}s" for kind in PROPOSED_KINDS}  # as --only spells them
 PathSource = str | os.PathLike[str] | bytes | TeiDocument
 
 # Markup that is not an element start tag is skipped when start tags are located by text.
@@ -463,6 +464,9 @@ def propose_register(
         text_only=text_only,
         mentions=mentions,
         on_document=done,
+        corpus=[s for s in sources if isinstance(s, (str, os.PathLike))]
+        if isinstance(sources, (list, tuple))
+        else None,
     )
     for record in extraction:
         if _needs_entry(record, wanted):

@@ -27,6 +27,7 @@ from teikit.entities.model import (
     Target,
 )
 from teikit.entities.text import collect_text, line_of, normalise_space
+from teikit.kinds import ENTRY_KINDS, ENTRY_TAGS
 from teikit.namespaces import TEI_NS, XML_ID
 
 __all__ = [
@@ -39,16 +40,6 @@ __all__ = [
     "read_entry",
 ]
 
-#: Register elements and the kind of entity each holds (TEI Guidelines 13.3).
-ENTRY_KINDS: Final = {
-    f"{{{TEI_NS}}}person": "person",
-    f"{{{TEI_NS}}}personGrp": "person",
-    f"{{{TEI_NS}}}persona": "person",
-    f"{{{TEI_NS}}}place": "place",
-    f"{{{TEI_NS}}}org": "org",
-    f"{{{TEI_NS}}}event": "event",
-}
-ENTRY_TAGS: Final = tuple(ENTRY_KINDS)
 _NAME_TAGS: Final = frozenset(
     f"{{{TEI_NS}}}{n}"
     for n in (

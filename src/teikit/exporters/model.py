@@ -37,10 +37,11 @@ from teikit.diagnostics import Diagnostic, Report, Severity
 from teikit.document import ElementPaths, TeiDocument, load
 from teikit.entities import BUILTIN_RULES, MentionRule
 from teikit.entities.dates import date_range
-from teikit.entities.register import ENTRY_KINDS, label_of, read_entry
+from teikit.entities.register import label_of, read_entry
 from teikit.entities.text import collect_text, line_of
 from teikit.errors import DocumentLoadError, InputError, OutputError, TeikitError
 from teikit.exporters import ExporterSpec
+from teikit.kinds import ENTITY_KINDS, ENTRY_KINDS, ENTRY_TAGS, entry_of, expected_kind
 from teikit.namespaces import NSMAP, TEI_NS, XML_ID, XML_NS
 from teikit.output import atomic_open
 from teikit.pointers import PointerResolver, PointerStatus, Resolution
@@ -89,7 +90,7 @@ __all__ = [
 ]
 
 #: Kinds of register entry, in the order registers list them.
-KIND_ORDER: Final = ("person", "place", "org", "event")
+KIND_ORDER: Final = ENTITY_KINDS
 #: How identifiers of an authority file become URLs (``idno type="wikidata"`` and so on).
 AUTHORITY_URLS: Final = {
     "wikidata": "https://www.wikidata.org/wiki/{}",
@@ -104,13 +105,10 @@ def _names(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-_ENTRY_TAGS: Final = tuple(ENTRY_KINDS)
 _WS: Final = re.compile(r"[ \t\r\n]+")
 _HTTP: Final = re.compile(r"^https?://", re.IGNORECASE)
 _T: Final = f"{{{TEI_NS}}}"
 _XML_LANG: Final = f"{{{XML_NS}}}lang"
-# Mention types whose pointers must reach a register entry of the same kind.
-_EXPECTED: Final = {"person": "person", "place": "place", "org": "org", "event": "event"}
 _STATUS_RANK: Final = {"unresolved": 0, "wrong-kind": 1, "external": 2, "resolved": 3}
 
 # Registers and the header are not reading text: their lists are rendered as the register.
@@ -872,22 +870,17 @@ class _Builder:
                 continue
             target = resolution.target
             assert target is not None
-            entry = (
-                target
-                if target.tag in ENTRY_KINDS
-                else next(target.iterancestors(*_ENTRY_TAGS), None)
-            )
+            entry = entry_of(target)
+            kind = None if entry is None else ENTRY_KINDS[str(entry.tag)]
+            statuses.append("resolved" if expected in (None, kind) else "wrong-kind")
             draft = self.entity_for(entry, resolution.document) if entry is not None else None
             if draft is None:
-                statuses.append("resolved")
                 local = (
                     resolution.document is None or resolution.document.tree is self.document.tree
                 )
                 if href is None and local and target.get(XML_ID):
                     href = "#" + target.get(XML_ID, "")
                 continue
-            kind = ENTRY_KINDS[draft.element.tag]
-            statuses.append("resolved" if expected in (None, kind) else "wrong-kind")
             keys.append(draft.key)
         status = min(statuses, key=_STATUS_RANK.__getitem__)
         return value, status, tuple(dict.fromkeys(keys)), href
@@ -932,7 +925,7 @@ class _Builder:
         anchor = ident if ident is not None else self.claim(f"m-{self.generated}")
         if ident is not None:
             self.anchors.add(ident)
-        pointer, status, keys, href = self.resolve_pointers(element, _EXPECTED.get(kind))
+        pointer, status, keys, href = self.resolve_pointers(element, expected_kind(kind))
         date = None
         if kind == "date":
             span, _rejected = date_range(element)
@@ -1387,7 +1380,7 @@ class _Builder:
             if note not in self.note_numbers:
                 self._note(note, len(self.notes) + 1, None)
         # register entries the document defines are listed even when never mentioned
-        for element in self.root.iter(*_ENTRY_TAGS):
+        for element in self.root.iter(*ENTRY_TAGS):
             self.entity_for(element, None)
         return DocumentModel(
             name=self.document.name,
@@ -1868,7 +1861,7 @@ def export_documents(
     :raises ValueError: several documents of a per-document format without *folder*.
     """
     index_documents = [i if isinstance(i, TeiDocument) else load(i) for i in indexes]
-    resolver = PointerResolver(index_documents)
+    resolver = PointerResolver(index_documents, sources)
     protected_paths = _resolved(
         [Path(s) for s in [*sources, *protected]]
         + [d.path for d in index_documents if d.path is not None]

@@ -53,6 +53,7 @@ from teikit.exporters.model import (
     corpus_pages,
     to_models,
 )
+from teikit.kinds import ENTITY_KINDS, KIND_NAMES
 
 __all__ = [
     "CSS",
@@ -65,10 +66,7 @@ __all__ = [
 
 #: Corpus register pages of a folder export, by entity kind: (file name, heading).
 REGISTER_PAGES: Final = {
-    "person": ("persons.html", "Persons"),
-    "place": ("places.html", "Places"),
-    "org": ("organisations.html", "Organisations"),
-    "event": ("events.html", "Events"),
+    kind: (f"{KIND_NAMES[kind][1]}.html", KIND_NAMES[kind][1].capitalize()) for kind in ENTITY_KINDS
 }
 _AUTHORITY_NAMES: Final = {
     "wikidata": "Wikidata",
@@ -76,19 +74,8 @@ _AUTHORITY_NAMES: Final = {
     "gnd": "GND",
     "geonames": "GeoNames",
 }
-_KIND_LABELS: Final = {
-    "person": "Person",
-    "place": "Place",
-    "org": "Organisation",
-    "event": "Event",
-    "date": "Date",
-}
-_SECTION_LABELS: Final = {
-    "person": "Persons",
-    "place": "Places",
-    "org": "Organisations",
-    "event": "Events",
-}
+_KIND_LABELS: Final = {kind: names[0].capitalize() for kind, names in KIND_NAMES.items()}
+_SECTION_LABELS: Final = {kind: KIND_NAMES[kind][1].capitalize() for kind in ENTITY_KINDS}
 _HI_TAGS: Final = {
     "i": "i",
     "italic": "i",
@@ -484,13 +471,9 @@ class _DocumentPage:
         key = self.ui(_el(parent, "p", class_="key"))
         _el(key, "strong", "Key:")
         _append_text(key, " ")
-        for kind, label in (
-            ("person", "person"),
-            ("place", "place"),
-            ("org", "organisation"),
-            ("event", "event"),
-            ("date", "date (ISO date on hover or focus)"),
-        ):
+        for kind, (label, _plural) in KIND_NAMES.items():
+            if kind == "date":
+                label = "date (ISO date on hover or focus)"
             outer = _el(key, "span")
             _el(outer, "span", label, class_=f"mention {kind}")
         _el(_el(key, "span"), "span", "[editorial addition]", class_="supplied")

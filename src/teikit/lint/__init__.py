@@ -23,8 +23,14 @@ from teikit.config import configs_for
 from teikit.diagnostics import Diagnostic, Report, Severity
 from teikit.document import TeiDocument, load
 from teikit.entities import extract_entities, iter_register_entries, load_indexes
-from teikit.entities.config import ConfigError, read_config_section
+from teikit.entities.config import (
+    ConfigError,
+    MentionTable,
+    mention_table_for,
+    read_config_section,
+)
 from teikit.errors import DocumentLoadError, InputError
+from teikit.kinds import parse_kinds as _parse_kinds
 from teikit.lint.annotate import AnnotateError, Annotation, annotate, unified_diff
 from teikit.lint.checks import CorpusRecords, check_registers, read_corpus
 from teikit.lint.model import CODES, KINDS, Anchor, Suggestion
@@ -74,6 +80,8 @@ class LintOptions:
     skip: tuple[str, ...] = ()
     #: The configuration file (``--config``); ``None`` to find one from each file's folder.
     config: Path | None = None
+    #: What counts as a mention (``teikit.toml``'s ``[mentions]``); ``None``: the built-in table.
+    mentions: MentionTable | None = None
 
 
 def parse_kinds(text: str | None) -> frozenset[str] | None:
@@ -86,12 +94,8 @@ def parse_kinds(text: str | None) -> frozenset[str] | None:
     """
     if text is None or not text.strip():
         return None
-    kinds = set()
-    for name in (n.strip() for n in text.split(",")):
-        if name not in KINDS:
-            raise ValueError(f"unknown kind {name!r} (choose from {', '.join(KINDS)})")
-        kinds.add(KINDS[name])
-    return frozenset(kinds)
+    names = [n for n in text.split(",") if n.strip()]
+    return frozenset(_parse_kinds(names, tuple(KINDS.values())))
 
 
 def configured_lint_setting(
@@ -123,6 +127,7 @@ def build_corpus(
     jobs: int = 1,
     ignore: Iterable[str] = (),
     skip: Iterable[str] = (),
+    mentions: MentionTable | None = None,
 ) -> tuple[Corpus, CorpusRecords]:
     """Read the registers and tagged names of *sources* and *indexes* into a gazetteer.
 
@@ -142,6 +147,7 @@ def build_corpus(
         indexes=index_documents,
         registers=True,
         jobs=1 if in_memory else jobs,
+        mentions=mentions,
     )
     records.add(extraction)
     corpus = read_corpus(records, [d.name for d in index_documents])
@@ -209,6 +215,7 @@ def _run(
         jobs=options.jobs,
         ignore=(*options.ignore, *configured_lint_setting(paths, "ignore", options.config)),
         skip=(*options.skip, *configured_lint_setting(paths, "skip", options.config)),
+        mentions=options.mentions or mention_table_for(paths, options.config),
     )
     by_file: dict[str, list[Diagnostic]] = {}
     if options.registers:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 from teikit.diagnostics import Diagnostic
 from teikit.entities.model import Location, Mention, Record, RegisterEntry, Status
+from teikit.kinds import ELEMENT_OF_KIND
 from teikit.lint.model import CODES
-from teikit.lint.names import ELEMENT_OF_KIND, derived_forms, tokens_of
+from teikit.lint.names import derived_forms, tokens_of
 from teikit.lint.propose import Corpus
 
 __all__ = ["CorpusRecords", "check_registers", "read_corpus"]

@@ -13,6 +13,7 @@ from typing import Final
 from lxml import etree
 
 from teikit.diagnostics import Diagnostic, Severity
+from teikit.kinds import ELEMENT_OF_KIND
 
 __all__ = ["CODES", "KINDS", "Anchor", "Suggestion"]
 
@@ -30,7 +31,7 @@ CODES: Final = {
     "lint.entry-without-authority": Severity.INFO,
 }
 #: The kinds ``--only`` accepts, and the mention types they stand for.
-KINDS: Final = {"persons": "person", "places": "place", "orgs": "org", "dates": "date"}
+KINDS: Final = {f"{kind}s": kind for kind in (*ELEMENT_OF_KIND, "date")}
 
 
 @dataclass(frozen=True, slots=True)

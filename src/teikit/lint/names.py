@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
+from teikit.kinds import ELEMENT_OF_KIND
+
 __all__ = ["Candidate", "Gazetteer", "NameMatch", "derived_forms", "tokens_of"]
 
 # A word: letters, digits and combining marks (decomposed accents stay in their word).
@@ -25,8 +27,6 @@ _WORD: Final = r"[\w\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\
 _TOKEN: Final = re.compile(rf"{_WORD}|[^\w\s]")
 _INVERTED: Final = re.compile(r"^([^,()]+),\s*([^,()]+)$")
 _QUALIFIED: Final = re.compile(r"^(.+?)\s*\([^()]*\)$")
-#: The element proposed for an untagged form of an entry of each kind.
-ELEMENT_OF_KIND: Final = {"person": "persName", "place": "placeName", "org": "orgName"}
 
 
 def _key(token: str) -> str:

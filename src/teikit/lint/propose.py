@@ -17,13 +17,13 @@ from typing import Final
 
 from lxml import etree
 
+from teikit.dates import DATE_ATTRIBUTES, parse_date
 from teikit.document import ElementPaths, TeiDocument, source_line
-from teikit.entities.dates import normalise_date
-from teikit.entities.register import ENTRY_TAGS
 from teikit.entities.text import collect_text
+from teikit.kinds import ELEMENT_OF_KIND, ENTRY_TAGS
 from teikit.lint.dates import DateMatch, find_dates, recognise_date
 from teikit.lint.model import Anchor, Suggestion
-from teikit.lint.names import ELEMENT_OF_KIND, Candidate, Gazetteer, NameMatch
+from teikit.lint.names import Candidate, Gazetteer, NameMatch
 from teikit.lint.source import SourceMap
 from teikit.namespaces import NSMAP, TEI_NS
 
@@ -119,18 +119,7 @@ PHRASE_PARENTS: Final = frozenset(
         "ref",
     )
 )
-_DATE_ATTRIBUTES: Final = (
-    "when",
-    "when-iso",
-    "from",
-    "to",
-    "notBefore",
-    "notAfter",
-    "from-iso",
-    "to-iso",
-    "notBefore-iso",
-    "notAfter-iso",
-)
+_DATE_ATTRIBUTES: Final = tuple(n for a in DATE_ATTRIBUTES for n in (a, f"{a}-iso"))
 _DOCUMENT_DATES: Final = (
     etree.XPath(
         "//tei:correspDesc/tei:correspAction[@type='sent']/tei:date/@when", namespaces=NSMAP
@@ -167,9 +156,9 @@ def document_date(document: TeiDocument) -> str | None:
         values = xpath(document.root)
         assert isinstance(values, list)
         for value in values:
-            normalised = normalise_date(str(value))
-            if normalised is not None:
-                return normalised
+            parsed = parse_date(str(value))
+            if parsed is not None and parsed.precision != "partial":
+                return parsed.value
     return None
 
 

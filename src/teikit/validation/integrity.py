@@ -14,17 +14,25 @@ Codes (stable, documented in ``docs/validate.md``):
 
 from __future__ import annotations
 
-import calendar
 import functools
 import re
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Final
 
 from lxml import etree
 
+from teikit.dates import DATE_ATTRIBUTES, parse_date, read_dates
 from teikit.diagnostics import Diagnostic, Severity
 from teikit.document import ElementPaths, TeiDocument, readable_path, source_line
+from teikit.kinds import (
+    BUILTIN_RULES,
+    MentionRule,
+    entry_kind,
+    entry_of,
+    expected_kind,
+    matcher_for,
+)
 from teikit.namespaces import TEI_NS, XML_ID
 from teikit.pointers import POINTER_ATTRIBUTES, PointerResolver, PointerStatus
 
@@ -45,81 +53,29 @@ def _is_ncname(value: str) -> bool:
     return _ASCII_NCNAME.match(value) is not None or _ncname().match(value) is not None
 
 
-# W3C datatypes used by TEI (teidata.temporal.w3c): date, gYear, gYearMonth, dateTime,
-# time, gMonth, gDay, gMonthDay; an optional time zone everywhere.
-_TZ: Final = r"(?:Z|[+-]\d{2}:\d{2})?"
-_W3C: Final = re.compile(
-    r"^(?P<year>-?\d{4,})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
-    r"(?:T(?P<time>\d{2}:\d{2}:\d{2}(?:\.\d+)?))?)?)?" + _TZ + "$"
-)
-_W3C_PARTIAL: Final = re.compile(
-    r"^(?:\d{2}:\d{2}:\d{2}(?:\.\d+)?|--\d{2}(?:-\d{2})?|---\d{2})" + _TZ + "$"
-)
-# ISO 8601 forms accepted in the -iso attributes beyond the W3C ones (weeks, ordinal days,
-# basic format, reduced precision such as centuries, times without seconds).
-_ISO_EXTRA: Final = re.compile(
-    r"^(?:\d{2}|\d{4}-W\d{2}(?:-\d)?|\d{4}-\d{3}|\d{8}|\d{4}-\d{2}-\d{2}T\d{2}(?::\d{2})?"
-    r"|\d{2}:\d{2})" + _TZ + "$"
-)
-_DATE_ATTRIBUTES: Final = ("when", "from", "to", "notBefore", "notAfter")
-_DATE_NAMES: Final = frozenset(_DATE_ATTRIBUTES) | {f"{a}-iso" for a in _DATE_ATTRIBUTES}
+_DATE_NAMES: Final = frozenset(DATE_ATTRIBUTES) | {f"{a}-iso" for a in DATE_ATTRIBUTES}
 # Elements whose @from/@to are not dates (pointers, page or folio numbers).
 _FROM_TO_NOT_DATES: Final = frozenset(
     f"{{{TEI_NS}}}{name}"
     for name in ("span", "locus", "biblScope", "citedRange", "arc", "range", "fsdLink", "gap")
 )
-# Which register elements a name element's @ref may point to (TEI Guidelines 13.3).
-_EXPECTED_KIND: Final = {
-    "person": frozenset({"person", "personGrp", "persona"}),
-    "place": frozenset({"place"}),
-    "org": frozenset({"org"}),
-    "event": frozenset({"event"}),  # once the bundled Schematron's ref-kind-event
-}
-_NAME_KIND: Final = {
-    "persName": "person",
-    "placeName": "place",
-    "orgName": "org",
-    "eventName": "event",
-}
 
 
-@functools.lru_cache(maxsize=4096)  # a corpus repeats its dates: parse each value once
 def parse_w3c_date(value: str, *, iso: bool = False) -> tuple[str, str] | None:
     """Return the earliest and latest day covered by *value*, or ``None`` if it is invalid.
 
-    Only the calendar part is compared; times, time zones and partial dates such as
-    ``--07-03`` are accepted and yield ``("", "")`` (not comparable).
+    Read by :func:`teikit.dates.parse_date`; a valid value not placed on the calendar
+    (``--07-03``, a time) yields ``("", "")`` (not comparable).
 
     >>> parse_w3c_date("1951-07")
     ('1951-07-01', '1951-07-31')
     >>> parse_w3c_date("1951-02-30") is None
     True
     """
-    match = _W3C.match(value)
-    if match is None:
-        if _W3C_PARTIAL.match(value) or (iso and _ISO_EXTRA.match(value)):
-            return ("", "")
+    parsed = parse_date(value, iso=iso)
+    if parsed is None:
         return None
-    year_text, month_text, day_text = match.group("year", "month", "day")
-    year = int(year_text)
-    if year == 0 and not iso:  # year 0000 does not exist in XSD 1.0
-        return None
-    if month_text is None:
-        return (f"{year_text}-01-01", f"{year_text}-12-31")
-    month = int(month_text)
-    if not 1 <= month <= 12:
-        return None
-    last = calendar.monthrange(year if year > 0 else 2000 + year % 400, month)[1]
-    if day_text is None:
-        return (f"{year_text}-{month_text}-01", f"{year_text}-{month_text}-{last:02d}")
-    if not 1 <= int(day_text) <= last:
-        return None
-    if match.group("time") is not None:
-        hour, minute, second = match.group("time").split(":")
-        if int(hour) > 24 or int(minute) > 59 or float(second) >= 61:
-            return None
-    day = f"{year_text}-{month_text}-{day_text}"
-    return (day, day)
+    return (parsed.earliest or "", parsed.latest or "")
 
 
 # Paths of the document being checked: one ElementPaths per document keeps a flat document
@@ -192,8 +148,6 @@ def _check_ids(
             )
 
 
-_NAME_KIND_TAGS: Final = {f"{{{TEI_NS}}}{local}": kind for local, kind in _NAME_KIND.items()}
-_TYPED_NAME_TAGS: Final = frozenset({f"{{{TEI_NS}}}rs", f"{{{TEI_NS}}}name"})
 _POINTER_NAMES: Final = frozenset(POINTER_ATTRIBUTES)
 _HASH_HINT_ATTRIBUTES: Final = frozenset({"ref", "corresp", "ana", "resp", "who", "sameAs"})
 # The attributes that make an element worth a look: ids, pointers and dates.
@@ -275,7 +229,7 @@ class _PointerChecker:
                 for ids in self.index_ids:
                     target = ids.get(ident)
                     if target is not None:
-                        if expected is None or _local_name(target) in _EXPECTED_KIND[expected]:
+                        if expected is None or entry_kind(target) == expected:
                             self.memo.index_fine.add((token, expected))
                         break
         if target is None:
@@ -304,9 +258,10 @@ class _PointerChecker:
             target = resolution.target
         if expected is None or target is None or not isinstance(target.tag, str):
             return None
-        target_name = _local_name(target)
-        if target_name in _EXPECTED_KIND[expected]:
+        # an element inside an entry (the persName of a person) stands for the entry
+        if entry_kind(target) == expected:
             return None
+        target_name = _local_name(target)
         return _diag(
             self.document,
             element,
@@ -322,23 +277,19 @@ def _date_findings(
     dates: tuple[tuple[str, str], ...], from_to_are_dates: bool
 ) -> tuple[tuple[str, str], ...]:
     """Return ``(code, message)`` for the date attributes *dates* of one element."""
-    attrib = dict(dates)
+    reading = read_dates(dict(dates), from_to=from_to_are_dates)
     findings: list[tuple[str, str]] = []
+    for name, value in reading.rejected:
+        iso = name.endswith("-iso")
+        standard = "ISO 8601" if iso else "W3C (YYYY, YYYY-MM or YYYY-MM-DD)"
+        message = f"@{name}={value!r} is not a valid {standard} date"
+        if not iso and parse_date(value, iso=True) is not None:
+            message += f"; it is valid ISO 8601 in @{name}-iso"
+        findings.append(("integrity.invalid-date", message))
     ranges: dict[str, tuple[str, str]] = {}
-    for base in _DATE_ATTRIBUTES:
-        if base in ("from", "to") and not from_to_are_dates:
-            continue
-        for name, iso in ((base, False), (f"{base}-iso", True)):
-            value = attrib.get(name)
-            if value is None:
-                continue
-            parsed = parse_w3c_date(value.strip(), iso=iso)
-            if parsed is None:
-                standard = "ISO 8601" if iso else "W3C (YYYY, YYYY-MM or YYYY-MM-DD)"
-                message = f"@{name}={value!r} is not a valid {standard} date"
-                findings.append(("integrity.invalid-date", message))
-            elif parsed[0]:
-                ranges.setdefault(base, parsed)
+    for name, parsed in reading.values.items():
+        if parsed.earliest is not None and parsed.latest is not None:
+            ranges.setdefault(name.removesuffix("-iso"), (parsed.earliest, parsed.latest))
     for start, end in (("from", "to"), ("notBefore", "notAfter")):
         if start in ranges and end in ranges and ranges[start][0] > ranges[end][1]:
             message = f"@{start} ({ranges[start][0]}) is after @{end} ({ranges[end][1]})"
@@ -347,14 +298,17 @@ def _date_findings(
 
 
 def _check_attributes(
-    document: TeiDocument, resolver: PointerResolver, marked: Iterable[etree._Element]
+    document: TeiDocument,
+    resolver: PointerResolver,
+    marked: Iterable[etree._Element],
+    rules: Sequence[MentionRule],
 ) -> Iterator[Diagnostic]:
     """Check the pointers and dates of the TEI elements among *marked*."""
     pointers = _PointerChecker(document, resolver)
     fine, ids, index_fine = pointers.fine, pointers.ids, pointers.memo.index_fine
     external, hinted = pointers.memo.external, _HASH_HINT_ATTRIBUTES
     pointer_names, date_names = _POINTER_NAMES, _DATE_NAMES
-    name_kinds, typed = _NAME_KIND_TAGS, _TYPED_NAME_TAGS
+    kinds = matcher_for(rules)
     for element in marked:
         tag = str(element.tag)
         if not tag.startswith(_TEI_PREFIX):
@@ -364,13 +318,13 @@ def _check_attributes(
         for name, value in items:
             if name in pointer_names:
                 expected = None
+                in_entry: bool | None = None  # the names of an entry are no mentions
                 if name == "ref":  # the register kind @ref must point to, if any
-                    expected = name_kinds.get(tag)
-                    if expected is None and tag in typed:
-                        kind = element.get("type")
-                        expected = kind if kind in _EXPECTED_KIND else None
+                    expected = expected_kind(kinds.kind_by_rules(element))
                 for token in str(value).split():
                     key = (name, token, expected)
+                    # (fine with a kind to match is fine without one: the names inside an
+                    # entry, never kind-checked, may use the memos)
                     if key in fine:
                         continue
                     if (token, expected) in index_fine and token[1:] not in ids:
@@ -383,6 +337,11 @@ def _check_attributes(
                     ):
                         fine.add(key)  # a link out, as in the files before
                         continue
+                    if expected is not None:
+                        if in_entry is None:  # walk up only when it matters
+                            in_entry = entry_of(element) is not None
+                        if in_entry:
+                            expected = None
                     finding = pointers.check(element, name, token, expected)
                     if finding is not None:
                         yield finding
@@ -395,9 +354,15 @@ def _check_attributes(
 
 
 def check_integrity(
-    document: TeiDocument, resolver: PointerResolver | None = None
+    document: TeiDocument,
+    resolver: PointerResolver | None = None,
+    rules: Sequence[MentionRule] = BUILTIN_RULES,
 ) -> list[Diagnostic]:
     """Return the integrity findings for *document*: root, ids, pointers and dates.
+
+    *rules* say which element is a mention of which kind (:mod:`teikit.kinds`; the
+    ``[mentions]`` of ``teikit.toml`` added in front): a mention's ``@ref`` must reach a
+    register entry of its kind.
 
     >>> from teikit import load
     >>> doc = load(b'<TEI xmlns="http://www.tei-c.org/ns/1.0"><p ana="#x"/></TEI>')
@@ -416,7 +381,7 @@ def check_integrity(
         else:
             with_ids = [element for element in marked if element.get(XML_ID) is not None]
         findings = [*_check_root(document), *_check_ids(document, resolver, with_ids)]
-        findings.extend(_check_attributes(document, resolver, marked))
+        findings.extend(_check_attributes(document, resolver, marked, rules))
     finally:
         _PATHS.pop()
     return findings

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # imported when first needed: a run served from the cache nev
     from concurrent.futures import Future, ProcessPoolExecutor
 
     from teikit.document import TeiDocument
+    from teikit.kinds import MentionRule
     from teikit.pointers import PointerResolver
 
 __all__ = ["Input", "ValidationOptions", "Validator", "expand_paths"]
@@ -62,6 +63,9 @@ class ValidationOptions:
     #: The configuration file (``--config``); ``None`` to find one from each file's folder.
     config: Path | None = None
     schematron_errors: str = "error"  # severity of a Schematron rule that could not run
+    #: Which element is a mention of which kind (:mod:`teikit.kinds`, ``[mentions]`` rules
+    #: first); ``None``: the built-in table.
+    mentions: tuple[MentionRule, ...] | None = None
 
     def fingerprint(self) -> str:
         """Return a key for everything in the options that can change a verdict."""
@@ -76,6 +80,8 @@ class ValidationOptions:
             self.xsd_engine,
             str(self.config.resolve()) if self.config is not None else "",
         ]
+        if self.mentions is not None:
+            parts.append(repr([(rule.type, rule.xpath) for rule in self.mentions]))
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
 
 
@@ -122,6 +128,15 @@ def scan_vocabulary(data: bytes) -> tuple[set[str], set[str], set[str]]:
     return names, namespaces, attributes
 
 
+_RUN: Final = "<run>"  # the pseudo dependency "the documents of the run"
+
+
+def _run_key(inputs: Sequence[Input]) -> str:
+    """Return a key for the set of files of a run (whose root ``xml:id``s ``#id`` may name)."""
+    names = sorted(os.path.abspath(item.path) for item in inputs if item.path is not None)
+    return hashlib.sha256("\0".join(names).encode()).hexdigest()[:24]
+
+
 def _stat_key(path: Path | str) -> list[Any]:
     name = os.path.abspath(path)
     stat = os.stat(name)
@@ -159,6 +174,7 @@ class Validator:
         self._explicit: list[SchemaRef] = explicit_schemas(options.schemas)
         self._engines: dict[tuple[Path, SchemaKind, str], list[Engine]] = {}
         self._resolver: PointerResolver | None = None
+        self._run_key = ""
         self._vocabulary: frozenset[str] = frozenset()
         self._attributes: frozenset[str] = frozenset()
         # Schemas and index files are shared by the files of a run: resolve and stat each
@@ -343,10 +359,17 @@ class Validator:
             if self._resolver is None:
                 self._resolver = _resolver(self.options.indexes)
             self._resolver.referenced_files.clear()
-            integrity = check_integrity(document, self._resolver)
+            self._resolver.corpus_misses.clear()
+            rules = self.options.mentions
+            if rules is None:
+                integrity = check_integrity(document, self._resolver)
+            else:
+                integrity = check_integrity(document, self._resolver, rules)
             self._resolver.release(document)
             deps.extend(self._key_of(p)[1] for p in self.options.indexes)
             deps.extend(_stat_key(p) for p in sorted(self._resolver.referenced_files))
+            if self._resolver.corpus_misses:
+                deps.append([_RUN, self._run_key])
         for engine in state.engines:
             found = state.batched.get(id(engine))
             diagnostics.extend(engine.validate(document) if found is None else found)
@@ -362,6 +385,10 @@ class Validator:
     ) -> Iterator[tuple[str, list[Diagnostic]]]:
         """Yield ``(file name, diagnostics)`` for every input, in input order."""
         cache = _VerdictCache(self.options) if self.options.cache else None
+        # A verdict with a #id found nowhere depends on the run's documents (their roots).
+        self._run_key = _run_key(inputs)
+        if cache is not None:
+            cache.run_key = self._run_key
         todo: list[Input] = []
         cached: dict[int, _Outcome] = {}
         for position, item in enumerate(inputs):
@@ -371,6 +398,9 @@ class Validator:
             else:
                 cached[position] = hit
         self.prepare(todo)
+        if self._resolver is not None and not self._resolver.corpus:
+            # ``#id`` may name the root of another document of the run (issue 12)
+            self._resolver.add_corpus(item.path for item in inputs if item.path is not None)
         outcomes = self._check_all(todo)
         try:
             yield from self._collect(inputs, cached, outcomes, cache, progress)
@@ -635,6 +665,7 @@ class _VerdictCache:
         self._entries: dict[str, Any] = {}
         self._dirty = False
         self._dependencies: dict[str, list[Any]] = {}
+        self.run_key = ""
         loaded = read_cache_json(self._path)
         if isinstance(loaded, dict):
             self._entries = loaded
@@ -672,6 +703,8 @@ class _VerdictCache:
             return None
 
     def _dependency(self, name: str) -> list[Any]:
+        if name == _RUN:
+            return [_RUN, self.run_key]
         # schemas and index files are shared by every entry: stat each once per run
         if name not in self._dependencies:
             try:
