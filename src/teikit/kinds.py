@@ -89,9 +89,15 @@ KIND_NAMES: Final = {
 }
 
 #: Name elements (local names) and the kind they name.
-NAME_KINDS: Final = {"persName": "person", "placeName": "place", "orgName": "org"}
+NAME_KINDS: Final = {
+    "persName": "person",
+    "placeName": "place",
+    "orgName": "org",
+    "eventName": "event",
+}
 #: The element a new mention of each kind is tagged with (lint, annotate, register build).
-ELEMENT_OF_KIND: Final = {kind: name for name, kind in NAME_KINDS.items()}
+#: (events are read as mentions but never proposed: lint looks for persons, places, orgs)
+ELEMENT_OF_KIND: Final = {k: name for name, k in NAME_KINDS.items() if k != "event"}
 
 #: The pseudo kind of a rule whose kind is the element's ``@type`` value.
 TYPE_FROM_ATTRIBUTE: Final = "@type"
@@ -106,6 +112,7 @@ _TYPE_SYNONYMS: Final = {
     "organisation": "org",
     "organization": "org",
     "event": "event",
+    "eventName": "event",
 }
 _SIMPLE: Final = re.compile(r"^tei:([A-Za-z_][\w.\-]*)(?:\[@([A-Za-z_][\w.\-]*)\])?$")
 
@@ -171,6 +178,7 @@ BUILTIN_RULES: Final = (
     MentionRule("person", "tei:persName"),
     MentionRule("place", "tei:placeName"),
     MentionRule("org", "tei:orgName"),
+    MentionRule("event", "tei:eventName"),
     MentionRule(TYPE_FROM_ATTRIBUTE, "tei:name[@type]"),
     MentionRule(TYPE_FROM_ATTRIBUTE, "tei:rs[@type]"),
     MentionRule("date", "tei:date"),
