@@ -341,7 +341,7 @@ def test_names_scanned_once_per_unchanged_file(
     tmp_path: Path, private_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The byte scan that picks the specialised grammar is kept per unchanged file."""
-    import teikit.validation.runner as runner
+    import teikit.validation.cache as cache
     from teikit.validation import ValidationOptions, validate
 
     folder = tmp_path / "letters"
@@ -349,13 +349,13 @@ def test_names_scanned_once_per_unchanged_file(
     for name in ("a.xml", "b.xml"):
         shutil.copyfile(TELEGRAM, folder / name)
     scanned: list[int] = []
-    real_scan = runner.scan_vocabulary
+    real_scan = cache.scan_vocabulary
 
     def counting_scan(data: bytes) -> tuple[set[str], set[str], set[str]]:
         scanned.append(len(data))
         return real_scan(data)
 
-    monkeypatch.setattr(runner, "scan_vocabulary", counting_scan)
+    monkeypatch.setattr(cache, "scan_vocabulary", counting_scan)
     options = ValidationOptions(schemas=(SCHEMAS / "teikit-letter.rng",), cache=False)
     first = validate([folder], options)
     assert len(scanned) == 2
@@ -378,12 +378,12 @@ def test_a_stale_name_scan_cannot_change_a_verdict(
     The scan here saw neither <bogus/> nor any attribute of the letter: the grammar is
     widened to the document's own elements and attributes before it is used.
     """
-    import teikit.validation.runner as runner
+    import teikit.validation.cache as cache
     from teikit.validation import ValidationOptions, validate
 
     letter = tmp_path / "letter.xml"
     letter.write_bytes(TELEGRAM.read_bytes().replace(b"<p>", b"<p><bogus/>", 1))
-    monkeypatch.setattr(runner, "scan_vocabulary", lambda data: ({"TEI"}, set(), set()))
+    monkeypatch.setattr(cache, "scan_vocabulary", lambda data: ({"TEI"}, set(), set()))
     report = validate([letter], ValidationOptions(schemas=(SCHEMAS / "teikit-letter.rng",)))
     assert [d.code for d in report.diagnostics] == ["rng.invalid"]
 
