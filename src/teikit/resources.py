@@ -95,25 +95,27 @@ def private_folder(folder: Path, what: str = "cache folder") -> bool:
     """
     if not hasattr(os, "geteuid"):  # pragma: no cover - not POSIX: no owners to check
         return True
-    root = cache_dir()
+    root, target = Path(os.path.abspath(cache_dir())), Path(os.path.abspath(folder))
+    # The folders that must be the user's own, outermost first: each is checked before
+    # anything is made inside it.
+    own = [target]
+    if root in target.parents:
+        own = [*reversed([p for p in target.parents if p == root or root in p.parents]), target]
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        real = Path(os.path.realpath(folder))
-        real_root = Path(os.path.realpath(root))
-        # The folder and those between it and the cache folder must be the user's own.
-        own = [real]
-        if real_root in real.parents:
-            own.extend(p for p in real.parents if real_root in (p, *p.parents))
         problem = None
-        for each in (*own, *own[-1].parents):
-            problem = _problem(each, strict=each in own)
+        for number, each in enumerate(own):
+            each.mkdir(mode=0o700, parents=number == 0, exist_ok=True)
+            real = Path(os.path.realpath(each))
+            problem = _problem(real, strict=True)
+            for above in real.parents if number == 0 else ():
+                problem = problem or _problem(above, strict=False)
             if problem is not None:
                 break
     except OSError:
         return False
     if problem is not None:
         warnings.warn(  # one location and text: shown once per run (see CacheWarning)
-            f"running without a cache: the {what} is not private: {problem}",
+            f"running without a cache: {problem} (the {what} must be writable by you alone)",
             CacheWarning,
             stacklevel=1,
         )
@@ -121,25 +123,17 @@ def private_folder(folder: Path, what: str = "cache folder") -> bool:
     return True
 
 
-_KEYS: dict[str, bytes | None] = {}
-
-
 def cache_key() -> bytes | None:
     """Return the user's secret for sealing cache entries, created on first use.
 
     The key is 32 random bytes in :func:`cache_key_path`, a file of mode 0600 in a private
-    folder; ``None`` when it cannot be had safely (then nothing is cached).
+    folder; ``None`` when it cannot be had safely (then nothing is cached). It is read
+    again each time (a few system calls): a key found unsafe is replaced at once.
     """
     path = cache_key_path()
-    if str(path) in _KEYS:
-        return _KEYS[str(path)]
-    key: bytes | None = None
-    if private_folder(path.parent, "folder of the cache key"):
-        key = _read_key(path)
-        if key is None:
-            key = _new_key(path)
-    _KEYS[str(path)] = key
-    return key
+    if not private_folder(path.parent, "folder of the cache key"):
+        return None
+    return _read_key(path) or _new_key(path)
 
 
 def _read_key(path: Path) -> bytes | None:

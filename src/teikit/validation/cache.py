@@ -1,11 +1,28 @@
-"""The caches of validation runs: verdicts of unchanged files, and the names each file uses."""
+"""The caches of validation runs: verdicts of unchanged files, and the names each file uses.
+
+A cached verdict is a claim about everything it depended on, so it is reused only when the
+SHA-256 of each of those files is what it was: the document, every schema file it was
+checked against with their includes (:func:`schema_dependencies`), the ``--index`` files,
+the files its pointers reached and the configuration files that could choose its schemas
+(``teikit.toml`` and ``pyproject.toml`` in its folder and every folder above; one that
+appears counts as a change). Which schemas apply is looked up again as well (an
+``<?xml-model?>`` URL may now map to another local copy). Stat data (size, times, inode)
+only spares reading a file whose stat is unchanged *and* was taken well after the file's
+last change (:data:`RACY_NS`): a write in the same clock tick as a read keeps the stat.
+
+The cache files are sealed with the user's secret key (:mod:`teikit.resources`); an entry
+of the wrong shape is ignored, never an error. See "Caches" in docs/security.md.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
-from collections.abc import Sequence
+import stat
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -15,12 +32,40 @@ from teikit.resources import cache_dir, read_cache_json, write_cache_file
 
 if TYPE_CHECKING:
     from teikit.validation.runner import Input, ValidationOptions
+    from teikit.validation.schemas import SchemaRef
 
-_SCAN_FORMAT: Final = 2  # of vocabulary.json: 2 added the attribute names
+#: A stat is trusted to stand for a file's content only if the file's last change (mtime
+#: and ctime) is this much older than the moment the stat was taken: 2 s covers the
+#: coarsest common file-system timestamps (FAT) and the kernel's coarse clock tick.
+RACY_NS: Final = 2_000_000_000
+
+_SCAN_FORMAT: Final = 3  # of vocabulary.json: 3 added ctime, inode and the day last seen
+_VERDICT_FORMAT: Final = 2  # of verdicts/*.json: 2 keyed on content digests
+#: Bounds of vocabulary.json (see "Caches" in docs/security.md).
+SCAN_MAX_NAMES: Final = 1_000  # a file with more distinct names is scanned every time
+SCAN_MAX_REFERENCES: Final = 1_000_000  # names kept for all files together
+SCAN_MAX_CHARACTERS: Final = 2_000_000  # characters of the distinct names kept
+SCAN_MAX_AGE_DAYS: Final = 30  # an entry not used for this long is dropped
+#: Bound of each verdicts/*.json: the most recently checked files are kept.
+VERDICT_MAX_FILES: Final = 100_000
+_CHUNK: Final = 1 << 20
 
 _START_TAG: Final = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 _NAMESPACE: Final = re.compile(rb"""xmlns(?::[\w.\-]+)?\s*=\s*["']([^"']*)["']""")
 _ATTRIBUTE: Final = re.compile(rb"""\s(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)\s*=\s*["']""")
+# Schematron functions that read files while a document is checked: what they read cannot be
+# known in advance, so verdicts that depend on such a schema are not cached.
+_READS_FILES: Final = re.compile(
+    r"\b(?:document|doc|doc-available|unparsed-text|unparsed-text-lines|unparsed-text-available"
+    r"|json-doc|collection|uri-collection)\s*\("
+)
+# The namespaces whose elements' attributes hold XPath (Schematron, and XSLT inside it).
+_XPATH_NAMESPACES: Final = (
+    "http://purl.oclc.org/dsdl/schematron",
+    "http://www.ascc.net/xml/schematron",
+    "http://www.w3.org/1999/XSL/Transform",
+)
+_CONFIG_FILES: Final = ("teikit.toml", "pyproject.toml")
 
 
 def scan_vocabulary(data: bytes) -> tuple[set[str], set[str], set[str]]:
@@ -35,18 +80,192 @@ def scan_vocabulary(data: bytes) -> tuple[set[str], set[str], set[str]]:
     return names, namespaces, attributes
 
 
-def _stat_key(path: Path | str) -> list[Any]:
-    name = os.path.abspath(path)
-    stat = os.stat(name)
-    return [name, stat.st_mtime_ns, stat.st_size]
+# -- files and their digests ---------------------------------------------------------------
+
+
+def _stat_record(info: os.stat_result) -> list[int]:
+    """Return what a stat says about a file's content: size, mtime, ctime, inode, device."""
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev]
+
+
+def _settled(info: os.stat_result, taken_ns: int) -> bool:
+    """Return whether a stat taken at *taken_ns* can stand for the file's content later."""
+    return max(info.st_mtime_ns, info.st_ctime_ns) < taken_ns - RACY_NS
+
+
+def observe(path: Path) -> tuple[int, os.stat_result] | None:
+    """Return the clock and the file's stat, taken before the file is read (``None``: no stat)."""
+    taken = time.time_ns()
+    try:
+        return taken, os.stat(path)
+    except OSError:
+        return None
+
+
+def source_record(observed: tuple[int, os.stat_result] | None, data: bytes) -> list[Any] | None:
+    """Return the cache's record of a document: its stat before the read, the digest of the
+    bytes read, and whether the stat can stand for them in a later run."""
+    if observed is None:
+        return None
+    taken, info = observed
+    return [*_stat_record(info), hashlib.sha256(data).hexdigest(), _settled(info, taken)]
+
+
+class Digests:
+    """SHA-256 digests of files, computed once per run.
+
+    *known* maps a path to a stat record and digest from an earlier run; a file whose stat
+    is unchanged is not read again. :attr:`settled` collects the records worth keeping.
+    """
+
+    def __init__(self, known: dict[str, list[Any]] | None = None) -> None:
+        self._known = known or {}
+        self._memo: dict[str, tuple[str | None, bool]] = {}
+        self.settled: dict[str, list[Any]] = {}
+
+    def digest(self, path: str) -> str | None:
+        """Return the digest of the regular file *path*, ``None`` if there is none."""
+        return self.stable_digest(path)[0]
+
+    def stable_digest(self, path: str, since_ns: int | None = None) -> tuple[str | None, bool]:
+        """Return the digest of *path*, and whether the file is unchanged since *since_ns*
+        (minus :data:`RACY_NS`), proven by a stat taken after the file was read."""
+        found = self._memo.get(path)
+        if found is None:
+            found = self._memo[path] = self._compute(path)
+        digest, _ = found
+        if since_ns is None or digest is None:
+            return digest, True
+        try:
+            info = os.stat(path)
+        except OSError:
+            return digest, False
+        return digest, max(info.st_mtime_ns, info.st_ctime_ns) < since_ns - RACY_NS
+
+    def _compute(self, path: str) -> tuple[str | None, bool]:
+        taken = time.time_ns()
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None, True
+        if not stat.S_ISREG(info.st_mode):
+            return None, True
+        record = _stat_record(info)
+        known = self._known.get(path)
+        if isinstance(known, list) and len(known) == 6 and known[:5] == record:
+            digest = known[5]
+            if isinstance(digest, str):
+                self.settled[path] = known
+                return digest, True
+        digest = _file_digest(path)
+        if digest is not None and _settled(info, taken):
+            self.settled[path] = [*record, digest]
+        return digest, True
+
+
+def _file_digest(path: str) -> str | None:
+    """Return the SHA-256 of the regular file *path* (never opens a FIFO or a device)."""
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    with os.fdopen(handle, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            return None
+        digest = hashlib.sha256()
+        try:
+            while chunk := stream.read(_CHUNK):
+                digest.update(chunk)
+        except OSError:
+            return None
+    return digest.hexdigest()
+
+
+def schema_dependencies(path: Path, digests: Digests) -> list[list[Any]] | None:
+    """Return ``[file, digest]`` for *path* and every file it includes or imports.
+
+    Followed in every file, whatever its kind: RELAX NG ``include``/``externalRef``,
+    Schematron ``include``/``extends``, XSD ``include``/``import``/``redefine``/``override``
+    (a missing file gets the digest ``None``). ``None`` when the schema can read other files
+    while documents are checked (Schematron ``document()`` and the like).
+    """
+    from urllib.parse import unquote, urljoin, urlsplit
+
+    from lxml import etree
+
+    from teikit.document import make_parser
+    from teikit.namespaces import RNG_NS, SCH_NS, XSD_NS
+
+    references = {
+        f"{{{RNG_NS}}}include": "href",
+        f"{{{RNG_NS}}}externalRef": "href",
+        f"{{{SCH_NS}}}include": "href",
+        f"{{{SCH_NS}}}extends": "href",
+        "{http://www.ascc.net/xml/schematron}include": "href",
+        **{f"{{{XSD_NS}}}{name}": "schemaLocation" for name in _XSD_REFERENCES},
+    }
+    found: dict[str, str | None] = {}
+    waiting = [os.path.abspath(path)]
+    while waiting:
+        name = waiting.pop()
+        if name in found:
+            continue
+        found[name] = digest = digests.digest(name)
+        if digest is None:
+            continue
+        try:
+            data = Path(name).read_bytes()  # the hardened parser reads no file itself
+            root = etree.fromstring(data, make_parser()[0], base_url=name)
+        except (OSError, etree.XMLSyntaxError):
+            continue  # the engine reports it; a verdict with schema.unavailable is not kept
+        if _reads_files(root):
+            return None
+        for element in root.iter(*references):
+            href = element.get(references[str(element.tag)])
+            if not href:
+                continue
+            target = urlsplit(urljoin(element.base or name, href))
+            if target.scheme in ("", "file"):
+                waiting.append(os.path.abspath(unquote(target.path)))
+    return [[name, digest] for name, digest in found.items()]
+
+
+_XSD_REFERENCES: Final = ("include", "import", "redefine", "override")
+
+
+def _reads_files(root: Any) -> bool:
+    """Return whether a Schematron expression below *root* may read a file (``doc()``...)."""
+    return any(
+        _READS_FILES.search(value)
+        for namespace in _XPATH_NAMESPACES
+        for element in root.iter(f"{{{namespace}}}*")
+        for value in element.attrib.values()
+    )
+
+
+# -- records of one validation -------------------------------------------------------------
 
 
 @dataclass(slots=True)
 class _Outcome:
+    """The verdict on one input, and what the verdict cache needs to keep it."""
+
     name: str
     diagnostics: list[Diagnostic]
-    deps: list[list[Any]] = field(default_factory=list)
+    #: ``[file, digest]`` of every file the verdict read besides the document; ``None``:
+    #: the verdict cannot be cached (a file changed while it was read).
+    deps: list[list[Any]] | None = field(default_factory=list)
     lines: dict[int, str] = field(default_factory=dict)  # the source lines findings point at
+    #: The document's stat record and digest (see :func:`source_record`).
+    source: list[Any] | None = None
+    #: The schemas chosen: ``[origin, absolute path, kind, href]``; ``None``: none was
+    #: chosen (a document that could not be loaded).
+    schemas: list[list[Any]] | None = None
+
+
+def choice_of(refs: Iterable[SchemaRef]) -> list[list[Any]]:
+    """Return the schema choice as the verdict cache keeps it."""
+    return [[ref.origin, os.path.abspath(ref.path), ref.kind.value, ref.href] for ref in refs]
 
 
 def _read_bytes(path: Path | None) -> bytes | None:
@@ -58,74 +277,87 @@ def _read_bytes(path: Path | None) -> bytes | None:
         return None
 
 
+# -- the name-scan cache -------------------------------------------------------------------
+
+
 class _ScanCache:
     """The names :func:`scan_vocabulary` found in each file, kept while the file is unchanged.
 
     The scan only chooses which specialised grammar to compile: it decides no verdict (a
     document with a name outside the grammar's vocabulary widens it, see
-    _SpecializedRelaxNG), so it is kept even with ``--no-cache``, like the grammars. It
-    spares a run over an unchanged corpus reading every file twice.
+    _SpecializedRelaxNG), so it is kept even with ``--no-cache``, like the grammars, and
+    keyed on the file's stat alone. It spares a run over an unchanged corpus reading every
+    file twice. It is bounded: see the ``SCAN_MAX_*`` constants.
     """
 
     def __init__(self) -> None:
         self._path = cache_dir() / "vocabulary.json"
+        self._today = int(time.time() // 86400)
         self._strings: list[str] = []
         self._files: dict[str, list[Any]] = {}
         self._dirty = False
         loaded = read_cache_json(self._path)
-        if isinstance(loaded, dict) and loaded.get("format") == _SCAN_FORMAT:
-            try:
-                self._strings, self._files = list(loaded["strings"]), dict(loaded["files"])
-            except (KeyError, TypeError, ValueError):
-                self._strings, self._files = [], {}
+        strings, files = _scan_tables(loaded)
+        if strings is not None and files is not None:
+            self._strings, self._files = strings, files
         self._index = {text: number for number, text in enumerate(self._strings)}
 
     def union(self, inputs: Sequence[Input]) -> tuple[set[str], set[str], set[str]]:
         """Return the element names, namespaces and attribute names of all *inputs*.
 
         Files add the numbers kept for them; the numbers become strings once, at the end (a
-        corpus has a few hundred names, in every file). Numbers that point nowhere (an
-        altered cache file) make every file be scanned again.
+        corpus has a few hundred names, in every file).
         """
-        try:
-            return self._strings_of(self._total(inputs))
-        except (IndexError, TypeError):
-            self._files.clear()
-            return self._strings_of(self._total(inputs))
-
-    def _total(self, inputs: Sequence[Input]) -> tuple[set[Any], set[Any], set[Any]]:
-        total: tuple[set[Any], set[Any], set[Any]] = (set(), set(), set())
+        total: tuple[set[int], set[int], set[int]] = (set(), set(), set())
         for item in inputs:
             numbers = self._numbers_of(item)
             if numbers is not None:
                 for found, part in zip(total, numbers, strict=True):
                     found.update(part)
-        return total
-
-    def _strings_of(self, total: tuple[set[Any], ...]) -> tuple[set[str], set[str], set[str]]:
         strings = self._strings
         names, namespaces, attributes = ({strings[n] for n in numbers} for numbers in total)
         return names, namespaces, attributes
 
-    def _numbers_of(self, item: Input) -> list[list[Any]] | None:
+    def _valid(self, entry: Any) -> bool:
+        """Return whether a kept entry has the shape this class writes (numbers in range)."""
+        if not isinstance(entry, list) or len(entry) != 8:
+            return False
+        if not all(type(value) is int for value in entry[:5]):
+            return False
+        limit = len(self._strings)
+        return all(
+            isinstance(part, list) and all(type(n) is int and 0 <= n < limit for n in part)
+            for part in entry[5:]
+        )
+
+    def _numbers_of(self, item: Input) -> list[list[int]] | None:
         """Return the numbers of *item*'s element names, namespaces and attribute names,
         scanning it unless it is unchanged since it was scanned (``None``: unreadable)."""
         if item.data is not None or item.path is None:
             if item.data is None:
                 return None
             return [self._numbers(texts) for texts in scan_vocabulary(item.data)]
+        name = os.path.abspath(item.path)
         try:
-            key = _stat_key(item.path)
+            info = os.stat(name)
         except OSError:
             return None
-        entry = self._files.get(key[0])
-        if isinstance(entry, list) and len(entry) == 5 and entry[:2] == key[1:]:
-            return entry[2:5]
+        key = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+        entry = self._files.get(name)
+        if isinstance(entry, list) and self._valid(entry) and entry[:4] == key:
+            if entry[4] != self._today:
+                entry[4] = self._today
+                self._dirty = True
+            return entry[5:8]
         data = _read_bytes(item.path)
         if data is None:
             return None
-        numbers = [self._numbers(texts) for texts in scan_vocabulary(data)]
-        self._files[key[0]] = [key[1], key[2], *numbers]
+        scanned = scan_vocabulary(data)
+        numbers = [self._numbers(texts) for texts in scanned]
+        if sum(map(len, scanned)) <= SCAN_MAX_NAMES:
+            self._files[name] = [*key, self._today, *numbers]
+        else:  # not kept: one huge file would slow every later run
+            self._files.pop(name, None)
         self._dirty = True
         return numbers
 
@@ -140,85 +372,220 @@ class _ScanCache:
         return numbers
 
     def save(self) -> None:
+        """Write the kept scans, most recently used first, within the bounds."""
         if not self._dirty:
             return
-        data = {"format": _SCAN_FORMAT, "strings": self._strings, "files": self._files}
+        strings: list[str] = []
+        renumber: dict[int, int] = {}
+        files: dict[str, list[Any]] = {}
+        references = characters = 0
+        entries = [(name, e) for name, e in self._files.items() if self._valid(e)]
+        entries.sort(key=lambda pair: -pair[1][4])  # stable: the order of use within a day
+        for name, entry in entries:
+            if self._today - entry[4] > SCAN_MAX_AGE_DAYS:
+                continue
+            numbers = [n for part in entry[5:] for n in part]
+            new = {n for n in numbers if n not in renumber}
+            size = sum(len(self._strings[n]) for n in new)
+            if references + len(numbers) > SCAN_MAX_REFERENCES:
+                break
+            if characters + size > SCAN_MAX_CHARACTERS:
+                break
+            references += len(numbers)
+            characters += size
+            for number in sorted(new):
+                renumber[number] = len(strings)
+                strings.append(self._strings[number])
+            files[name] = [*entry[:5], *([renumber[n] for n in part] for part in entry[5:])]
+        data = {"format": _SCAN_FORMAT, "strings": strings, "files": files}
         write_cache_file(self._path, json.dumps(data, separators=(",", ":")).encode())
 
+
+def _scan_tables(loaded: Any) -> tuple[list[str] | None, dict[str, Any] | None]:
+    """Return the string table and file entries of vocabulary.json, if it has that shape."""
+    if not isinstance(loaded, dict) or loaded.get("format") != _SCAN_FORMAT:
+        return None, None
+    strings, files = loaded.get("strings"), loaded.get("files")
+    if not isinstance(strings, list) or not all(isinstance(text, str) for text in strings):
+        return None, None
+    return strings, files if isinstance(files, dict) else None
+
+
+# -- the verdict cache ---------------------------------------------------------------------
 
 _SEVERITIES: Final = {str(severity): severity for severity in Severity}
 
 
 class _VerdictCache:
-    """Per-file verdicts, reused while the file, its schemas and options are unchanged."""
+    """Per-file verdicts, reused while every file they depended on has the same content."""
 
     def __init__(self, options: ValidationOptions) -> None:
         self._path = cache_dir() / "verdicts" / f"{options.fingerprint()}.json"
+        self._explicit = bool(options.schemas)
         self._entries: dict[str, Any] = {}
+        self._known: dict[str, list[Any]] = {}
         self._dirty = False
-        self._dependencies: dict[str, list[Any]] = {}
         loaded = read_cache_json(self._path)
-        if isinstance(loaded, dict):
-            self._entries = loaded
+        if isinstance(loaded, dict) and loaded.get("format") == _VERDICT_FORMAT:
+            entries, known = loaded.get("entries"), loaded.get("stats")
+            if isinstance(entries, dict) and isinstance(known, dict):
+                self._entries, self._known = entries, known
+        self._digests = Digests(self._known)
+        self._configs: dict[str, str] = {}
+        self._choices: dict[str, list[list[Any]] | None] = {}
 
     def get(self, item: Input) -> _Outcome | None:
+        """Return the kept verdict on *item*, if everything it depended on is unchanged."""
         if item.path is None:
             return None
         name = os.path.abspath(item.path)
         entry = self._entries.get(name)
-        if not entry:
+        if not _well_formed(entry):
             return None
+        assert isinstance(entry, dict)
         try:
-            if entry["key"] != _stat_key(name):
+            if not self._holds(name, entry):
                 return None
-            dependency = self._dependency
-            if any(dependency(dep[0]) != dep for dep in entry["deps"]):
-                return None
-            severity = _SEVERITIES.get
-            diagnostics = [
-                Diagnostic(
-                    severity(d["severity"]) or Severity.parse(d["severity"]),
-                    d["code"],
-                    d["message"],
-                    item.name,
-                    d["line"],
-                    d["column"],
-                    d["xpath"],
-                )
-                for d in entry["diagnostics"]
-            ]
-            lines = {int(n): str(t) for n, t in entry.get("lines", {}).items()}
-            return _Outcome(item.name, diagnostics, lines=lines)
-        except (OSError, KeyError, TypeError, ValueError):
+            diagnostics = [_diagnostic(d, item.name) for d in entry["diagnostics"]]
+            lines = {int(n): t for n, t in entry["lines"].items() if isinstance(t, str)}
+        except (KeyError, TypeError, ValueError, AttributeError):
             return None
+        return _Outcome(item.name, diagnostics, lines=lines)
 
-    def _dependency(self, name: str) -> list[Any]:
-        # schemas and index files are shared by every entry: stat each once per run
-        if name not in self._dependencies:
-            try:
-                self._dependencies[name] = _stat_key(name)
-            except OSError:
-                self._dependencies[name] = []
-        return self._dependencies[name]
+    def _holds(self, name: str, entry: dict[str, Any]) -> bool:
+        """Return whether the files *entry* depended on have the contents they had."""
+        digest = self._digests.digest
+        if digest(name) != entry["sha"]:
+            return False
+        if any(digest(path) != sha for path, sha in entry["deps"]):
+            return False
+        folder = os.path.dirname(name)
+        if entry["config"] != self._config_state(folder):
+            return False
+        kept = entry["schemas"]
+        return kept is None or self._explicit or kept == self._choice(folder, kept)
+
+    def _config_state(self, folder: str) -> str:
+        """Return a digest of the configuration files that could apply in *folder*."""
+        found = self._configs.get(folder)
+        if found is None:
+            digest = self._digests.digest
+            parts = [
+                [candidate, digest(candidate)]
+                for parent in (Path(folder), *Path(folder).parents)
+                for candidate in (str(parent / config) for config in _CONFIG_FILES)
+            ]
+            found = hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+            self._configs[folder] = found
+        return found
+
+    def _choice(self, folder: str, kept: Any) -> list[list[Any]] | None:
+        """Return the schemas that files in *folder* with the kept choice would get now."""
+        key = json.dumps([folder, kept])
+        if key not in self._choices:
+            self._choices[key] = _choose_again(Path(folder), kept)
+        return self._choices[key]
 
     def put(self, item: Input, outcome: _Outcome) -> None:
-        if item.path is None:
+        """Keep the verdict on *item*, if it can be proven current in a later run."""
+        if item.path is None or outcome.source is None or outcome.deps is None:
             return
         if any(d.code == "schema.unavailable" for d in outcome.diagnostics):
             return  # the verdict would outlive the fix (a schema copy added, a path mended)
-        try:
-            key = _stat_key(item.path)
-        except OSError:
-            return
-        self._entries[key[0]] = {
-            "key": key,
+        name = os.path.abspath(item.path)
+        folder = os.path.dirname(name)
+        chosen = outcome.schemas
+        if chosen is not None and not self._explicit and chosen != self._choice(folder, chosen):
+            return  # the schemas chosen for it changed during the run
+        *record, digest, settled = outcome.source
+        if settled:
+            self._digests.settled[name] = [*record, digest]
+        self._entries.pop(name, None)  # re-inserted last: the most recent are kept
+        self._entries[name] = {
+            "sha": digest,
             "deps": outcome.deps,
+            "config": self._config_state(folder),
+            "schemas": outcome.schemas,
             "diagnostics": [d.as_dict() for d in outcome.diagnostics],
             "lines": outcome.lines,
         }
         self._dirty = True
 
     def save(self) -> None:
-        if not self._dirty:
+        """Write the verdicts and the stat records that spare reading unchanged files."""
+        if not self._dirty and self._digests.settled.items() <= self._known.items():
             return
-        write_cache_file(self._path, json.dumps(self._entries).encode())
+        entries = dict(list(self._entries.items())[-VERDICT_MAX_FILES:])
+        wanted = set(entries)
+        for entry in entries.values():
+            if isinstance(entry, dict) and isinstance(entry.get("deps"), list):
+                wanted.update(str(dep[0]) for dep in entry["deps"] if isinstance(dep, list) and dep)
+        known = {**self._known, **self._digests.settled}
+        stats = {name: record for name, record in known.items() if name in wanted}
+        data = {"format": _VERDICT_FORMAT, "entries": entries, "stats": stats}
+        write_cache_file(self._path, json.dumps(data, separators=(",", ":")).encode())
+
+
+def _well_formed(entry: Any) -> bool:
+    """Return whether a kept verdict has the shape :meth:`_VerdictCache.put` gives it."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("sha"), str):
+        return False
+    deps, schemas = entry.get("deps"), entry.get("schemas", False)
+    if not isinstance(deps, list) or not all(
+        isinstance(dep, list)
+        and len(dep) == 2
+        and isinstance(dep[0], str)
+        and (dep[1] is None or isinstance(dep[1], str))
+        for dep in deps
+    ):
+        return False
+    return (
+        isinstance(entry.get("config"), str)
+        and (schemas is None or isinstance(schemas, list))
+        and isinstance(entry.get("diagnostics"), list)
+        and isinstance(entry.get("lines"), dict)
+    )
+
+
+def _choose_again(folder: Path, kept: Any) -> list[list[Any]] | None:
+    """Return the schemas a document in *folder* with the *kept* choice would get now.
+
+    A document's ``<?xml-model?>`` hrefs are part of its bytes (unchanged when this is
+    asked), but what they map to depends on ``TEIKIT_SCHEMA_PATH`` and the schema store; a
+    document without one gets the configured or bundled schemas, which depend on the
+    configuration files. ``None`` when that cannot be worked out now.
+    """
+    from teikit.errors import SchemaLoadError
+    from teikit.validation.schemas import bundled_schemas, config_schemas, resolve_href
+
+    if not isinstance(kept, list) or not all(isinstance(k, list) and len(k) == 4 for k in kept):
+        return None
+    try:
+        if kept and all(origin == "xml-model" for origin, *_ in kept):
+            return [
+                [origin, os.path.abspath(resolve_href(str(href), folder)), kind, href]
+                for origin, _path, kind, href in kept
+            ]
+        refs: list[SchemaRef] = config_schemas(folder) or bundled_schemas()
+    except (SchemaLoadError, OSError, ValueError):
+        return None
+    return choice_of(refs)
+
+
+def _diagnostic(data: Any, name: str) -> Diagnostic:
+    """Return the diagnostic kept as *data* (a dict of :meth:`Diagnostic.as_dict`).
+
+    :raises ValueError: *data* does not have that shape.
+    """
+    if not isinstance(data, dict):
+        raise ValueError("not a diagnostic")
+    severity = _SEVERITIES.get(data["severity"])
+    code, message, xpath = data["code"], data["message"], data["xpath"]
+    line, column = data["line"], data["column"]
+    if severity is None or not isinstance(code, str) or not isinstance(message, str):
+        raise ValueError("not a diagnostic")
+    if not all(type(n) is int or n is None for n in (line, column)):
+        raise ValueError("not a diagnostic")
+    if not (xpath is None or isinstance(xpath, str)):
+        raise ValueError("not a diagnostic")
+    return Diagnostic(severity, code, message, name, line, column, xpath)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,11 +18,15 @@ from teikit.errors import DocumentLoadError, InputError, SchemaLoadError
 from teikit.namespaces import XML_NS
 from teikit.sources import expand_paths as expand_files
 from teikit.validation.cache import (
+    Digests,
     _Outcome,
     _read_bytes,
     _ScanCache,
-    _stat_key,
     _VerdictCache,
+    choice_of,
+    observe,
+    schema_dependencies,
+    source_record,
 )
 from teikit.validation.schemas import SchemaKind, SchemaRef, explicit_schemas, schemas_for
 
@@ -110,7 +116,9 @@ class _State:
     data: bytes | None = None
     document: TeiDocument | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    deps: list[list[Any]] = field(default_factory=list)
+    deps: list[list[Any]] | None = field(default_factory=list)  # see _Outcome
+    source: list[Any] | None = None
+    schemas: list[list[Any]] | None = None
     engines: list[Engine] = field(default_factory=list)
     batched: dict[int, list[Diagnostic]] = field(default_factory=dict)
 
@@ -125,26 +133,43 @@ class Validator:
         self._resolver: PointerResolver | None = None
         self._vocabulary: frozenset[str] = frozenset()
         self._attributes: frozenset[str] = frozenset()
-        # Schemas and index files are shared by the files of a run: resolve and stat each
-        # once, not once per file (a path's resolve() is a system call per component).
-        self._keys: dict[Path, tuple[Path, list[Any]]] = {}
+        # Schemas and index files are shared by the files of a run: resolve each once, not
+        # once per file (a path's resolve() is a system call per component).
+        self._keys: dict[Path, Path] = {}
         self._failed: dict[tuple[Path, SchemaKind, str], SchemaLoadError] = {}
+        # For the verdict cache: the digests of the files each schema and the index files
+        # consist of, taken before the engines read them (None: not cacheable).
+        self._started = time.time_ns()
+        self._digests = Digests()
+        self._deps: dict[tuple[Path, SchemaKind, str], list[list[Any]] | None] = {}
+        self._index_deps: list[list[Any]] | None = None
         #: The source lines the findings of :meth:`run` point at, ``(file, line) -> text``.
         self.source_lines: dict[tuple[str, int], str] = {}
 
-    def _key_of(self, path: Path) -> tuple[Path, list[Any]]:
-        """Return the resolved path and the cache stat key of a schema or index file."""
-        found = self._keys.get(path)
+    def _key_of(self, ref: SchemaRef) -> tuple[Path, SchemaKind, str]:
+        """Return the key of a schema's engines: its resolved path, kind and origin."""
+        found = self._keys.get(ref.path)
         if found is None:
-            found = self._keys[path] = (path.resolve(), _stat_key(path))
-        return found
+            found = self._keys[ref.path] = ref.path.resolve()
+        return (found, ref.kind, ref.origin)
+
+    def _index_dependencies(self) -> list[list[Any]] | None:
+        """Return ``[file, digest]`` of the index files: call it before they are loaded."""
+        if self._index_deps is None and self.options.cache:
+            self._index_deps = [
+                [name, self._digests.digest(name)]
+                for name in (os.path.abspath(path) for path in self.options.indexes)
+            ]
+        return self._index_deps
 
     # -- engines ---------------------------------------------------------------------------
     def _engines_for(self, ref: SchemaRef) -> list[Engine]:
-        key = (self._key_of(ref.path)[0], ref.kind, ref.origin)
+        key = self._key_of(ref)
         if key in self._failed:  # compile a broken schema once, not once per file
             raise self._failed[key]
         if key not in self._engines:
+            if self.options.cache:  # digests before the engines read the files
+                self._deps[key] = schema_dependencies(ref.path, self._digests)
             try:
                 self._engines[key] = self._compile(ref)
             except SchemaLoadError as exc:
@@ -202,6 +227,7 @@ class Validator:
 
             # The index files are parsed in a thread while the grammars are loaded (libxml2
             # parses without holding the GIL): both are waited for before any file is checked.
+            self._index_dependencies()
             loader = ThreadPoolExecutor(1)
             indexes = loader.submit(_indexed_resolver, self.options.indexes)
             loader.shutdown(wait=False)
@@ -248,7 +274,9 @@ class Validator:
             data = item.data
             if data is None:
                 assert item.path is not None
+                observed = observe(item.path) if self.options.cache else None
                 data = read_bytes(item.path)
+                state.source = source_record(observed, data)
             # kept until the findings have quoted their lines (a large file is read again)
             state.data = data if len(data) <= _KEEP_BYTES else None
             state.document = load(data, name=item.name, path=item.path)
@@ -269,6 +297,7 @@ class Validator:
         except SchemaLoadError as exc:  # the configuration file
             refs, problems = [], [exc]
         state.diagnostics.extend(_unavailable(item.name, exc) for exc in problems)
+        state.schemas = choice_of(refs)
         for ref in refs:
             if ref.origin == "bundled":
                 state.diagnostics.append(
@@ -287,31 +316,40 @@ class Validator:
                     raise
                 state.diagnostics.append(_unavailable(item.name, exc, ref.line))
                 continue
-            state.deps.append(self._key_of(ref.path)[1])
+            _depend(state, self._deps.get(self._key_of(ref)))
         return state
 
     def _finish(self, state: _State) -> _Outcome:
         """Run the engines not run in a batch and the integrity checks; sort the findings."""
-        document, diagnostics, deps = state.document, state.diagnostics, state.deps
-        if document is None:
-            return _Outcome(state.item.name, diagnostics, lines=_lines(state, diagnostics))
+        document, diagnostics = state.document, state.diagnostics
+        if document is None:  # the verdict depends on the bytes alone
+            lines = _lines(state, diagnostics)
+            return _Outcome(state.item.name, diagnostics, lines=lines, source=state.source)
         integrity: list[Diagnostic] = []
         if self.options.integrity:  # first: its walk also gives the names the engines need
             from teikit.validation.integrity import check_integrity
 
             if self._resolver is None:
+                self._index_dependencies()
                 self._resolver = _resolver(self.options.indexes)
             self._resolver.referenced_files.clear()
             integrity = check_integrity(document, self._resolver)
             self._resolver.release(document)
-            deps.extend(self._key_of(p)[1] for p in self.options.indexes)
-            deps.extend(_stat_key(p) for p in sorted(self._resolver.referenced_files))
+            _depend(state, self._index_dependencies())
+            for path in sorted(self._resolver.referenced_files):
+                # read while the document was checked: cacheable only if provably unchanged
+                # since the run began (a stat taken after the digest)
+                digest = self._digests.stable_digest(os.path.abspath(path), self._started)
+                _depend(state, [[os.path.abspath(path), digest[0]]] if digest[1] else None)
         for engine in state.engines:
             found = state.batched.get(id(engine))
             diagnostics.extend(engine.validate(document) if found is None else found)
         diagnostics.extend(integrity)
         diagnostics.sort(key=_order)
-        return _Outcome(state.item.name, diagnostics, deps, _lines(state, diagnostics))
+        lines = _lines(state, diagnostics)
+        return _Outcome(
+            state.item.name, diagnostics, state.deps, lines, state.source, state.schemas
+        )
 
     # -- many files ------------------------------------------------------------------------
     def run(
@@ -446,6 +484,14 @@ def _resolver(indexes: Sequence[Path]) -> PointerResolver:
     from teikit.pointers import PointerResolver
 
     return PointerResolver([load(path) for path in indexes])
+
+
+def _depend(state: _State, deps: list[list[Any]] | None) -> None:
+    """Add *deps* to what *state*'s verdict depends on (``None``: it cannot be cached)."""
+    if state.deps is not None and deps is not None:
+        state.deps.extend(deps)
+    else:
+        state.deps = None
 
 
 def _unavailable(name: str, exc: SchemaLoadError, line: int | None = None) -> Diagnostic:
