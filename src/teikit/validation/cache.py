@@ -43,8 +43,9 @@ _SCAN_FORMAT: Final = 3  # of vocabulary.json: 3 added ctime, inode and the day 
 _VERDICT_FORMAT: Final = 2  # of verdicts/*.json: 2 keyed on content digests
 #: Bounds of vocabulary.json (see "Caches" in docs/security.md).
 SCAN_MAX_NAMES: Final = 1_000  # a file with more distinct names is scanned every time
+SCAN_MAX_FILES: Final = 20_000  # files kept, the most recently used first
 SCAN_MAX_REFERENCES: Final = 1_000_000  # names kept for all files together
-SCAN_MAX_CHARACTERS: Final = 2_000_000  # characters of the distinct names kept
+SCAN_MAX_CHARACTERS: Final = 1_000_000  # characters of the distinct names kept
 SCAN_MAX_AGE_DAYS: Final = 30  # an entry not used for this long is dropped
 #: Bound of each verdicts/*.json: the most recently checked files are kept.
 VERDICT_MAX_FILES: Final = 100_000
@@ -381,16 +382,16 @@ class _ScanCache:
         references = characters = 0
         entries = [(name, e) for name, e in self._files.items() if self._valid(e)]
         entries.sort(key=lambda pair: -pair[1][4])  # stable: the order of use within a day
-        for name, entry in entries:
+        for name, entry in entries[:SCAN_MAX_FILES]:
             if self._today - entry[4] > SCAN_MAX_AGE_DAYS:
                 continue
             numbers = [n for part in entry[5:] for n in part]
             new = {n for n in numbers if n not in renumber}
             size = sum(len(self._strings[n]) for n in new)
             if references + len(numbers) > SCAN_MAX_REFERENCES:
-                break
+                continue  # a smaller entry may still fit
             if characters + size > SCAN_MAX_CHARACTERS:
-                break
+                continue
             references += len(numbers)
             characters += size
             for number in sorted(new):
@@ -575,17 +576,17 @@ def _choose_again(folder: Path, kept: Any) -> list[list[Any]] | None:
 def _diagnostic(data: Any, name: str) -> Diagnostic:
     """Return the diagnostic kept as *data* (a dict of :meth:`Diagnostic.as_dict`).
 
-    :raises ValueError: *data* does not have that shape.
+    :raises KeyError, TypeError, ValueError: *data* does not have that shape.
     """
-    if not isinstance(data, dict):
-        raise ValueError("not a diagnostic")
-    severity = _SEVERITIES.get(data["severity"])
+    severity = _SEVERITIES[data["severity"]]
     code, message, xpath = data["code"], data["message"], data["xpath"]
     line, column = data["line"], data["column"]
-    if severity is None or not isinstance(code, str) or not isinstance(message, str):
-        raise ValueError("not a diagnostic")
-    if not all(type(n) is int or n is None for n in (line, column)):
-        raise ValueError("not a diagnostic")
-    if not (xpath is None or isinstance(xpath, str)):
+    if (
+        type(code) is not str
+        or type(message) is not str
+        or (line is not None and type(line) is not int)
+        or (column is not None and type(column) is not int)
+        or (xpath is not None and type(xpath) is not str)
+    ):
         raise ValueError("not a diagnostic")
     return Diagnostic(severity, code, message, name, line, column, xpath)
