@@ -145,7 +145,7 @@ def _read_key(path: Path) -> bytes | None:
         info = os.fstat(stream.fileno())
         if (
             not stat.S_ISREG(info.st_mode)
-            or info.st_uid != os.geteuid()
+            or info.st_uid != getattr(os, "geteuid", lambda: info.st_uid)()
             or info.st_mode & 0o077
             or info.st_size != _KEY_BYTES
         ):
@@ -173,6 +173,8 @@ def _new_key(path: Path) -> bytes | None:
             if found is not None:
                 return found
             os.replace(temporary, path)  # the existing key is unsafe: replace it
+        except OSError:  # a file system without hard links
+            os.replace(temporary, path)
     except OSError:
         return None
     finally:
