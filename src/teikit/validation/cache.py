@@ -261,7 +261,7 @@ class _Outcome:
     source: list[Any] | None = None
     #: The schemas chosen: ``[origin, absolute path, kind, href]``; ``None``: none was
     #: chosen (a document that could not be loaded).
-    schemas: list[list[Any]] | None = None
+    choice: list[list[Any]] | None = None
 
 
 def choice_of(refs: Iterable[SchemaRef]) -> list[list[Any]]:
@@ -423,6 +423,8 @@ class _VerdictCache:
     def __init__(self, options: ValidationOptions) -> None:
         self._path = cache_dir() / "verdicts" / f"{options.fingerprint()}.json"
         self._explicit = bool(options.schemas)
+        # a configuration file named on the command line (``--config``), where there is one
+        self._config: Path | None = getattr(options, "config", None)
         self._entries: dict[str, Any] = {}
         self._known: dict[str, list[Any]] = {}
         self._dirty = False
@@ -463,7 +465,7 @@ class _VerdictCache:
         folder = os.path.dirname(name)
         if entry["config"] != self._config_state(folder):
             return False
-        kept = entry["schemas"]
+        kept = entry["choice"]
         return kept is None or self._explicit or kept == self._choice(folder, kept)
 
     def _config_state(self, folder: str) -> str:
@@ -476,6 +478,9 @@ class _VerdictCache:
                 for parent in (Path(folder), *Path(folder).parents)
                 for candidate in (str(parent / config) for config in _CONFIG_FILES)
             ]
+            if self._config is not None:
+                named = os.path.abspath(self._config)
+                parts.append([named, digest(named)])
             found = hashlib.sha256(json.dumps(parts).encode()).hexdigest()
             self._configs[folder] = found
         return found
@@ -484,7 +489,7 @@ class _VerdictCache:
         """Return the schemas that files in *folder* with the kept choice would get now."""
         key = json.dumps([folder, kept])
         if key not in self._choices:
-            self._choices[key] = _choose_again(Path(folder), kept)
+            self._choices[key] = _choose_again(Path(folder), kept, self._config)
         return self._choices[key]
 
     def put(self, item: Input, outcome: _Outcome) -> None:
@@ -495,7 +500,7 @@ class _VerdictCache:
             return  # the verdict would outlive the fix (a schema copy added, a path mended)
         name = os.path.abspath(item.path)
         folder = os.path.dirname(name)
-        chosen = outcome.schemas
+        chosen = outcome.choice
         if chosen is not None and not self._explicit and chosen != self._choice(folder, chosen):
             return  # the schemas chosen for it changed during the run
         *record, digest, settled = outcome.source
@@ -506,7 +511,7 @@ class _VerdictCache:
             "sha": digest,
             "deps": outcome.deps,
             "config": self._config_state(folder),
-            "schemas": outcome.schemas,
+            "choice": outcome.choice,
             "diagnostics": [d.as_dict() for d in outcome.diagnostics],
             "lines": outcome.lines,
         }
@@ -531,7 +536,7 @@ def _well_formed(entry: Any) -> bool:
     """Return whether a kept verdict has the shape :meth:`_VerdictCache.put` gives it."""
     if not isinstance(entry, dict) or not isinstance(entry.get("sha"), str):
         return False
-    deps, schemas = entry.get("deps"), entry.get("schemas", False)
+    deps, choice = entry.get("deps"), entry.get("choice", False)
     if not isinstance(deps, list) or not all(
         isinstance(dep, list)
         and len(dep) == 2
@@ -542,19 +547,20 @@ def _well_formed(entry: Any) -> bool:
         return False
     return (
         isinstance(entry.get("config"), str)
-        and (schemas is None or isinstance(schemas, list))
+        and (choice is None or isinstance(choice, list))
         and isinstance(entry.get("diagnostics"), list)
         and isinstance(entry.get("lines"), dict)
     )
 
 
-def _choose_again(folder: Path, kept: Any) -> list[list[Any]] | None:
+def _choose_again(folder: Path, kept: Any, config: Path | None) -> list[list[Any]] | None:
     """Return the schemas a document in *folder* with the *kept* choice would get now.
 
     A document's ``<?xml-model?>`` hrefs are part of its bytes (unchanged when this is
     asked), but what they map to depends on ``TEIKIT_SCHEMA_PATH`` and the schema store; a
     document without one gets the configured or bundled schemas, which depend on the
-    configuration files. ``None`` when that cannot be worked out now.
+    configuration files (*config*: the one named on the command line). ``None`` when that
+    cannot be worked out now.
     """
     from teikit.errors import SchemaLoadError
     from teikit.validation.schemas import bundled_schemas, config_schemas, resolve_href
@@ -567,7 +573,8 @@ def _choose_again(folder: Path, kept: Any) -> list[list[Any]] | None:
                 [origin, os.path.abspath(resolve_href(str(href), folder)), kind, href]
                 for origin, _path, kind, href in kept
             ]
-        refs: list[SchemaRef] = config_schemas(folder) or bundled_schemas()
+        named: tuple[Path, ...] = () if config is None else (config,)
+        refs: list[SchemaRef] = config_schemas(folder, *named) or bundled_schemas()
     except (SchemaLoadError, OSError, ValueError):
         return None
     return choice_of(refs)

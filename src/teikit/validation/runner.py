@@ -118,7 +118,7 @@ class _State:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     deps: list[list[Any]] | None = field(default_factory=list)  # see _Outcome
     source: list[Any] | None = None
-    schemas: list[list[Any]] | None = None
+    choice: list[list[Any]] | None = None
     engines: list[Engine] = field(default_factory=list)
     batched: dict[int, list[Diagnostic]] = field(default_factory=dict)
 
@@ -297,7 +297,7 @@ class Validator:
         except SchemaLoadError as exc:  # the configuration file
             refs, problems = [], [exc]
         state.diagnostics.extend(_unavailable(item.name, exc) for exc in problems)
-        state.schemas = choice_of(refs)
+        state.choice = choice_of(refs)
         for ref in refs:
             if ref.origin == "bundled":
                 state.diagnostics.append(
@@ -347,9 +347,7 @@ class Validator:
         diagnostics.extend(integrity)
         diagnostics.sort(key=_order)
         lines = _lines(state, diagnostics)
-        return _Outcome(
-            state.item.name, diagnostics, state.deps, lines, state.source, state.schemas
-        )
+        return _Outcome(state.item.name, diagnostics, state.deps, lines, state.source, state.choice)
 
     # -- many files ------------------------------------------------------------------------
     def run(
