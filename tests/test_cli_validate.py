@@ -341,7 +341,7 @@ def test_names_scanned_once_per_unchanged_file(
     tmp_path: Path, private_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The byte scan that picks the specialised grammar is kept per unchanged file."""
-    import teikit.validation.runner as runner
+    import teikit.validation.cache as cache
     from teikit.validation import ValidationOptions, validate
 
     folder = tmp_path / "letters"
@@ -349,13 +349,13 @@ def test_names_scanned_once_per_unchanged_file(
     for name in ("a.xml", "b.xml"):
         shutil.copyfile(TELEGRAM, folder / name)
     scanned: list[int] = []
-    real_scan = runner.scan_vocabulary
+    real_scan = cache.scan_vocabulary
 
     def counting_scan(data: bytes) -> tuple[set[str], set[str], set[str]]:
         scanned.append(len(data))
         return real_scan(data)
 
-    monkeypatch.setattr(runner, "scan_vocabulary", counting_scan)
+    monkeypatch.setattr(cache, "scan_vocabulary", counting_scan)
     options = ValidationOptions(schemas=(SCHEMAS / "teikit-letter.rng",), cache=False)
     first = validate([folder], options)
     assert len(scanned) == 2
@@ -378,12 +378,12 @@ def test_a_stale_name_scan_cannot_change_a_verdict(
     The scan here saw neither <bogus/> nor any attribute of the letter: the grammar is
     widened to the document's own elements and attributes before it is used.
     """
-    import teikit.validation.runner as runner
+    import teikit.validation.cache as cache
     from teikit.validation import ValidationOptions, validate
 
     letter = tmp_path / "letter.xml"
     letter.write_bytes(TELEGRAM.read_bytes().replace(b"<p>", b"<p><bogus/>", 1))
-    monkeypatch.setattr(runner, "scan_vocabulary", lambda data: ({"TEI"}, set(), set()))
+    monkeypatch.setattr(cache, "scan_vocabulary", lambda data: ({"TEI"}, set(), set()))
     report = validate([letter], ValidationOptions(schemas=(SCHEMAS / "teikit-letter.rng",)))
     assert [d.code for d in report.diagnostics] == ["rng.invalid"]
 
@@ -456,16 +456,21 @@ def test_cached_verdicts_keep_their_source_lines(
     letter.write_bytes((EXAMPLES / "invalid-letter.xml").read_bytes())
     schema = str(SCHEMAS / "teikit-letter.rng")
     first = run(runner, "--schema", schema, str(letter))
-    # The same size and time, another word on line 92: the cached verdict is used, and its
-    # report quotes the line as it was validated, not the file as it is now.
-    stat = letter.stat()
-    letter.write_bytes(letter.read_bytes().replace(b"Mr Goethe", b"Mr Schmid"))
-    os.utime(letter, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    second = run(runner, "--schema", schema, str(letter))
+    second = run(runner, "--schema", schema, str(letter))  # from the verdict cache
     assert first.exit_code == second.exit_code == 1
     strip = re.compile(r"\d+\.\d\d s$", re.MULTILINE)  # the summary's time
     assert strip.sub("", second.stderr) == strip.sub("", first.stderr)
     assert '    92 |           <persName ref="#goethe">Mr Goethe</persName>' in second.stderr
+    # The same size and time, another word on line 92: the file is checked again (its bytes
+    # changed) and the report quotes the line as it is now.
+    stat = letter.stat()
+    letter.write_bytes(letter.read_bytes().replace(b"Mr Goethe", b"Mr Schmid"))
+    os.utime(letter, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    third = run(runner, "--schema", schema, str(letter))
+    fresh = run(runner, "--no-cache", "--schema", schema, str(letter))
+    assert third.exit_code == fresh.exit_code == 1
+    assert strip.sub("", third.stderr) == strip.sub("", fresh.stderr)
+    assert '    92 |           <persName ref="#goethe">Mr Schmid</persName>' in third.stderr
 
 
 def test_a_run_served_from_the_verdict_cache_loads_neither_lxml_nor_multiprocessing(
@@ -508,7 +513,8 @@ def test_a_run_served_from_the_verdict_cache_loads_neither_lxml_nor_multiprocess
 
 def test_an_altered_name_scan_cache_is_scanned_again(tmp_path: Path, private_cache: Path) -> None:
     """vocabulary.json keeps numbers into its own string table; numbers that point nowhere
-    (a file edited by hand, a bug) make the run scan the files again, not fail."""
+    (a bug) make the run scan the files again, not fail."""
+    from teikit.resources import read_cache_json, write_cache_file
     from teikit.validation import ValidationOptions, validate
 
     folder = tmp_path / "letters"
@@ -518,11 +524,11 @@ def test_an_altered_name_scan_cache_is_scanned_again(tmp_path: Path, private_cac
     options = ValidationOptions(schemas=(SCHEMAS / "teikit-letter.rng",), cache=False)
     first = validate([folder], options)
     cache = private_cache / "vocabulary.json"
-    data = json.loads(cache.read_text())
+    data = read_cache_json(cache)
     for entry in data["files"].values():
-        entry[2] = [10_000, "x"]  # no such string
-    cache.write_text(json.dumps(data))
+        entry[5] = [10_000, "x"]  # no such string
+    assert write_cache_file(cache, json.dumps(data).encode())  # sealed: as if teikit wrote it
     again = validate([folder], options)
     assert again.diagnostics == first.diagnostics
-    repaired = json.loads(cache.read_text())
-    assert all(10_000 not in entry[2] for entry in repaired["files"].values())
+    repaired = read_cache_json(cache)
+    assert all(10_000 not in entry[5] for entry in repaired["files"].values())

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from typing import Any, Final
 
 import click
 
 from teikit.__about__ import __version__
 from teikit.errors import TeikitError
+from teikit.resources import CacheWarning
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -31,6 +33,32 @@ class CliError(click.ClickException):
     def show(self, file: Any = None) -> None:
         """Print the message to stderr."""
         click.echo(f"teikit: error: {self.format_message()}", err=True)
+
+
+_python_showwarning = warnings.showwarning
+
+
+class _WarningPrinter:
+    """Print each of teikit's own warnings once per run, as ``teikit: warning: ...``."""
+
+    def __init__(self) -> None:
+        self._shown: set[str] = set()
+
+    def __call__(
+        self,
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        """Print *message* on stderr (Python's own warnings as Python prints them)."""
+        if not issubclass(category, CacheWarning):
+            _python_showwarning(message, category, filename, lineno, file, line)
+        elif str(message) not in self._shown:
+            self._shown.add(str(message))
+            click.echo(f"teikit: warning: {message}", err=True)
 
 
 #: The commands, each in its own module (click's examples/complex layout), imported only
@@ -63,7 +91,10 @@ class TeikitGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         """Run the subcommand, mapping teikit's exceptions onto exit code 3."""
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", CacheWarning)
+                warnings.showwarning = _WarningPrinter()
+                return super().invoke(ctx)
         except TeikitError as exc:
             if ctx.params.get("debug"):
                 import traceback

@@ -4,7 +4,8 @@ Compiling TEI All takes libxml2 seconds; a grammar specialised to the elements t
 actually use (:mod:`teikit.validation.specialize`) compiles in milliseconds and gives the
 same verdicts. Specialised grammars are kept in memory per vocabulary and on disk under
 ``$TEIKIT_CACHE_DIR`` (default ``~/.cache/teikit``), keyed by the schema's bytes, the
-vocabulary and the teikit version.
+vocabulary and the teikit version, and sealed with the user's secret key
+(:func:`teikit.resources.read_cache_file`): an entry someone else wrote is never used.
 
 Diagnostic codes: ``rng.invalid`` (the document does not match the schema), ``rng.warning``
 and ``rng.jing-fatal`` (Jing could not read a document).
@@ -28,7 +29,7 @@ from teikit.diagnostics import Diagnostic, Severity
 from teikit.document import TeiDocument, make_parser
 from teikit.errors import SchemaLoadError
 from teikit.namespaces import NSMAP, RNG_NS, TEI_NS
-from teikit.resources import cache_dir, write_cache_file
+from teikit.resources import cache_dir, read_cache_file, write_cache_file
 from teikit.validation.specialize import (
     attributes_of,
     flatten_relaxng,
@@ -47,7 +48,6 @@ __all__ = [
 CODE: Final = "rng.invalid"
 # A specialised grammar's key: element names, and attribute names (None: all attributes kept).
 _VocabularyKey = tuple[frozenset[str], frozenset[str] | None]
-_CACHE_MARK: Final = b"<!-- teikit-sha256:"
 # Part of the cache key: change it whenever the specialiser's output changes.
 _CACHE_FORMAT: Final = b"teikit-relaxng-specialised-2\0"
 _CLARK: Final = re.compile(r"\{([^}]*)\}([\w.\-]+)")
@@ -248,7 +248,7 @@ class RelaxNGSchema:
             source=str(self.path),
         )
         body = etree.tostring(grammar, encoding="utf-8", xml_declaration=True)
-        if not write_cache_file(target, body + _seal(body)):
+        if not write_cache_file(target, body):
             validator.cache_file = None
         return validator
 
@@ -256,13 +256,9 @@ class RelaxNGSchema:
         self, vocabulary: frozenset[str], attributes: frozenset[str] | None
     ) -> RelaxNGValidator | None:
         target = self.cache_file(vocabulary, attributes)
-        try:
-            data = target.read_bytes()
-        except OSError:
-            return None
-        body, mark, _ = data.rpartition(_CACHE_MARK)
-        if not mark or data != body + _seal(body):
-            return None  # truncated or altered: rebuild and overwrite it
+        body = read_cache_file(target)  # None: missing, or its seal is wrong (altered, truncated)
+        if body is None:
+            return None  # rebuilt and overwritten
         try:
             grammar = etree.fromstring(body, make_parser()[0]).getroottree()
             return RelaxNGValidator(
@@ -274,11 +270,6 @@ class RelaxNGSchema:
             )
         except (etree.XMLSyntaxError, SchemaLoadError):
             return None
-
-
-def _seal(body: bytes) -> bytes:
-    """Return the trailer comment that lets a cache entry prove it is complete."""
-    return _CACHE_MARK + hashlib.sha256(body).hexdigest().encode() + b" -->\n"
 
 
 def _line(element: etree._Element) -> int | None:

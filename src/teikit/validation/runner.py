@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import json
 import os
-import re
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +16,19 @@ from teikit.__about__ import __version__
 from teikit.diagnostics import Diagnostic, Severity
 from teikit.errors import DocumentLoadError, InputError, SchemaLoadError
 from teikit.namespaces import XML_NS
-from teikit.resources import cache_dir, read_cache_json, write_cache_file
 from teikit.sources import expand_paths as expand_files
+from teikit.validation.cache import (
+    RUN_DEPENDENCY,
+    Digests,
+    _Outcome,
+    _read_bytes,
+    _ScanCache,
+    _VerdictCache,
+    choice_of,
+    observe,
+    schema_dependencies,
+    source_record,
+)
 from teikit.validation.schemas import SchemaKind, SchemaRef, explicit_schemas, schemas_for
 
 if TYPE_CHECKING:  # imported when first needed: a run served from the cache never needs them
@@ -33,7 +43,6 @@ __all__ = ["Input", "ValidationOptions", "Validator", "expand_paths"]
 STDIN: Final = "-"
 _CHUNK: Final = 16
 _KEEP_BYTES: Final = 8 << 20  # a file's bytes are kept for its findings' lines up to this
-_SCAN_FORMAT: Final = 2  # of vocabulary.json: 2 added the attribute names
 _JING_BATCH: Final = 500  # files per Jing process (memory: the batch's trees are kept)
 
 
@@ -111,36 +120,13 @@ def expand_paths(sources: Iterable[str | Path], options: ValidationOptions) -> l
     return inputs
 
 
-_START_TAG: Final = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
-_NAMESPACE: Final = re.compile(rb"""xmlns(?::[\w.\-]+)?\s*=\s*["']([^"']*)["']""")
-_ATTRIBUTE: Final = re.compile(rb"""\s(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)\s*=\s*["']""")
-
-
-def scan_vocabulary(data: bytes) -> tuple[set[str], set[str], set[str]]:
-    """Return the local names of start tags, the namespace URIs and the local names of
-    attributes seen in *data*: a cheap superset of what the parsed document holds (a name
-    that the scan misses is caught later: see _SpecializedRelaxNG)."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        data = data.decode("utf-16", "replace").encode("utf-8")
-    names = {name.decode("utf-8", "replace") for name in set(_START_TAG.findall(data))}
-    namespaces = {uri.decode("utf-8", "replace") for uri in set(_NAMESPACE.findall(data))}
-    attributes = {name.decode("utf-8", "replace") for name in set(_ATTRIBUTE.findall(data))}
-    return names, namespaces, attributes
-
-
-_RUN: Final = "<run>"  # the pseudo dependency "the documents of the run"
+_RUN: Final = RUN_DEPENDENCY  # the pseudo dependency "the documents of the run"
 
 
 def _run_key(inputs: Sequence[Input]) -> str:
     """Return a key for the set of files of a run (whose root ``xml:id``s ``#id`` may name)."""
     names = sorted(os.path.abspath(item.path) for item in inputs if item.path is not None)
     return hashlib.sha256("\0".join(names).encode()).hexdigest()[:24]
-
-
-def _stat_key(path: Path | str) -> list[Any]:
-    name = os.path.abspath(path)
-    stat = os.stat(name)
-    return [name, stat.st_mtime_ns, stat.st_size]
 
 
 @dataclass(slots=True)
@@ -151,19 +137,12 @@ class _State:
     data: bytes | None = None
     document: TeiDocument | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    deps: list[list[Any]] = field(default_factory=list)
+    deps: list[list[Any]] | None = field(default_factory=list)  # see _Outcome
+    source: list[Any] | None = None
+    choice: list[list[Any]] | None = None
     engines: list[Engine] = field(default_factory=list)
     batched: dict[int, list[Diagnostic]] = field(default_factory=dict)
     schemas: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Outcome:
-    name: str
-    diagnostics: list[Diagnostic]
-    deps: list[list[Any]] = field(default_factory=list)
-    lines: dict[int, str] = field(default_factory=dict)  # the source lines findings point at
-    schemas: list[str] = field(default_factory=list)  # the schema files used
 
 
 class Validator:
@@ -177,28 +156,45 @@ class Validator:
         self._run_key = ""
         self._vocabulary: frozenset[str] = frozenset()
         self._attributes: frozenset[str] = frozenset()
-        # Schemas and index files are shared by the files of a run: resolve and stat each
-        # once, not once per file (a path's resolve() is a system call per component).
-        self._keys: dict[Path, tuple[Path, list[Any]]] = {}
+        # Schemas and index files are shared by the files of a run: resolve each once, not
+        # once per file (a path's resolve() is a system call per component).
+        self._keys: dict[Path, Path] = {}
         self._failed: dict[tuple[Path, SchemaKind, str], SchemaLoadError] = {}
+        # For the verdict cache: the digests of the files each schema and the index files
+        # consist of, taken before the engines read them (None: not cacheable).
+        self._started = time.time_ns()
+        self._digests = Digests()
+        self._deps: dict[tuple[Path, SchemaKind, str], list[list[Any]] | None] = {}
+        self._index_deps: list[list[Any]] | None = None
         #: The source lines the findings of :meth:`run` point at, ``(file, line) -> text``.
         self.source_lines: dict[tuple[str, int], str] = {}
         #: The schema files the documents of :meth:`run` were validated against, in order.
         self.schemas_used: dict[str, None] = {}
 
-    def _key_of(self, path: Path) -> tuple[Path, list[Any]]:
-        """Return the resolved path and the cache stat key of a schema or index file."""
-        found = self._keys.get(path)
+    def _key_of(self, ref: SchemaRef) -> tuple[Path, SchemaKind, str]:
+        """Return the key of a schema's engines: its resolved path, kind and origin."""
+        found = self._keys.get(ref.path)
         if found is None:
-            found = self._keys[path] = (path.resolve(), _stat_key(path))
-        return found
+            found = self._keys[ref.path] = ref.path.resolve()
+        return (found, ref.kind, ref.origin)
+
+    def _index_dependencies(self) -> list[list[Any]] | None:
+        """Return ``[file, digest]`` of the index files: call it before they are loaded."""
+        if self._index_deps is None and self.options.cache:
+            self._index_deps = [
+                [name, self._digests.digest(name)]
+                for name in (os.path.abspath(path) for path in self.options.indexes)
+            ]
+        return self._index_deps
 
     # -- engines ---------------------------------------------------------------------------
     def _engines_for(self, ref: SchemaRef) -> list[Engine]:
-        key = (self._key_of(ref.path)[0], ref.kind, ref.origin)
+        key = self._key_of(ref)
         if key in self._failed:  # compile a broken schema once, not once per file
             raise self._failed[key]
         if key not in self._engines:
+            if self.options.cache:  # digests before the engines read the files
+                self._deps[key] = schema_dependencies(ref.path, self._digests)
             try:
                 self._engines[key] = self._compile(ref)
             except SchemaLoadError as exc:
@@ -258,6 +254,7 @@ class Validator:
 
             # The index files are parsed in a thread while the grammars are loaded (libxml2
             # parses without holding the GIL): both are waited for before any file is checked.
+            self._index_dependencies()
             loader = ThreadPoolExecutor(1)
             indexes = loader.submit(_indexed_resolver, self.options.indexes)
             loader.shutdown(wait=False)
@@ -304,7 +301,9 @@ class Validator:
             data = item.data
             if data is None:
                 assert item.path is not None
+                observed = observe(item.path) if self.options.cache else None
                 data = read_bytes(item.path)
+                state.source = source_record(observed, data)
             # kept until the findings have quoted their lines (a large file is read again)
             state.data = data if len(data) <= _KEEP_BYTES else None
             state.document = load(data, name=item.name, path=item.path)
@@ -325,6 +324,7 @@ class Validator:
         except SchemaLoadError as exc:  # the configuration file
             refs, problems = [], [exc]
         state.diagnostics.extend(_unavailable(item.name, exc) for exc in problems)
+        state.choice = choice_of(refs)
         for ref in refs:
             if ref.origin == "bundled":
                 state.diagnostics.append(
@@ -343,20 +343,22 @@ class Validator:
                     raise
                 state.diagnostics.append(_unavailable(item.name, exc, ref.line))
                 continue
-            state.deps.append(self._key_of(ref.path)[1])
+            _depend(state, self._deps.get(self._key_of(ref)))
             state.schemas.append(str(ref.path))
         return state
 
     def _finish(self, state: _State) -> _Outcome:
         """Run the engines not run in a batch and the integrity checks; sort the findings."""
-        document, diagnostics, deps = state.document, state.diagnostics, state.deps
-        if document is None:
-            return _Outcome(state.item.name, diagnostics, lines=_lines(state, diagnostics))
+        document, diagnostics = state.document, state.diagnostics
+        if document is None:  # the verdict depends on the bytes alone
+            lines = _lines(state, diagnostics)
+            return _Outcome(state.item.name, diagnostics, lines=lines, source=state.source)
         integrity: list[Diagnostic] = []
         if self.options.integrity:  # first: its walk also gives the names the engines need
             from teikit.validation.integrity import check_integrity
 
             if self._resolver is None:
+                self._index_dependencies()
                 self._resolver = _resolver(self.options.indexes)
             self._resolver.referenced_files.clear()
             self._resolver.corpus_misses.clear()
@@ -366,17 +368,29 @@ class Validator:
             else:
                 integrity = check_integrity(document, self._resolver, rules)
             self._resolver.release(document)
-            deps.extend(self._key_of(p)[1] for p in self.options.indexes)
-            deps.extend(_stat_key(p) for p in sorted(self._resolver.referenced_files))
+            _depend(state, self._index_dependencies())
+            for path in sorted(self._resolver.referenced_files):
+                # read while the document was checked: cacheable only if provably unchanged
+                # since the run began (a stat taken after the digest)
+                digest = self._digests.stable_digest(os.path.abspath(path), self._started)
+                _depend(state, [[os.path.abspath(path), digest[0]]] if digest[1] else None)
             if self._resolver.corpus_misses:
-                deps.append([_RUN, self._run_key])
+                # a #id found nowhere: the verdict depends on which documents the run holds
+                _depend(state, [[_RUN, self._run_key]])
         for engine in state.engines:
             found = state.batched.get(id(engine))
             diagnostics.extend(engine.validate(document) if found is None else found)
         diagnostics.extend(integrity)
         diagnostics.sort(key=_order)
+        lines = _lines(state, diagnostics)
         return _Outcome(
-            state.item.name, diagnostics, deps, _lines(state, diagnostics), state.schemas
+            state.item.name,
+            diagnostics,
+            state.deps,
+            lines,
+            state.source,
+            state.choice,
+            state.schemas,
         )
 
     # -- many files ------------------------------------------------------------------------
@@ -548,6 +562,14 @@ def _resolver(indexes: Sequence[Path]) -> PointerResolver:
     return PointerResolver([load(path) for path in indexes])
 
 
+def _depend(state: _State, deps: list[list[Any]] | None) -> None:
+    """Add *deps* to what *state*'s verdict depends on (``None``: it cannot be cached)."""
+    if state.deps is not None and deps is not None:
+        state.deps.extend(deps)
+    else:
+        state.deps = None
+
+
 def _unavailable(name: str, exc: SchemaLoadError, line: int | None = None) -> Diagnostic:
     line = exc.line or line
     return Diagnostic(Severity.ERROR, "schema.unavailable", str(exc), name, line, None)
@@ -555,183 +577,3 @@ def _unavailable(name: str, exc: SchemaLoadError, line: int | None = None) -> Di
 
 def _order(diagnostic: Diagnostic) -> tuple[int, int, str]:
     return (diagnostic.line or 0, diagnostic.column or 0, diagnostic.code)
-
-
-def _read_bytes(path: Path | None) -> bytes | None:
-    if path is None:
-        return None
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-class _ScanCache:
-    """The names :func:`scan_vocabulary` found in each file, kept while the file is unchanged.
-
-    The scan only chooses which specialised grammar to compile: it decides no verdict (a
-    document with a name outside the grammar's vocabulary widens it, see
-    _SpecializedRelaxNG), so it is kept even with ``--no-cache``, like the grammars. It
-    spares a run over an unchanged corpus reading every file twice.
-    """
-
-    def __init__(self) -> None:
-        self._path = cache_dir() / "vocabulary.json"
-        self._strings: list[str] = []
-        self._files: dict[str, list[Any]] = {}
-        self._dirty = False
-        loaded = read_cache_json(self._path)
-        if isinstance(loaded, dict) and loaded.get("format") == _SCAN_FORMAT:
-            try:
-                self._strings, self._files = list(loaded["strings"]), dict(loaded["files"])
-            except (KeyError, TypeError, ValueError):
-                self._strings, self._files = [], {}
-        self._index = {text: number for number, text in enumerate(self._strings)}
-
-    def union(self, inputs: Sequence[Input]) -> tuple[set[str], set[str], set[str]]:
-        """Return the element names, namespaces and attribute names of all *inputs*.
-
-        Files add the numbers kept for them; the numbers become strings once, at the end (a
-        corpus has a few hundred names, in every file). Numbers that point nowhere (an
-        altered cache file) make every file be scanned again.
-        """
-        try:
-            return self._strings_of(self._total(inputs))
-        except (IndexError, TypeError):
-            self._files.clear()
-            return self._strings_of(self._total(inputs))
-
-    def _total(self, inputs: Sequence[Input]) -> tuple[set[Any], set[Any], set[Any]]:
-        total: tuple[set[Any], set[Any], set[Any]] = (set(), set(), set())
-        for item in inputs:
-            numbers = self._numbers_of(item)
-            if numbers is not None:
-                for found, part in zip(total, numbers, strict=True):
-                    found.update(part)
-        return total
-
-    def _strings_of(self, total: tuple[set[Any], ...]) -> tuple[set[str], set[str], set[str]]:
-        strings = self._strings
-        names, namespaces, attributes = ({strings[n] for n in numbers} for numbers in total)
-        return names, namespaces, attributes
-
-    def _numbers_of(self, item: Input) -> list[list[Any]] | None:
-        """Return the numbers of *item*'s element names, namespaces and attribute names,
-        scanning it unless it is unchanged since it was scanned (``None``: unreadable)."""
-        if item.data is not None or item.path is None:
-            if item.data is None:
-                return None
-            return [self._numbers(texts) for texts in scan_vocabulary(item.data)]
-        try:
-            key = _stat_key(item.path)
-        except OSError:
-            return None
-        entry = self._files.get(key[0])
-        if isinstance(entry, list) and len(entry) == 5 and entry[:2] == key[1:]:
-            return entry[2:5]
-        data = _read_bytes(item.path)
-        if data is None:
-            return None
-        numbers = [self._numbers(texts) for texts in scan_vocabulary(data)]
-        self._files[key[0]] = [key[1], key[2], *numbers]
-        self._dirty = True
-        return numbers
-
-    def _numbers(self, texts: set[str]) -> list[int]:
-        numbers = []
-        for text in sorted(texts):
-            number = self._index.get(text)
-            if number is None:
-                number = self._index[text] = len(self._strings)
-                self._strings.append(text)
-            numbers.append(number)
-        return numbers
-
-    def save(self) -> None:
-        if not self._dirty:
-            return
-        data = {"format": _SCAN_FORMAT, "strings": self._strings, "files": self._files}
-        write_cache_file(self._path, json.dumps(data, separators=(",", ":")).encode())
-
-
-_SEVERITIES: Final = {str(severity): severity for severity in Severity}
-
-
-class _VerdictCache:
-    """Per-file verdicts, reused while the file, its schemas and options are unchanged."""
-
-    def __init__(self, options: ValidationOptions) -> None:
-        self._path = cache_dir() / "verdicts" / f"{options.fingerprint()}.json"
-        self._entries: dict[str, Any] = {}
-        self._dirty = False
-        self._dependencies: dict[str, list[Any]] = {}
-        self.run_key = ""
-        loaded = read_cache_json(self._path)
-        if isinstance(loaded, dict):
-            self._entries = loaded
-
-    def get(self, item: Input) -> _Outcome | None:
-        if item.path is None:
-            return None
-        name = os.path.abspath(item.path)
-        entry = self._entries.get(name)
-        if not entry:
-            return None
-        try:
-            if entry["key"] != _stat_key(name):
-                return None
-            dependency = self._dependency
-            if any(dependency(dep[0]) != dep for dep in entry["deps"]):
-                return None
-            severity = _SEVERITIES.get
-            diagnostics = [
-                Diagnostic(
-                    severity(d["severity"]) or Severity.parse(d["severity"]),
-                    d["code"],
-                    d["message"],
-                    item.name,
-                    d["line"],
-                    d["column"],
-                    d["xpath"],
-                )
-                for d in entry["diagnostics"]
-            ]
-            lines = {int(n): str(t) for n, t in entry.get("lines", {}).items()}
-            schemas = [str(s) for s in entry["schemas"]]  # missing: an older entry
-            return _Outcome(item.name, diagnostics, lines=lines, schemas=schemas)
-        except (OSError, KeyError, TypeError, ValueError):
-            return None
-
-    def _dependency(self, name: str) -> list[Any]:
-        if name == _RUN:
-            return [_RUN, self.run_key]
-        # schemas and index files are shared by every entry: stat each once per run
-        if name not in self._dependencies:
-            try:
-                self._dependencies[name] = _stat_key(name)
-            except OSError:
-                self._dependencies[name] = []
-        return self._dependencies[name]
-
-    def put(self, item: Input, outcome: _Outcome) -> None:
-        if item.path is None:
-            return
-        if any(d.code == "schema.unavailable" for d in outcome.diagnostics):
-            return  # the verdict would outlive the fix (a schema copy added, a path mended)
-        try:
-            key = _stat_key(item.path)
-        except OSError:
-            return
-        self._entries[key[0]] = {
-            "key": key,
-            "deps": outcome.deps,
-            "diagnostics": [d.as_dict() for d in outcome.diagnostics],
-            "lines": outcome.lines,
-            "schemas": outcome.schemas,
-        }
-        self._dirty = True
-
-    def save(self) -> None:
-        if not self._dirty:
-            return
-        write_cache_file(self._path, json.dumps(self._entries).encode())

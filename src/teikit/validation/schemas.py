@@ -68,6 +68,8 @@ class SchemaRef:
     origin: str  # "option", "xml-model", "config" or "bundled"
     #: the line of the ``<?xml-model?>`` that named it (not part of its identity)
     line: int | None = field(default=None, compare=False)
+    #: the ``href`` it was found from, for ``xml-model`` (the verdict cache maps it again)
+    href: str | None = field(default=None, compare=False)
 
 
 def kind_from_suffix(path: Path) -> SchemaKind:
@@ -216,7 +218,7 @@ def declared_schemas(
             problems.append(exc)
             continue
         kind = _kind_from_model(attrs.get("schematypens"), path)
-        ref = SchemaRef(path, kind, "xml-model", source_line(pi))
+        ref = SchemaRef(path, kind, "xml-model", source_line(pi), href)
         if ref not in refs:
             refs.append(ref)
     return refs

@@ -188,6 +188,48 @@ def _analysis_key(namespaces: Mapping[str, str], xpath1: bool, use_lxml: bool, b
     return digest.hexdigest()[:32]
 
 
+_OPTIONAL_TEXT: Final = (str, type(None))
+_ANALYSIS_FIELDS: Final[Mapping[str, Mapping[str, tuple[type, ...]]]] = {
+    "expr": {
+        "variables": (list,),
+        "type": (str,),
+        "xpath1": _OPTIONAL_TEXT,
+        "eval": _OPTIONAL_TEXT,
+        "error": _OPTIONAL_TEXT,
+    },
+    "context": {
+        "xpath1": _OPTIONAL_TEXT,
+        "select": _OPTIONAL_TEXT,
+        "select_error": _OPTIONAL_TEXT,
+        "needs": (list, type(None)),
+    },
+}
+
+
+def _well_formed_analysis(kind: str, found: Any) -> bool:
+    """Return whether *found*, read from the analysis memo, has the shape an analysis has.
+
+    The memo is sealed (only this user's teikit wrote it), but a wrong shape must still
+    never become an internal error: such an entry is analysed again.
+    """
+    fields = _ANALYSIS_FIELDS.get(kind)
+    if fields is None or not isinstance(found, dict) or not fields.keys() <= found.keys():
+        return False
+    if not all(isinstance(found[name], types) for name, types in fields.items()):
+        return False
+    if kind == "expr":
+        return _strings(found["variables"])
+    needs = found["needs"]
+    return needs is None or all(
+        isinstance(branch, list) and len(branch) == 2 and all(map(_strings, branch))
+        for branch in needs
+    )
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
 class _LazyToken:
     """An elementpath expression, parsed on first evaluation."""
 
@@ -1783,7 +1825,7 @@ class SchematronSchema:
         """Return ``analyse()``, remembered across runs under *key*."""
         text = json.dumps(key)
         found = self._memo.get(text)
-        if found is None:
+        if not _well_formed_analysis(key[0], found):  # missing, or not what analyse() makes
             found = analyse()
             self._memo[text] = found
             self._memo_dirty = True
