@@ -417,7 +417,7 @@ def test_ctrl_c_during_validate_jobs_2_never_hangs(corpus: Path) -> None:
             pytest.fail(f"attempt {attempt}: still running 30 s after Ctrl-C")
         outcomes.append(process.returncode)
         if process.returncode != 0:  # 0: the run was over before the signal came
-            assert process.returncode == 130, err
+            assert process.returncode == 130, (attempt, err)
             assert err.decode() == "teikit: interrupted\n", err
         assert [p.name for p in corpus.iterdir() if p.name.endswith(".tmp")] == []
         assert not any(Path(f"/proc/{pid}").exists() for pid in workers - {process.pid}), attempt

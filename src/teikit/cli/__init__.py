@@ -140,3 +140,19 @@ def main() -> None:
     except KeyboardInterrupt:  # outside a command (click's parsing, an import): still 130
         sys.stderr.write("teikit: interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
+    finally:
+        _block_late_interrupts()
+
+
+def _block_late_interrupts() -> None:
+    """Block Ctrl-C once the command is over and its exit code is known.
+
+    Python restores the default SIGINT action while it shuts down, so a Ctrl-C arriving in
+    those last milliseconds killed a finished run by signal, with no message; blocked, it
+    is discarded when the process exits with its own code.
+    """
+    import signal
+    import threading
+
+    if hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread():
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
