@@ -44,6 +44,7 @@ from teikit.exporters import ExporterSpec
 from teikit.namespaces import NSMAP, TEI_NS, XML_ID, XML_NS
 from teikit.output import atomic_open
 from teikit.pointers import PointerResolver, PointerStatus, Resolution
+from teikit.recursion import deep_walks
 
 __all__ = [
     "AUTHORITY_URLS",
@@ -1603,6 +1604,7 @@ def _source(header: etree._Element) -> tuple[str | None, str | None, tuple[Ident
     return ". ".join(p.rstrip(".") for p in parts if p) or None, kind, tuple(identifiers)
 
 
+@deep_walks
 def build_model(
     document: TeiDocument,
     resolver: PointerResolver | None = None,
@@ -1842,6 +1844,7 @@ def _refuse_inputs(path: Path, inputs: frozenset[Path]) -> None:
         raise OutputError(f"{path}: refusing to overwrite an input file")
 
 
+@deep_walks
 def export_documents(
     sources: Sequence[str | os.PathLike[str]],
     spec: ExporterSpec,

@@ -53,6 +53,7 @@ from teikit.exporters.model import (
     corpus_pages,
     to_models,
 )
+from teikit.recursion import deep_walks
 
 __all__ = [
     "CSS",
@@ -970,6 +971,7 @@ def _transform(stylesheet: etree.XSLT, item: TeiDocument | DocumentModel) -> str
     description="a self-contained HTML reading edition (a folder adds an index and registers)",
     options=("corpus", "document_number", "xslt", "report"),
 )
+@deep_walks  # the renderer follows the document's nesting (issue 17)
 def write_html(
     documents: Iterable[TeiDocument | DocumentModel],
     stream: IO[str],

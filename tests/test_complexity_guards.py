@@ -1,0 +1,131 @@
+"""Guards on complexity (issue 17, deliverable 8): no hang, no recursion error, a clear finding.
+
+Every command runs in a subprocess with a timeout, so that a regression fails the test
+instead of hanging the CI run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from teikit.document import load
+from teikit.entities.text import collect_text
+from teikit.errors import NotWellFormedError
+from teikit.lint.propose import _text_nodes
+from teikit.lint.source import SourceMap
+from teikit.namespaces import TEI_NS
+
+TIMEOUT = 120  # seconds: each guarded command takes well under 10 s
+
+_HEADER = (
+    "<teiHeader><fileDesc><titleStmt><title>T</title></titleStmt>"
+    "<publicationStmt><p>P</p></publicationStmt><sourceDesc><p>S</p></sourceDesc>"
+    "</fileDesc></teiHeader>"
+)
+
+
+def run_teikit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m teikit ARGS`` in *cwd*; fail (not hang) after :data:`TIMEOUT`."""
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "teikit", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"teikit {' '.join(args)} did not finish within {TIMEOUT} s")
+
+
+def _tei(body: str) -> str:
+    return f'<TEI xmlns="{TEI_NS}">{_HEADER}<text><body>{body}</body></text></TEI>'
+
+
+def _nested(tags: list[str], inner: str) -> str:
+    return "".join(f"<{t}>" for t in tags) + inner + "".join(f"</{t}>" for t in reversed(tags))
+
+
+# TEI, text and body take 3 of libxml2's 256 levels; div and p one each.
+_SHAPES = {
+    "note": _tei(_nested(["div", "p", *["note"] * 251], "innermost")),
+    "hi-note": _tei(_nested(["div", "p", *(["hi", "note", "note"] * 84)[:251]], "innermost")),
+    "div-note": _tei(_nested([*["div"] * 125, "p", *["note"] * 127], "innermost")),
+    "div": _tei(_nested(["div"] * 252, "<p>innermost</p>")),
+}
+
+
+def _one_level_deeper(text: str) -> str:
+    """Return *text* with the innermost text wrapped in one more ``hi``."""
+    return text.replace("innermost", "<hi>innermost</hi>", 1)
+
+
+def test_every_command_takes_the_deepest_documents_the_parser_accepts(tmp_path: Path) -> None:
+    for shape, text in _SHAPES.items():
+        _check_deep_document(tmp_path / shape, text)
+
+
+def _check_deep_document(folder: Path, text: str) -> None:
+    folder.mkdir()
+    source = folder / "x.xml"
+    # The document is exactly as deep as the loader allows: one level more is refused.
+    source.write_text(_one_level_deeper(text), encoding="utf-8")
+    with pytest.raises(NotWellFormedError, match="nesting depth exceeds 256 levels"):
+        load(source)
+    source.write_text(text, encoding="utf-8")
+    load(source)
+
+    outputs: dict[str, str] = {}
+    for to in ("html", "markdown", "text", "json"):
+        result = run_teikit("export", "--to", to, "x.xml", cwd=folder)
+        assert (result.returncode, result.stderr) == (0, ""), (folder.name, to, result.stderr)
+        outputs[to] = result.stdout
+    # The innermost text appears once, in each format.
+    assert outputs["text"].count("innermost") == 1
+    assert outputs["markdown"].count("innermost") == 1
+    html_text = re.sub(r"<[^>]*>", "", outputs["html"])  # not the notes' title tooltips
+    assert html_text.count("innermost") == 1
+    data = json.loads(outputs["json"])
+    texts = re.findall(r'"text": "([^"]*)"', json.dumps(data))
+    assert [t for t in texts if "innermost" in t] == ["innermost"]
+    notes = etree.fromstring(text.encode()).iter(f"{{{TEI_NS}}}note")
+    assert len(data["notes"]) == sum(1 for _ in notes)
+
+    for command in (["entities", "-f", "json"], ["lint"]):
+        result = run_teikit(*command, "x.xml", cwd=folder)
+        assert result.returncode == 0, (folder.name, command, result.stderr)
+        assert "internal error" not in result.stderr
+
+
+def _deep_tree(depth: int) -> etree._Element:
+    """Return a ``p`` with *depth* nested ``hi`` (built in memory: no parser limit)."""
+    root = etree.Element(f"{{{TEI_NS}}}p")
+    root.text = "a "
+    parent = root
+    for _ in range(depth):
+        parent = etree.SubElement(parent, f"{{{TEI_NS}}}hi")
+    parent.text = "innermost"
+    parent.tail = " z"
+    return root
+
+
+def test_text_walks_keep_their_own_stack() -> None:
+    # Deeper than any recursion limit: the entity and lint walks must not recurse.
+    root = _deep_tree(1_500)  # huge_tree parses up to 2,048 levels
+    assert collect_text(root) == "a innermost z"
+    nodes = [(owner.text if not tail else owner.tail) for owner, tail, _ in _text_nodes(root)]
+    assert nodes == ["a ", "innermost", " z"]
+    source = etree.tostring(root, encoding="unicode")
+    source_map = SourceMap(source, etree.fromstring(source, etree.XMLParser(huge_tree=True)))
+    assert source_map.ok
+    slots = [source_map.slot(e, False) for e in source_map.start_tag_start]
+    texts = [source[a:b] for a, b in (s for s in slots if s is not None) if b > a]
+    assert texts == ["a ", "innermost"]
