@@ -7,6 +7,7 @@ instead of hanging the CI run.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -129,3 +130,83 @@ def test_text_walks_keep_their_own_stack() -> None:
     slots = [source_map.slot(e, False) for e in source_map.start_tag_start]
     texts = [source[a:b] for a, b in (s for s in slots if s is not None) if b > a]
     assert texts == ["a ", "innermost"]
+
+
+# ------------------------------------------------------------------ XSD pattern facets
+
+_PATTERN_XSD = f"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
+  targetNamespace="{TEI_NS}" elementFormDefault="qualified">
+  <xs:element name="TEI"><xs:simpleType><xs:restriction base="xs:string">
+    <xs:pattern value="PATTERN"/>
+  </xs:restriction></xs:simpleType></xs:element>
+</xs:schema>
+"""
+
+
+def _validate_json(
+    folder: Path,
+    pattern: str,
+    values: dict[str, str],
+    *extra: str,
+    env: dict[str, str] | None = None,
+) -> tuple[int, dict[str, list[tuple[str, str]]], str]:
+    """Validate one ``<TEI>`` per value against a schema with *pattern*; return the codes."""
+    (folder / "pattern.xsd").write_text(_PATTERN_XSD.replace("PATTERN", pattern))
+    for name, value in values.items():
+        (folder / name).write_text(f'<TEI xmlns="{TEI_NS}">{value}</TEI>')
+    args = ["validate", "-f", "json", "--no-cache", "--no-integrity", "--no-schematron"]
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "teikit", *args, *extra, "--schema", "pattern.xsd", *values],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+            env={**os.environ, **(env or {})},
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"validating against the pattern {pattern!r} did not finish in {TIMEOUT} s")
+    report = json.loads(result.stdout) if result.stdout else {"files": []}
+    found = {
+        entry["file"]: [(d["code"], d["message"]) for d in entry["diagnostics"]]
+        for entry in report["files"]
+    }
+    return result.returncode, found, result.stderr
+
+
+def test_xmlschema_pattern_that_backtracks_is_a_finding(tmp_path: Path) -> None:
+    values = {"slow.xml": "a" * 40, "fine.xml": "aab", "wrong.xml": "b"}
+    code, found, stderr = _validate_json(
+        tmp_path,
+        "(a+)+b",
+        values,
+        "--xsd-engine",
+        "xmlschema",
+        env={"TEIKIT_XSD_PATTERN_TIME_LIMIT": "1"},
+    )
+    assert (code, stderr) == (1, "")
+    [(slow_code, slow_message)] = found["slow.xml"]
+    assert slow_code == "xsd.pattern-limit"
+    assert "pattern '(a+)+b' took too long on a value of 40 characters" in slow_message
+    assert "not fully checked" in slow_message
+    # The budget is per document: the next documents are checked as usual.
+    assert found["fine.xml"] == []
+    assert [c for c, _ in found["wrong.xml"]] == ["xsd.invalid"]
+
+
+def test_lxml_pattern_step_limit_is_a_finding(tmp_path: Path) -> None:
+    # libxml2 matches with automata; a non-deterministic one ((a|aa)+b) backtracks, and
+    # libxml2 gives up after a bounded number of steps (about a second), with an
+    # "internal error" that used to end the run (exit 3).
+    values = {"long.xml": "a" * 100, "fine.xml": "aab"}
+    code, found, stderr = _validate_json(tmp_path, "(a|aa)+b", values)
+    assert (code, stderr) == (1, "")
+    [(long_code, long_message)] = found["long.xml"]
+    assert long_code == "xsd.pattern-limit"
+    assert "gave up matching a pattern facet" in long_message
+    assert found["fine.xml"] == []
+    # The pattern that backtracks in Python's re is no trouble for libxml2's automata.
+    code, found, stderr = _validate_json(tmp_path, "(a+)+b", {"slow.xml": "a" * 100_000})
+    assert (code, stderr) == (1, "")
+    assert [c for c, _ in found["slow.xml"]] == ["xsd.invalid"]
