@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,12 @@ from teikit.lint.source import SourceMap
 from teikit.namespaces import TEI_NS
 
 TIMEOUT = 120  # seconds: each guarded command takes well under 10 s
+MEMORY = 2 << 30  # bytes of address space: a regression fails instead of exhausting the runner
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
 
 _HEADER = (
     "<teiHeader><fileDesc><titleStmt><title>T</title></titleStmt>"
@@ -32,8 +39,11 @@ _HEADER = (
 )
 
 
-def run_teikit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m teikit ARGS`` in *cwd*; fail (not hang) after :data:`TIMEOUT`."""
+def run_teikit(*args: str, cwd: Path, java: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m teikit ARGS`` in *cwd*; fail (not hang) after :data:`TIMEOUT`.
+
+    The memory limit is left out when teikit runs Java (*java*), which reserves more.
+    """
     try:
         return subprocess.run(
             [sys.executable, "-m", "teikit", *args],
@@ -42,6 +52,7 @@ def run_teikit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
             text=True,
             timeout=TIMEOUT,
             check=False,
+            preexec_fn=None if java else _limit_memory,
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"teikit {' '.join(args)} did not finish within {TIMEOUT} s")
@@ -164,6 +175,7 @@ def _validate_json(
             timeout=TIMEOUT,
             check=False,
             env={**os.environ, **(env or {})},
+            preexec_fn=_limit_memory,
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"validating against the pattern {pattern!r} did not finish in {TIMEOUT} s")
@@ -210,3 +222,91 @@ def test_lxml_pattern_step_limit_is_a_finding(tmp_path: Path) -> None:
     code, found, stderr = _validate_json(tmp_path, "(a+)+b", {"slow.xml": "a" * 100_000})
     assert (code, stderr) == (1, "")
     assert [c for c, _ in found["slow.xml"]] == ["xsd.invalid"]
+
+
+# ------------------------------------------------------------------ RELAX NG inlining
+
+_RNG = 'xmlns="http://relaxng.org/ns/structure/1.0"'
+_LEAF = f'<element name="a" ns="{TEI_NS}"><text/></element>'
+
+
+def _diamond(folder: Path, reference: str, levels: int = 20) -> Path:
+    """Write ``l0.rng``...: each level refers to the next one twice (``levels + 1`` files)."""
+    folder.mkdir()
+    for level in range(levels):
+        target = f"l{level + 1}.rng"
+        if reference == "externalRef":
+            body = (
+                f'<start><choice><externalRef href="{target}"/>'
+                f'<externalRef href="{target}"/></choice></start>'
+            )
+        else:
+            body = f'<include href="{target}"/><include href="{target}"/>'
+        (folder / f"l{level}.rng").write_text(f"<grammar {_RNG}>{body}</grammar>")
+    leaf = (
+        _LEAF
+        if reference == "externalRef"
+        else (f'<grammar {_RNG}><start combine="choice">{_LEAF}</start></grammar>')
+    )
+    if reference == "externalRef":
+        leaf = leaf.replace("<element ", f"<element {_RNG} ", 1)
+    (folder / f"l{levels}.rng").write_text(leaf)
+    (folder / "a.xml").write_text(f'<a xmlns="{TEI_NS}">text</a>')
+    (folder / "b.xml").write_text(f'<b xmlns="{TEI_NS}">text</b>')
+    return folder / "l0.rng"
+
+
+_CHECKS = ["validate", "--no-integrity", "--no-schematron", "--no-cache", "--schema", "l0.rng"]
+
+
+def test_external_ref_diamond_is_compiled_once(tmp_path: Path) -> None:
+    schema = _diamond(tmp_path / "diamond", "externalRef")
+    assert len(list(schema.parent.glob("*.rng"))) == 21
+    assert sum(len(p.read_bytes()) for p in schema.parent.glob("*.rng")) < 4_000
+    valid = run_teikit(*_CHECKS, "-f", "json", "a.xml", cwd=schema.parent)
+    assert (valid.returncode, valid.stderr) == (0, "")
+    assert json.loads(valid.stdout)["files"] == [
+        {"file": "a.xml", "valid": True, "diagnostics": []}
+    ]
+    invalid = run_teikit(*_CHECKS, "-f", "json", "b.xml", cwd=schema.parent)
+    assert (invalid.returncode, invalid.stderr) == (1, "")
+    [entry] = json.loads(invalid.stdout)["files"]
+    assert [d["code"] for d in entry["diagnostics"]] == ["rng.invalid"]
+
+
+def test_include_diamond_is_refused_with_a_message(tmp_path: Path) -> None:
+    schema = _diamond(tmp_path / "diamond", "include")
+    result = run_teikit(*_CHECKS, "a.xml", cwd=schema.parent)
+    assert (result.returncode, result.stdout) == (3, "")
+    assert str(schema.resolve()) in result.stderr
+    assert "as in a diamond of includes): refused" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_define_diamond_in_one_file_is_refused_with_a_message(tmp_path: Path) -> None:
+    # No include at all: libxml2 copies a define's body into each reference, so defines
+    # that each refer to the next one twice would take it minutes and gigabytes.
+    levels = 20
+    defines = "".join(
+        f'<define name="d{i}"><choice><ref name="d{i + 1}"/>'
+        f'<oneOrMore><ref name="d{i + 1}"/></oneOrMore></choice></define>'
+        for i in range(levels)
+    )
+    (tmp_path / "l0.rng").write_text(
+        f'<grammar {_RNG}><start><element name="TEI" ns="{TEI_NS}"><ref name="d0"/></element>'
+        f'</start>{defines}<define name="d{levels}">{_LEAF}</define></grammar>'
+    )
+    (tmp_path / "a.xml").write_text(f'<TEI xmlns="{TEI_NS}"><a>text</a></TEI>')
+    result = run_teikit(*_CHECKS, "a.xml", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (3, "")
+    assert "l0.rng: the start expands to more than 25,000 patterns" in result.stderr
+
+
+@pytest.mark.jing
+@pytest.mark.parametrize("reference", ["externalRef", "include"])
+def test_jing_is_not_handed_a_diamond(jing: str, tmp_path: Path, reference: str) -> None:
+    # Jing copies included files too: it ran for hours on these 21 files.
+    schema = _diamond(tmp_path / "diamond", reference)
+    result = run_teikit(*_CHECKS, "--engine", "jing", "a.xml", cwd=schema.parent, java=True)
+    assert (result.returncode, result.stdout) == (3, "")
+    assert "the schema expands to more than 100,000 patterns" in result.stderr
