@@ -160,7 +160,7 @@ def _validate_json(
     values: dict[str, str],
     *extra: str,
     env: dict[str, str] | None = None,
-) -> tuple[int, dict[str, list[tuple[str, str]]], str]:
+) -> tuple[int, dict[str, list[tuple[str, str, int | None]]], str]:
     """Validate one ``<TEI>`` per value against a schema with *pattern*; return the codes."""
     (folder / "pattern.xsd").write_text(_PATTERN_XSD.replace("PATTERN", pattern))
     for name, value in values.items():
@@ -181,7 +181,7 @@ def _validate_json(
         pytest.fail(f"validating against the pattern {pattern!r} did not finish in {TIMEOUT} s")
     report = json.loads(result.stdout) if result.stdout else {"files": []}
     found = {
-        entry["file"]: [(d["code"], d["message"]) for d in entry["diagnostics"]]
+        entry["file"]: [(d["code"], d["message"], d["line"]) for d in entry["diagnostics"]]
         for entry in report["files"]
     }
     return result.returncode, found, result.stderr
@@ -198,13 +198,13 @@ def test_xmlschema_pattern_that_backtracks_is_a_finding(tmp_path: Path) -> None:
         env={"TEIKIT_XSD_PATTERN_TIME_LIMIT": "1"},
     )
     assert (code, stderr) == (1, "")
-    [(slow_code, slow_message)] = found["slow.xml"]
-    assert slow_code == "xsd.pattern-limit"
+    [(slow_code, slow_message, slow_line)] = found["slow.xml"]
+    assert (slow_code, slow_line) == ("xsd.pattern-limit", 1)
     assert "pattern '(a+)+b' took too long on a value of 40 characters" in slow_message
     assert "not fully checked" in slow_message
     # The budget is per document: the next documents are checked as usual.
     assert found["fine.xml"] == []
-    assert [c for c, _ in found["wrong.xml"]] == ["xsd.invalid"]
+    assert [c for c, *_ in found["wrong.xml"]] == ["xsd.invalid"]
 
 
 def test_lxml_pattern_step_limit_is_a_finding(tmp_path: Path) -> None:
@@ -214,14 +214,14 @@ def test_lxml_pattern_step_limit_is_a_finding(tmp_path: Path) -> None:
     values = {"long.xml": "a" * 100, "fine.xml": "aab"}
     code, found, stderr = _validate_json(tmp_path, "(a|aa)+b", values)
     assert (code, stderr) == (1, "")
-    [(long_code, long_message)] = found["long.xml"]
-    assert long_code == "xsd.pattern-limit"
+    [(long_code, long_message, long_line)] = found["long.xml"]
+    assert (long_code, long_line) == ("xsd.pattern-limit", 1)
     assert "gave up matching a pattern facet" in long_message
     assert found["fine.xml"] == []
     # The pattern that backtracks in Python's re is no trouble for libxml2's automata.
     code, found, stderr = _validate_json(tmp_path, "(a+)+b", {"slow.xml": "a" * 100_000})
     assert (code, stderr) == (1, "")
-    assert [c for c, _ in found["slow.xml"]] == ["xsd.invalid"]
+    assert [c for c, *_ in found["slow.xml"]] == ["xsd.invalid"]
 
 
 # ------------------------------------------------------------------ RELAX NG inlining

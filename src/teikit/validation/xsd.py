@@ -214,9 +214,22 @@ class XmlschemaXsdSchema:
                     "backtrack); the document was not fully checked; --xsd-engine lxml (libxml2's "
                     "automata) bounds every match",
                     document.name,
+                    _element_line(exc),
                 )
             )
         return diagnostics
+
+
+def _element_line(exc: BaseException) -> int | None:
+    """Return the line of the element xmlschema was checking when *exc* was raised."""
+    line = None
+    trace = exc.__traceback__
+    while trace is not None:  # the innermost element being decoded wins
+        candidate = dict(trace.tb_frame.f_locals).get("obj")
+        if isinstance(candidate, etree._Element) and isinstance(candidate.sourceline, int):
+            line = candidate.sourceline
+        trace = trace.tb_next
+    return line
 
 
 def _lxml_internal_error(
