@@ -302,6 +302,26 @@ def test_define_diamond_in_one_file_is_refused_with_a_message(tmp_path: Path) ->
     assert "l0.rng: the start expands to more than 25,000 patterns" in result.stderr
 
 
+def test_long_chain_of_defines_is_refused_with_a_message(tmp_path: Path) -> None:
+    # Each define refers to the next one, outside an element: 3,000 of them used to end
+    # in "internal error: RecursionError".
+    levels = 3_000
+    defines = "".join(
+        f'<define name="d{i}"><optional><ref name="d{i + 1}"/></optional></define>'
+        for i in range(levels)
+    )
+    (tmp_path / "l0.rng").write_text(
+        f'<grammar {_RNG}><start><element name="TEI" ns="{TEI_NS}"><ref name="d0"/></element>'
+        f'</start>{defines}<define name="d{levels}">{_LEAF}</define></grammar>'
+    )
+    (tmp_path / "a.xml").write_text(f'<TEI xmlns="{TEI_NS}"><a>text</a></TEI>')
+    result = run_teikit(*_CHECKS, "a.xml", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (3, "")
+    assert result.stderr.startswith(
+        "teikit: error: l0.rng: defines refer to one another in a chain"
+    )
+
+
 @pytest.mark.jing
 @pytest.mark.parametrize("reference", ["externalRef", "include"])
 def test_jing_is_not_handed_a_diamond(jing: str, tmp_path: Path, reference: str) -> None:

@@ -249,7 +249,9 @@ class RelaxNGSchema:
     def _build(
         self, vocabulary: frozenset[str], attributes: frozenset[str] | None
     ) -> RelaxNGValidator:
-        grammar = specialize_flattened(self.flattened(), vocabulary, attributes)
+        grammar = specialize_flattened(
+            self.flattened(), vocabulary, attributes, source=str(self.path)
+        )
         target = self.cache_file(vocabulary, attributes)
         validator = RelaxNGValidator(
             grammar,

@@ -221,16 +221,23 @@ def specialize_flattened(
     flat: etree._ElementTree,
     vocabulary: frozenset[str],
     attributes: frozenset[str] | None = None,
+    *,
+    source: str | None = None,
 ) -> etree._ElementTree:
     """Return :func:`specialize_relaxng` of a grammar that :func:`flatten_relaxng` returned.
 
-    :raises SchemaLoadError: a define refers to itself outside an element.
+    *source* names the schema in error messages.
+
+    :raises SchemaLoadError: a define refers to itself outside an element, or defines
+        refer to one another in a chain too long to follow (hundreds of defines).
     """
     try:
         return _Specializer(flat.getroot(), vocabulary, attributes).run()
     except RecursionError:
+        name = source or flat.docinfo.URL or "<schema>"
         raise SchemaLoadError(
-            f"{flat.docinfo.URL or '<schema>'}: defines refer to one another too deeply"
+            f"{name}: defines refer to one another in a chain too long to follow "
+            "(hundreds of defines, each referring to the next outside an element): refused"
         ) from None
 
 
