@@ -12,14 +12,20 @@ import re
 import resource
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from teikit.document import load
+from teikit.entities import text as text_module
 from teikit.entities.text import collect_text
 from teikit.errors import NotWellFormedError
+from teikit.lint.propose import _SKIPPED as PROPOSE_SKIPPED
 from teikit.lint.propose import _text_nodes
 from teikit.lint.source import SourceMap
 from teikit.namespaces import TEI_NS
@@ -141,6 +147,138 @@ def test_text_walks_keep_their_own_stack() -> None:
     slots = [source_map.slot(e, False) for e in source_map.start_tag_start]
     texts = [source[a:b] for a, b in (s for s in slots if s is not None) if b > a]
     assert texts == ["a ", "innermost"]
+
+
+# The recursive walks these replaced (teikit before issue 17): the oracles of the property
+# test below, run with room for any depth.
+def _old_walk(element: Any, parts: list[str], marks: Any = (), marked: Any = None) -> None:
+    if element.text:
+        parts.append(element.text)
+    for child in element:
+        if text_module._skipped(child, element):
+            pass
+        elif child.tag in text_module._BREAKS and child.get("break") == "no":
+            parts.append(text_module._JOINER)
+        else:
+            supplied = child.tag == text_module._SUPPLIED
+            if supplied:
+                parts.append("[")
+            if marked is not None and child in marks:
+                marked.append(child)
+                parts.append(text_module._START)
+                _old_walk(child, parts, marks, marked)
+                parts.append(text_module._END)
+            else:
+                _old_walk(child, parts, marks, marked)
+            if supplied:
+                parts.append("]")
+        if child.tail:
+            parts.append(child.tail)
+
+
+def _old_text_nodes(element: Any, skipped: frozenset[str]) -> Iterator[tuple[Any, bool, Any]]:
+    if element.text:
+        yield element, False, element
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in skipped:
+            yield from _old_text_nodes(child, skipped)
+        if child.tail:
+            yield child, True, element
+
+
+class _OldSourceMap(SourceMap):
+    def _walk(self, element: Any) -> None:
+        source = self.source
+        start = self._skip_markup(self._cursor)
+        close = self._tag_end(start)
+        self.start_tag_start[element] = start
+        empty = source[close - 1] == "/"
+        self.start_tag_end[element] = close - 1 if empty else close
+        self._cursor = close + 1
+        if empty:
+            self._slots[(element, False)] = (self._cursor, self._cursor)
+            return
+        end = self._text_end(self._cursor)
+        self._slots[(element, False)] = (self._cursor, end)
+        self._cursor = end
+        for child in element:
+            if isinstance(child, etree._Comment):
+                self._cursor = source.index("-->", source.index("<!--", self._cursor)) + 3
+            elif isinstance(child, etree._ProcessingInstruction):
+                self._cursor = source.index("?>", source.index("<?", self._cursor)) + 2
+            else:
+                self._walk(child)
+            end = self._text_end(self._cursor)
+            self._slots[(child, True)] = (self._cursor, end)
+            self._cursor = end
+        if not source.startswith("</", self._cursor):
+            raise ValueError(f"expected an end tag at offset {self._cursor}")
+        self.end_tag_start[element] = self._cursor
+        self._cursor = source.index(">", self._cursor) + 1
+
+
+_NAMES = ["hi", "note", "supplied", "lb", "choice", "sic", "corr", "persName", "#comment", "#pi"]
+_TEXTS = st.sampled_from(["", "", "a", " b ", "c\nd", "&", "<x>"])
+
+
+@st.composite
+def _trees(draw: st.DrawFn) -> etree._Element:
+    """A ``p`` with random TEI inline content, sometimes below a spine of 1,200 ``hi``."""
+    root = etree.Element(f"{{{TEI_NS}}}p")
+    root.text = draw(_TEXTS)
+    top = root
+    if draw(st.booleans()):
+        for _ in range(1_200):
+            top = etree.SubElement(top, f"{{{TEI_NS}}}hi")
+    open_elements = [top]
+    for _ in range(draw(st.integers(0, 12))):
+        parent = open_elements[draw(st.integers(0, len(open_elements) - 1))]
+        name = draw(st.sampled_from(_NAMES))
+        if name == "#comment":
+            child: etree._Element = etree.Comment("c")
+        elif name == "#pi":
+            child = etree.ProcessingInstruction("pi", "x")
+        else:
+            child = etree.Element(f"{{{TEI_NS}}}{name}")
+            child.text = draw(_TEXTS)
+            if name == "lb" and draw(st.booleans()):
+                child.set("break", "no")
+            open_elements.append(child)
+        child.tail = draw(_TEXTS)
+        parent.append(child)
+    return root
+
+
+@settings(max_examples=60, deadline=None)
+@given(tree=_trees(), data=st.data())
+def test_iterative_walks_match_the_recursive_ones(
+    tree: etree._Element, data: st.DataObject
+) -> None:
+    elements = list(tree.iter(f"{{{TEI_NS}}}*"))
+    marks = set(data.draw(st.lists(st.sampled_from(elements), max_size=3)))
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(20_000)  # for the recursive oracles only
+    try:
+        expected_parts: list[str] = []
+        expected_marked: list[etree._Element] = []
+        _old_walk(tree, expected_parts, marks, expected_marked)
+        expected_nodes = list(_old_text_nodes(tree, PROPOSE_SKIPPED))
+        source = etree.tostring(tree, encoding="unicode")
+        parsed = etree.fromstring(source, etree.XMLParser(huge_tree=True))
+        old_map = _OldSourceMap(source, parsed)
+    finally:
+        sys.setrecursionlimit(limit)
+    parts: list[str] = []
+    marked: list[etree._Element] = []
+    text_module._walk(tree, parts, marks, marked)
+    assert (parts, marked) == (expected_parts, expected_marked)
+    assert list(_text_nodes(tree)) == expected_nodes
+    new_map = SourceMap(source, parsed)
+    assert new_map.ok == old_map.ok
+    assert new_map._slots == old_map._slots
+    assert new_map.start_tag_start == old_map.start_tag_start
+    assert new_map.start_tag_end == old_map.start_tag_end
+    assert new_map.end_tag_start == old_map.end_tag_start
 
 
 # ------------------------------------------------------------------ XSD pattern facets
