@@ -10,7 +10,7 @@ and a word broken by ``<lb break="no"/>`` is joined again.
 from __future__ import annotations
 
 import re
-from collections.abc import Container
+from collections.abc import Container, Iterator
 from typing import Final
 
 from lxml import etree
@@ -125,29 +125,45 @@ def _walk(
 ) -> None:
     """Append the text of *element* to *parts*, bracketing the text of *marks* with markers.
 
-    The marked elements are appended to *marked* in the order their markers appear.
+    The marked elements are appended to *marked* in the order their markers appear. The walk
+    keeps its own stack: a document nested as deep as the parser allows never reaches
+    Python's recursion limit (issue 17).
     """
+    # Each entry: an element whose children are still to be visited, an iterator over
+    # them, and what to append after its children (closing markers and its tail).
     if element.text:
         parts.append(element.text)
-    for child in element:
-        if _skipped(child, element):
+    stack: list[tuple[etree._Element, Iterator[etree._Element], list[str]]] = [
+        (element, iter(element), [])
+    ]
+    while stack:
+        parent, children, after = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            parts.extend(after)
+            continue
+        if _skipped(child, parent):
             pass
         elif child.tag in _BREAKS and child.get("break") == "no":
             # a word broken across lines: the whitespace on both sides of the break goes
             parts.append(_JOINER)
         else:
-            supplied = child.tag == _SUPPLIED
-            if supplied:
+            closing: list[str] = []
+            if child.tag == _SUPPLIED:
                 parts.append("[")
             if marked is not None and child in marks:
                 marked.append(child)
                 parts.append(_START)
-                _walk(child, parts, marks, marked)
-                parts.append(_END)
-            else:
-                _walk(child, parts, marks, marked)
-            if supplied:
-                parts.append("]")
+                closing.append(_END)
+            if child.tag == _SUPPLIED:
+                closing.append("]")
+            if child.tail:
+                closing.append(child.tail)
+            if child.text:
+                parts.append(child.text)
+            stack.append((child, iter(child), closing))
+            continue
         if child.tail:
             parts.append(child.tail)
 

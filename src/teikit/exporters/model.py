@@ -45,6 +45,7 @@ from teikit.kinds import ENTITY_KINDS, ENTRY_KINDS, ENTRY_TAGS, entry_of, expect
 from teikit.namespaces import NSMAP, TEI_NS, XML_ID, XML_NS
 from teikit.output import atomic_open
 from teikit.pointers import PointerResolver, PointerStatus, Resolution
+from teikit.recursion import deep_walks
 
 __all__ = [
     "AUTHORITY_URLS",
@@ -1596,6 +1597,7 @@ def _source(header: etree._Element) -> tuple[str | None, str | None, tuple[Ident
     return ". ".join(p.rstrip(".") for p in parts if p) or None, kind, tuple(identifiers)
 
 
+@deep_walks
 def build_model(
     document: TeiDocument,
     resolver: PointerResolver | None = None,
@@ -1835,6 +1837,7 @@ def _refuse_inputs(path: Path, inputs: frozenset[Path]) -> None:
         raise OutputError(f"{path}: refusing to overwrite an input file")
 
 
+@deep_walks
 def export_documents(
     sources: Sequence[str | os.PathLike[str]],
     spec: ExporterSpec,

@@ -26,6 +26,7 @@ from teikit.exporters.model import (
     plain_text,
 )
 from teikit.exporters.to_text import single_model
+from teikit.recursion import deep_walks
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "model_as_dict", "write_document_json"]
 
@@ -202,6 +203,7 @@ def model_as_dict(model: DocumentModel) -> dict[str, Any]:
     kind="document",
     description="the document model as JSON (schemas/teikit-export.schema.json)",
 )
+@deep_walks  # the renderer follows the document's nesting (issue 17)
 def write_document_json(documents: Iterable[TeiDocument | DocumentModel], stream: IO[str]) -> None:
     """Write the model of one document as an indented JSON object."""
     data = model_as_dict(single_model(documents, "json"))

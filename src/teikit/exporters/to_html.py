@@ -28,6 +28,7 @@ from typing import IO, Final
 import lxml.html
 from lxml import etree
 
+import teikit.recursion
 from teikit.__about__ import __version__
 from teikit.diagnostics import Diagnostic, Report, Severity
 from teikit.document import TeiDocument, load
@@ -953,6 +954,7 @@ def _transform(stylesheet: etree.XSLT, item: TeiDocument | DocumentModel) -> str
     description="a self-contained HTML reading edition (a folder adds an index and registers)",
     options=("corpus", "document_number", "xslt", "report"),
 )
+@teikit.recursion.deep_walks  # the renderer follows the document's nesting (issue 17)
 def write_html(
     documents: Iterable[TeiDocument | DocumentModel],
     stream: IO[str],

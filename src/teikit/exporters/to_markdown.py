@@ -29,6 +29,7 @@ from teikit.exporters.model import (
     paragraphs,
 )
 from teikit.exporters.to_text import single_model
+from teikit.recursion import deep_walks
 
 __all__ = ["escape_markdown", "render_markdown", "write_markdown"]
 
@@ -279,6 +280,7 @@ def render_markdown(model: DocumentModel) -> str:
     kind="document",
     description="the reading text as Markdown with YAML front matter and footnotes",
 )
+@deep_walks  # the renderer follows the document's nesting (issue 17)
 def write_markdown(documents: Iterable[TeiDocument | DocumentModel], stream: IO[str]) -> None:
     """Write one document as Markdown with YAML front matter."""
     stream.write(render_markdown(single_model(documents, "markdown")))

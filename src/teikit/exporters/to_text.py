@@ -21,6 +21,7 @@ from teikit.exporters.model import (
     plain_text,
     to_models,
 )
+from teikit.recursion import deep_walks
 
 __all__ = ["render_text", "single_model", "write_text"]
 
@@ -106,6 +107,7 @@ def render_text(model: DocumentModel) -> str:
     kind="document",
     description="the reading text as plain text, notes as numbered footnotes",
 )
+@deep_walks  # the renderer follows the document's nesting (issue 17)
 def write_text(documents: Iterable[TeiDocument | DocumentModel], stream: IO[str]) -> None:
     """Write the reading text of one document as plain UTF-8 text."""
     stream.write(render_text(single_model(documents, "text")))

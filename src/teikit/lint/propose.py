@@ -187,14 +187,27 @@ class Corpus:
 def _text_nodes(
     element: etree._Element, skipped: frozenset[str] = _SKIPPED
 ) -> Iterator[tuple[etree._Element, bool, etree._Element]]:
-    """Yield ``(owner, is_tail, parent)`` for the searchable text nodes below *element*."""
+    """Yield ``(owner, is_tail, parent)`` for the searchable text nodes below *element*.
+
+    The walk keeps its own stack, so any depth the parser accepts is fine (issue 17).
+    """
     if element.text:
         yield element, False, element
-    for child in element:
+    stack: list[tuple[etree._Element, Iterator[etree._Element]]] = [(element, iter(element))]
+    while stack:
+        parent, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if len(stack) and parent.tail:  # the tail follows the element's own text
+                yield parent, True, stack[-1][0]
+            continue
         if isinstance(child.tag, str) and child.tag not in skipped:
-            yield from _text_nodes(child, skipped)
-        if child.tail:
-            yield child, True, element
+            if child.text:
+                yield child, False, child
+            stack.append((child, iter(child)))
+        elif child.tail:
+            yield child, True, parent
 
 
 def _texts(document: TeiDocument) -> Iterator[etree._Element]:

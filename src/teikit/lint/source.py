@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -140,6 +141,39 @@ class SourceMap:
         self._walk(root)
 
     def _walk(self, element: etree._Element) -> None:
+        """Match *element* and everything below it with the source, from ``self._cursor``.
+
+        The walk keeps its own stack, so any depth the parser accepts is fine (issue 17).
+        """
+        source = self.source
+        stack: list[tuple[etree._Element, Iterator[etree._Element]]] = []
+        if self._open(element):
+            stack.append((element, iter(element)))
+        while stack:
+            parent, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                if not source.startswith("</", self._cursor):
+                    raise ValueError(f"expected an end tag at offset {self._cursor}")
+                self.end_tag_start[parent] = self._cursor
+                self._cursor = source.index(">", self._cursor) + 1
+                if stack:
+                    self._tail(parent)
+                continue
+            if isinstance(child, etree._Comment):
+                self._cursor = source.index("-->", source.index("<!--", self._cursor)) + 3
+            elif isinstance(child, etree._ProcessingInstruction):
+                self._cursor = source.index("?>", source.index("<?", self._cursor)) + 2
+            elif isinstance(child, etree._Entity):
+                self._cursor = source.index(";", source.index("&", self._cursor)) + 1
+            elif self._open(child):
+                stack.append((child, iter(child)))
+                continue
+            self._tail(child)
+
+    def _open(self, element: etree._Element) -> bool:
+        """Match the start tag and text of *element*; return False for an empty-element tag."""
         source = self.source
         start = self._skip_markup(self._cursor)
         close = self._tag_end(start)
@@ -151,26 +185,17 @@ class SourceMap:
             self._slots[(element, False)] = (self._cursor, self._cursor)
             if len(element):
                 raise ValueError("empty-element tag with children")
-            return
+            return False
         end = self._text_end(self._cursor)
         self._slots[(element, False)] = (self._cursor, end)
         self._cursor = end
-        for child in element:
-            if isinstance(child, etree._Comment):
-                self._cursor = source.index("-->", source.index("<!--", self._cursor)) + 3
-            elif isinstance(child, etree._ProcessingInstruction):
-                self._cursor = source.index("?>", source.index("<?", self._cursor)) + 2
-            elif isinstance(child, etree._Entity):
-                self._cursor = source.index(";", source.index("&", self._cursor)) + 1
-            else:
-                self._walk(child)
-            end = self._text_end(self._cursor)
-            self._slots[(child, True)] = (self._cursor, end)
-            self._cursor = end
-        if not source.startswith("</", self._cursor):
-            raise ValueError(f"expected an end tag at offset {self._cursor}")
-        self.end_tag_start[element] = self._cursor
-        self._cursor = source.index(">", self._cursor) + 1
+        return True
+
+    def _tail(self, element: etree._Element) -> None:
+        """Match the tail of *element*, which ends where the next markup starts."""
+        end = self._text_end(self._cursor)
+        self._slots[(element, True)] = (self._cursor, end)
+        self._cursor = end
 
     # -- queries -------------------------------------------------------------------------
     def slot(self, element: etree._Element, tail: bool) -> tuple[int, int] | None:

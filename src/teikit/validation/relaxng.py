@@ -32,6 +32,8 @@ from teikit.namespaces import NSMAP, RNG_NS, TEI_NS
 from teikit.resources import cache_dir, read_cache_file, write_cache_file
 from teikit.validation.specialize import (
     attributes_of,
+    check_expansion,
+    check_grammar_size,
     flatten_relaxng,
     specialize_flattened,
     vocabulary_of,
@@ -49,7 +51,7 @@ CODE: Final = "rng.invalid"
 # A specialised grammar's key: element names, and attribute names (None: all attributes kept).
 _VocabularyKey = tuple[frozenset[str], frozenset[str] | None]
 # Part of the cache key: change it whenever the specialiser's output changes.
-_CACHE_FORMAT: Final = b"teikit-relaxng-specialised-2\0"
+_CACHE_FORMAT: Final = b"teikit-relaxng-specialised-3\0"
 _CLARK: Final = re.compile(r"\{([^}]*)\}([\w.\-]+)")
 _PREFIXES: Final = {uri: prefix for prefix, uri in NSMAP.items()}
 _EXTRA_CONTENT: Final = re.compile(r"^Element (\S+) has extra content: (\S+)$")
@@ -109,7 +111,12 @@ class RelaxNGValidator:
         from_cache: bool = False,
         cache_file: Path | None = None,
         source: str = "<schema>",
+        flat: etree._ElementTree | None = None,
     ) -> None:
+        # libxml2 copies shared patterns into each use: refuse what it would take
+        # minutes to compile (issue 17). *flat* is the flattened form of *grammar*
+        # (None: *grammar* is flat, or could not be flattened).
+        check_grammar_size(grammar if flat is None else flat, source)
         try:
             self._relaxng = etree.RelaxNG(grammar)
         except etree.RelaxNGParseError as exc:
@@ -232,13 +239,19 @@ class RelaxNGSchema:
         """Return a validator compiled from the whole, unspecialised schema (slow for TEI All)."""
         if self._full is None:
             grammar = self.tree if self._flat is None else self._flat
-            self._full = RelaxNGValidator(grammar, source=str(self.path))
+            try:
+                flat = self.flattened()
+            except SchemaLoadError:
+                flat = None  # libxml2 says what is wrong in its own words
+            self._full = RelaxNGValidator(grammar, source=str(self.path), flat=flat)
         return self._full
 
     def _build(
         self, vocabulary: frozenset[str], attributes: frozenset[str] | None
     ) -> RelaxNGValidator:
-        grammar = specialize_flattened(self.flattened(), vocabulary, attributes)
+        grammar = specialize_flattened(
+            self.flattened(), vocabulary, attributes, source=str(self.path)
+        )
         target = self.cache_file(vocabulary, attributes)
         validator = RelaxNGValidator(
             grammar,
@@ -267,6 +280,7 @@ class RelaxNGSchema:
                 attributes=attributes,
                 from_cache=True,
                 cache_file=target,
+                source=str(self.path),
             )
         except (etree.XMLSyntaxError, SchemaLoadError):
             return None
@@ -366,6 +380,10 @@ class JingValidator:
         schema = Path(schema)
         if not schema.is_file():
             raise SchemaLoadError(f"{schema}: no such schema file")
+        if schema.suffix != ".rnc":
+            # Jing copies included files into each place that includes them: a diamond
+            # of includes would keep it busy for hours (issue 17).
+            check_expansion(schema)
         self.command = command
         self.schema = schema.resolve()
 

@@ -14,6 +14,21 @@ annotations dropped, ``include``/``externalRef`` inlined (only files inside the 
 folder), ``div`` removed, ``combine`` merged, nested grammars hoisted, and the namespace of
 every name and the datatype library of every ``data``/``value`` written out, so that patterns
 can be moved and rebuilt without changing their meaning (specification sections 4.1-4.18).
+
+Inlining is bounded (issue 17): a file that ``externalRef`` reaches from several places is
+read once and becomes one shared define, when it cannot see the grammar around it (no
+``parentRef``, no ``ref`` outside a grammar of its own); everything else is copied, and a
+schema whose copies add up to more than :data:`MAX_PATTERNS` patterns, or whose files
+include each other more than :data:`MAX_INCLUDE_DEPTH` deep, is refused. A "diamond" of
+21 files, each including the next twice, would otherwise expand to a million copies.
+:func:`check_expansion` applies the same bound, without sharing, for engines that read
+the schema themselves (Jing).
+
+libxml2 copies the body of a define into every place that refers to it, unless the body
+is an element pattern, so a grammar of a few dozen patterns whose defines each refer to the
+next one twice takes it minutes to compile. :func:`check_grammar_size` measures what
+libxml2 will build and refuses more than :data:`MAX_CONTENT_PATTERNS` patterns in one
+element's content (TEI All needs at most 900) or :data:`MAX_EXPANDED_PATTERNS` in all.
 """
 
 from __future__ import annotations
@@ -31,7 +46,14 @@ from teikit.errors import SchemaLoadError
 from teikit.namespaces import RNG_NS, XML_NS
 
 __all__ = [
+    "MAX_INCLUDE_DEPTH",
+    "MAX_PATTERNS",
+    "MAX_CONTENT_PATTERNS",
+    "MAX_EXPANDED_PATTERNS",
+    "MAX_READS",
     "attributes_of",
+    "check_expansion",
+    "check_grammar_size",
     "flatten_relaxng",
     "specialize_flattened",
     "specialize_relaxng",
@@ -42,6 +64,18 @@ _R: Final = f"{{{RNG_NS}}}"
 _NSMAP: Final[dict[Any, str]] = {None: RNG_NS}  # lxml-stubs do not allow the None key
 # Elements whose text is data: whitespace in them is significant (4.2 strips only names).
 _TEXT_ELEMENTS: Final = frozenset({"value", "param", "name"})
+#: Patterns (elements) a schema may expand to through include and externalRef: four times
+#: the largest schema of the TEI sources (24,000; TEI All has 16,000 in one file). Jing takes
+#: some 15 s for a diamond of includes this large.
+MAX_PATTERNS: Final = 100_000
+#: Files that may include one another in a chain (include or externalRef).
+MAX_INCLUDE_DEPTH: Final = 50
+#: Times included files may be read in all (a file included from two places counts twice).
+MAX_READS: Final = 2_000
+#: Patterns libxml2 may build for the content of one element (or ``start``), refs to defines
+#: that are not element patterns expanded; and for the whole grammar (TEI All: 900, 201,000).
+MAX_CONTENT_PATTERNS: Final = 25_000
+MAX_EXPANDED_PATTERNS: Final = 1_000_000
 
 
 class _Kind(enum.Enum):
@@ -83,9 +117,79 @@ def flatten_relaxng(schema: etree._ElementTree) -> tuple[etree._ElementTree, tup
     """
     url = schema.docinfo.URL
     folder = _url_to_path(url).parent if url else None
-    flattener = _Flattener(folder)
-    root = flattener.prepare_document(schema.getroot(), "", url)
-    return flattener.flatten(root), tuple(flattener.sources)
+    flattener = _Flattener(folder, url or "<schema>")
+    try:
+        root = flattener.prepare_document(schema.getroot(), "", url)
+        return flattener.flatten(root), tuple(flattener.sources)
+    except RecursionError:
+        raise SchemaLoadError(
+            f"{url or '<schema>'}: patterns nested too deeply to flatten"
+        ) from None
+
+
+def check_expansion(path: Path) -> int:
+    """Return how many patterns the schema at *path* has with every include inlined.
+
+    Each file is read once; the count is what inlining every ``include`` and
+    ``externalRef`` copy would produce (what Jing does), so a diamond of includes is
+    measured without being expanded. Files that cannot be read count as empty (the engine
+    reports them).
+
+    :raises SchemaLoadError: the count exceeds :data:`MAX_PATTERNS`.
+    """
+    start = Path(path).resolve()
+    own: dict[Path, int] = {}
+    edges: dict[Path, list[Path]] = {}
+    todo = [start]
+    while todo:  # read every file once
+        current = todo.pop()
+        if current in own:
+            continue
+        own[current], edges[current] = 0, []
+        try:
+            data = current.read_bytes()
+            root = etree.fromstring(data, make_parser()[0], base_url=str(current))
+        except (OSError, etree.XMLSyntaxError):
+            continue
+        own[current] = sum(1 for _ in root.iter())
+        for reference in root.iter(f"{_R}include", f"{_R}externalRef"):
+            href = (reference.get("href") or "").strip()
+            base = reference.base or str(current)
+            if not href or urlsplit(urljoin(base, href)).scheme not in ("", "file"):
+                continue
+            try:
+                target = _url_to_path(urljoin(base, href))
+            except SchemaLoadError:
+                continue
+            edges[current].append(target)
+            todo.append(target)
+    # Sizes in reverse topological order; a cycle counts once (the engine refuses it).
+    size: dict[Path, int] = {}
+    stack: list[tuple[Path, int]] = [(start, 0)]
+    on_stack = {start}
+    while stack:
+        current, index = stack[-1]
+        targets = edges[current]
+        if index < len(targets):
+            stack[-1] = (current, index + 1)
+            target = targets[index]
+            if target not in size and target not in on_stack:
+                stack.append((target, 0))
+                on_stack.add(target)
+            continue
+        stack.pop()
+        on_stack.discard(current)
+        size[current] = own[current] + sum(size.get(t, 0) for t in targets)
+        if size[current] > MAX_PATTERNS:
+            raise SchemaLoadError(_too_large(str(path)))
+    return size[start]
+
+
+def _too_large(schema: str) -> str:
+    return (
+        f"{schema}: the schema expands to more than {MAX_PATTERNS:,} patterns through include "
+        "and externalRef (files included over and over, as in a diamond of includes): refused"
+    )
 
 
 def specialize_relaxng(
@@ -117,12 +221,93 @@ def specialize_flattened(
     flat: etree._ElementTree,
     vocabulary: frozenset[str],
     attributes: frozenset[str] | None = None,
+    *,
+    source: str | None = None,
 ) -> etree._ElementTree:
     """Return :func:`specialize_relaxng` of a grammar that :func:`flatten_relaxng` returned.
 
-    :raises SchemaLoadError: a define refers to itself outside an element.
+    *source* names the schema in error messages.
+
+    :raises SchemaLoadError: a define refers to itself outside an element, or defines
+        refer to one another in a chain too long to follow (hundreds of defines).
     """
-    return _Specializer(flat.getroot(), vocabulary, attributes).run()
+    try:
+        return _Specializer(flat.getroot(), vocabulary, attributes).run()
+    except RecursionError:
+        name = source or flat.docinfo.URL or "<schema>"
+        raise SchemaLoadError(
+            f"{name}: defines refer to one another in a chain too long to follow "
+            "(hundreds of defines, each referring to the next outside an element): refused"
+        ) from None
+
+
+def check_grammar_size(grammar: etree._ElementTree, schema: str = "<schema>") -> int:
+    """Return how many patterns libxml2 builds for a flat *grammar* (refs expanded).
+
+    Only a ``ref`` to a define whose body is one element pattern stays a reference in
+    libxml2; every other ``ref`` counts the patterns of its define again.
+
+    :raises SchemaLoadError: the content of one element (or ``start``) expands to more than
+        :data:`MAX_CONTENT_PATTERNS` patterns, or the grammar to more than
+        :data:`MAX_EXPANDED_PATTERNS`.
+    """
+    root = grammar.getroot()
+    bodies = {d.get("name", ""): list(d) for d in root.iterchildren(f"{_R}define")}
+    shared = {n for n, body in bodies.items() if len(body) == 1 and _local(body[0]) == "element"}
+    own: dict[str, int] = {}
+    refs: dict[str, list[str]] = {}
+    for name, body in bodies.items():
+        own[name] = sum(1 for pattern in body for _ in pattern.iter())
+        refs[name] = [
+            target
+            for pattern in body
+            for ref in pattern.iter(f"{_R}ref")
+            if (target := ref.get("name", "")) in bodies and target not in shared
+        ]
+    # Expanded sizes of the defines, children first (a cycle outside elements counts once:
+    # libxml2 refuses it anyway).
+    size: dict[str, int] = {}
+    for first in bodies:
+        stack = [(first, 0)]
+        active = {first}
+        while stack:
+            name, index = stack[-1]
+            if name in size:
+                stack.pop()
+                continue
+            targets = refs[name]
+            if index < len(targets):
+                stack[-1] = (name, index + 1)
+                target = targets[index]
+                if target not in size and target not in active:
+                    stack.append((target, 0))
+                    active.add(target)
+                continue
+            stack.pop()
+            active.discard(name)
+            size[name] = min(own[name] + sum(size.get(t, 0) for t in targets), 1 << 62)
+    units = [("start", list(root.iterchildren(f"{_R}start")))]
+    units.extend((f"element of define {n!r}", bodies[n]) for n in shared)
+    total = 0
+    for label, patterns in units:
+        count = 0
+        for pattern in patterns:
+            for node in pattern.iter():
+                count += 1
+                if node.tag == f"{_R}ref" and node.get("name", "") not in shared:
+                    count += size.get(node.get("name", ""), 0)
+        if count > MAX_CONTENT_PATTERNS:
+            raise SchemaLoadError(
+                f"{schema}: the {label} expands to more than {MAX_CONTENT_PATTERNS:,} patterns "
+                "(defines that refer to the same patterns over and over): refused"
+            )
+        total += count
+        if total > MAX_EXPANDED_PATTERNS:
+            raise SchemaLoadError(
+                f"{schema}: the grammar expands to more than {MAX_EXPANDED_PATTERNS:,} "
+                "patterns: refused"
+            )
+    return total
 
 
 # --------------------------------------------------------------------------- flattening
@@ -155,12 +340,27 @@ def _where(element: etree._Element) -> str:
 class _Flattener:
     """Apply sections 4.1-4.18 of the RELAX NG specification that flattening needs."""
 
-    def __init__(self, folder: Path | None) -> None:
+    def __init__(self, folder: Path | None, schema: str = "<schema>") -> None:
         self.folder = folder
+        self.schema = schema
         self.sources: list[Path] = []
         self._stack: list[Path] = []
         self._defines: dict[str, etree._Element] = {}
         self._used: set[str] = set()
+        self._size = 0  # patterns read so far, every copy counted
+        self._reads = 0
+        # externalRef targets read once: (file, inherited ns) -> key, or None when the file
+        # sees the grammar around it and must be copied; key -> prepared pattern; key ->
+        # the name of its define, once flattened.
+        self._shared: dict[tuple[Path, str], str | None] = {}
+        self._shared_roots: dict[str, etree._Element] = {}
+        self._shared_names: dict[str, str] = {}
+
+    def _grow(self, root: etree._Element) -> None:
+        """Count the patterns of a file about to be inlined, refusing a runaway expansion."""
+        self._size += sum(1 for _ in root.iter())
+        if self._size > MAX_PATTERNS:
+            raise SchemaLoadError(_too_large(self.schema))
 
     # -- 4.1-4.10: annotations, whitespace, datatypeLibrary, href, names and namespaces
 
@@ -173,6 +373,7 @@ class _Flattener:
         copy = (
             etree.fromstring(data, parser, base_url=url) if url else etree.fromstring(data, parser)
         )
+        self._grow(copy)
         self._prepare(copy, ns, "")
         return copy
 
@@ -233,6 +434,10 @@ class _Flattener:
 
     def _load(self, element: etree._Element, ns: str) -> etree._Element:
         """Read and prepare the grammar that *element*'s ``href`` points to."""
+        return self._read(element, self._target(element), ns)
+
+    def _target(self, element: etree._Element) -> Path:
+        """Return the file an ``include`` or ``externalRef`` points to, if it may be read."""
         href = element.get("href")
         if not href:
             raise SchemaLoadError(f"{_where(element)}: {_local(element)} without href")
@@ -250,6 +455,15 @@ class _Flattener:
             )
         if path in self._stack:
             raise SchemaLoadError(f"{_where(element)}: {path} includes itself")
+        if len(self._stack) >= MAX_INCLUDE_DEPTH:
+            raise SchemaLoadError(
+                f"{_where(element)}: files include one another more than "
+                f"{MAX_INCLUDE_DEPTH} levels deep: refused"
+            )
+        return path
+
+    def _read(self, element: etree._Element, path: Path, ns: str) -> etree._Element:
+        """Read and prepare the file at *path*, which *element* includes."""
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -260,6 +474,13 @@ class _Flattener:
             line, column = exc.position or (0, 0)
             raise SchemaLoadError(f"{path}:{line}:{column}: {exc.msg}") from None
         self.sources.append(path)
+        self._reads += 1
+        if self._reads > MAX_READS:
+            raise SchemaLoadError(
+                f"{self.schema}: the schema reads included files more than {MAX_READS:,} "
+                "times (files included over and over, as in a diamond of includes): refused"
+            )
+        self._grow(root)
         self._stack.append(path)
         try:
             if _local(root) == "":
@@ -270,11 +491,54 @@ class _Flattener:
         return root
 
     def _inline_external_ref(self, element: etree._Element, ns: str) -> None:
-        """Replace an ``externalRef`` by the pattern it points to (4.6)."""
+        """Replace an ``externalRef`` by the pattern it points to (4.6).
+
+        A file that cannot see the grammar around it is read once and stands for itself
+        wherever it is referenced: the ``externalRef`` becomes a placeholder that
+        :meth:`_resolve_refs` turns into a ``ref`` to one shared define.
+        """
         parent = element.getparent()
         if parent is None:
             raise SchemaLoadError(f"{_where(element)}: externalRef cannot be the root")
-        parent.replace(element, self._load(element, ns))
+        path = self._target(element)
+        key = self._shared.get((path, ns), "")
+        if key == "":  # not read yet
+            root = self._read(element, path, ns)
+            if not _self_contained(root):
+                self._shared[(path, ns)] = None
+                parent.replace(element, root)
+                return
+            key = str(len(self._shared_roots))
+            self._shared[(path, ns)] = key
+            self._shared_roots[key] = root
+        elif key is None:  # it sees the grammar around it: a copy each time
+            parent.replace(element, self._read(element, path, ns))
+            return
+        placeholder = etree.Element(f"{_R}externalRef", nsmap=_NSMAP)
+        placeholder.set("key", key)
+        parent.replace(element, placeholder)
+
+    def _shared_ref(self, key: str) -> etree._Element:
+        """Return a ``ref`` to the define holding shared external pattern *key*."""
+        name = self._shared_names.get(key)
+        if name is None:
+            root = self._shared_roots[key]
+            if _local(root) == "grammar":
+                pattern = self._flatten_grammar(root, None)
+            else:
+                holder = etree.Element(f"{_R}define", nsmap=_NSMAP)
+                holder.append(root)
+                self._resolve_refs(holder, {}, None)
+                pattern = holder[0]
+            name = "teikit.externalRef"
+            counter = 1
+            while name in self._used:
+                counter += 1
+                name = f"teikit.externalRef.{counter}"
+            self._used.add(name)
+            self._shared_names[key] = name
+            self._defines[name] = pattern
+        return etree.Element(f"{_R}ref", nsmap=_NSMAP, name=name)
 
     def _inline_include(self, element: etree._Element, ns: str) -> None:
         """Replace an ``include`` by a ``div`` of the included grammar minus overrides (4.7)."""
@@ -364,6 +628,9 @@ class _Flattener:
             if kind == "grammar":
                 element.replace(child, self._flatten_grammar(child, scope))
                 continue
+            if kind == "externalRef":  # a placeholder for a shared file
+                element.replace(child, self._shared_ref(child.get("key", "")))
+                continue
             if kind in ("ref", "parentRef"):
                 names = scope if kind == "ref" else parent_scope
                 target = None if names is None else names.get(child.get("name", ""))
@@ -374,6 +641,17 @@ class _Flattener:
                 child.tag = f"{_R}ref"
                 child.set("name", target)
             self._resolve_refs(child, scope, parent_scope)
+
+
+def _self_contained(root: etree._Element) -> bool:
+    """Return whether an externalRef'd pattern means the same wherever it is referenced.
+
+    A ``parentRef`` reaches the grammar around the ``externalRef``, and so does a ``ref``
+    in a file that is not a grammar itself (section 4.6 puts the pattern in its place).
+    """
+    if next(root.iter(f"{_R}parentRef"), None) is not None:
+        return False
+    return _local(root) == "grammar" or next(root.iter(f"{_R}ref"), None) is None
 
 
 def _iter_components(element: etree._Element) -> Iterator[etree._Element]:
@@ -537,6 +815,18 @@ class _Specializer:
                     branches.extend(list(result))
                 else:
                     branches.append(result)
+        # A | A is A: the same define twice is kept once (issue 17: libxml2 copies the
+        # define into each branch, and defines that choose between two refs to the next
+        # one, level after level, double its work at each level).
+        seen_refs: set[str] = set()
+        unique: list[etree._Element] = []
+        for branch in branches:
+            if branch.tag == f"{_R}ref":
+                if branch.get("name", "") in seen_refs:
+                    continue
+                seen_refs.add(branch.get("name", ""))
+            unique.append(branch)
+        branches = unique
         if not branches:
             return _Kind.EMPTY if has_empty else _Kind.NOT_ALLOWED
         inner = branches[0] if len(branches) == 1 else _new("choice", branches)
