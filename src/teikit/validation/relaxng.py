@@ -17,7 +17,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -29,6 +29,7 @@ from teikit.document import TeiDocument, make_parser
 from teikit.errors import SchemaLoadError
 from teikit.namespaces import NSMAP, RNG_NS, TEI_NS
 from teikit.resources import cache_dir, write_cache_file
+from teikit.validation.rng_messages import Diagnoser
 from teikit.validation.specialize import (
     attributes_of,
     flatten_relaxng,
@@ -97,7 +98,9 @@ class RelaxNGValidator:
 
     ``vocabulary`` is ``None`` for the full schema; otherwise the validator accepts only
     documents whose elements all belong to it. ``from_cache`` tells whether the grammar was
-    read from the disk cache instead of being specialised.
+    read from the disk cache instead of being specialised. ``full_grammar`` returns the
+    flattened, unspecialised grammar that the messages are worked out from (see
+    :mod:`teikit.validation.rng_messages`); by default *grammar* is flattened on first need.
     """
 
     def __init__(
@@ -109,6 +112,7 @@ class RelaxNGValidator:
         from_cache: bool = False,
         cache_file: Path | None = None,
         source: str = "<schema>",
+        full_grammar: Callable[[], etree._ElementTree] | None = None,
     ) -> None:
         try:
             self._relaxng = etree.RelaxNG(grammar)
@@ -122,6 +126,8 @@ class RelaxNGValidator:
         self.attributes = attributes
         self.from_cache = from_cache
         self.cache_file = cache_file
+        self._full_grammar = full_grammar
+        self._diagnoser: Diagnoser | None = None
         start = grammar.getroot().find(f"{{{RNG_NS}}}start")
         self._no_start = (
             start is not None and len(start) == 1 and start[0].tag == f"{{{RNG_NS}}}notAllowed"
@@ -145,7 +151,7 @@ class RelaxNGValidator:
                 )
         if self._relaxng.validate(document.tree):
             return []
-        diagnostics = _diagnostics(self._relaxng.error_log, document)
+        diagnostics = self._explain(document) or _diagnostics(self._relaxng.error_log, document)
         if not diagnostics:
             root = document.root
             if self._no_start:
@@ -164,6 +170,21 @@ class RelaxNGValidator:
     def validate_many(self, documents: Sequence[TeiDocument]) -> list[list[Diagnostic]]:
         """Return the diagnostics of each document, in order."""
         return [self.validate(document) for document in documents]
+
+    def _explain(self, document: TeiDocument) -> list[Diagnostic]:
+        """Return Jing-like messages for a document libxml2 rejected (empty: keep libxml2's)."""
+        try:
+            if self._diagnoser is None:
+                grammar = (
+                    self._full_grammar()
+                    if self._full_grammar is not None
+                    else flatten_relaxng(self.grammar)[0]
+                )
+                self._diagnoser = Diagnoser(grammar)
+            return self._diagnoser.diagnose(document)
+        except (SchemaLoadError, ValueError, KeyError, RecursionError):
+            # The messages are a second opinion: libxml2's verdict and messages stand.
+            return []
 
 
 class RelaxNGSchema:
@@ -232,7 +253,9 @@ class RelaxNGSchema:
         """Return a validator compiled from the whole, unspecialised schema (slow for TEI All)."""
         if self._full is None:
             grammar = self.tree if self._flat is None else self._flat
-            self._full = RelaxNGValidator(grammar, source=str(self.path))
+            self._full = RelaxNGValidator(
+                grammar, source=str(self.path), full_grammar=self.flattened
+            )
         return self._full
 
     def _build(
@@ -246,6 +269,7 @@ class RelaxNGSchema:
             attributes=attributes,
             cache_file=target,
             source=str(self.path),
+            full_grammar=self.flattened,
         )
         body = etree.tostring(grammar, encoding="utf-8", xml_declaration=True)
         if not write_cache_file(target, body + _seal(body)):
@@ -271,6 +295,7 @@ class RelaxNGSchema:
                 attributes=attributes,
                 from_cache=True,
                 cache_file=target,
+                full_grammar=self.flattened,
             )
         except (etree.XMLSyntaxError, SchemaLoadError):
             return None
