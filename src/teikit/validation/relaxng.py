@@ -352,12 +352,25 @@ def _qualify(message: str, document: TeiDocument, path: str | None) -> str:
     return f"Did not expect element {_readable_tag(node.tag)} there"
 
 
+def _line_of(document: TeiDocument, path: str | None) -> int | None:
+    """Return the line of the node at *path* (libxml2 sometimes logs line 0)."""
+    if path is None:
+        return None
+    try:
+        found = document.tree.xpath(path)
+    except etree.XPathError:
+        return None
+    nodes = found if isinstance(found, list) else []
+    node = nodes[0] if len(nodes) == 1 else None
+    return _line(node) if isinstance(node, etree._Element) else None
+
+
 def _diagnostics(error_log: etree._ListErrorLog, document: TeiDocument) -> list[Diagnostic]:
     """Map libxml2's RELAX NG error log onto diagnostics, one per line and node."""
     merged: list[tuple[int | None, str | None, list[str]]] = []
     for entry in error_log:
-        line = entry.line or None
         path = getattr(entry, "path", None) or None
+        line = entry.line or _line_of(document, path)
         message = _qualify(_readable(entry.message), document, path)
         if merged and merged[-1][:2] == (line, path):
             # libxml2 reports one fault twice ("Did not expect element hi there" followed by

@@ -299,6 +299,9 @@ class _Engine:
         self._by_name: dict[_QName, list[_Pat]] | None = None
         self._memo: dict[tuple[Any, ...], _Pat] = {}
         self._required: dict[tuple[int, str], frozenset[_QName]] = {}
+        self._attributes: dict[int, tuple[_Pat, ...]] = {}
+        self._plain: dict[int, bool] = {}
+        self._named: dict[tuple[int, _QName], tuple[_Pat, ...]] = {}
         self.empty = self._make(_EMPTY, key=())
         self.not_allowed = self._make(_NOT_ALLOWED, key=())
         self.text = self._make(_TEXT, key=())
@@ -504,23 +507,46 @@ class _Engine:
         return result
 
     def attribute(self, p: _Pat, qname: _QName, value: str | None) -> _Pat:
-        """Return the derivative for an attribute; a value of None matches any value."""
-        kind, a, b = p.kind, p.a, p.b
-        if kind == _AFTER:
-            return self.after(self.attribute(a, qname, value), b)
-        if kind == _CHOICE:
-            return self.choice(*(self.attribute(item, qname, value) for item in p.items))
-        if kind in (_GROUP, _INTERLEAVE):
-            join = self.group if kind == _GROUP else self.interleave
-            return self.choice(
-                join(self.attribute(a, qname, value), b), join(a, self.attribute(b, qname, value))
+        """Return the derivative for an attribute; a value of None matches any value.
+
+        The value matters only through which attribute patterns accept it, so the walk of
+        the (large) state is memoised on that set instead of on the value.
+        """
+        key = (id(p), qname)
+        named = self._named.get(key)
+        if named is None:
+            named = self._named[key] = tuple(
+                leaf for leaf in self.attributes(p) if _contains(leaf.info, qname)
             )
-        if kind == _ONE_OR_MORE:
-            return self.group(self.attribute(a, qname, value), self.choice(p, self.empty))
-        matches = kind == _ATTRIBUTE and _contains(p.info, qname)
-        if matches and (value is None or self.value_matches(a, value)):
-            return self.empty
-        return self.not_allowed
+        accepted = frozenset(
+            id(leaf) for leaf in named if value is None or self.value_matches(leaf.a, value)
+        )
+        if not accepted:
+            return self.not_allowed
+        return self._attribute(p, accepted)
+
+    def _attribute(self, p: _Pat, accepted: frozenset[int]) -> _Pat:
+        key = ("attribute", id(p), accepted)
+        found = self._memo.get(key)
+        if found is not None:
+            return found
+        kind, a, b = p.kind, p.a, p.b
+        result = self.not_allowed
+        if kind == _AFTER:
+            result = self.after(self._attribute(a, accepted), b)
+        elif kind == _CHOICE:
+            result = self.choice(*(self._attribute(item, accepted) for item in p.items))
+        elif kind in (_GROUP, _INTERLEAVE):
+            join = self.group if kind == _GROUP else self.interleave
+            result = self.choice(
+                join(self._attribute(a, accepted), b), join(a, self._attribute(b, accepted))
+            )
+        elif kind == _ONE_OR_MORE:
+            result = self.group(self._attribute(a, accepted), self.choice(p, self.empty))
+        elif kind == _ATTRIBUTE and id(p) in accepted:
+            result = self.empty
+        self._memo[key] = result
+        return result
 
     def value_matches(self, p: _Pat, value: str) -> bool:
         return (p.nullable and not value.strip()) or self.text_deriv(p, value).nullable
@@ -548,6 +574,33 @@ class _Engine:
         return result
 
     def text_deriv(self, p: _Pat, text: str) -> _Pat:
+        """Return the derivative for a run of text (memoised where the text cannot matter)."""
+        if not self.plain(p):
+            return self._text_deriv(p, text)
+        key = ("text", id(p))
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._text_deriv(p, text)
+        return found
+
+    def plain(self, p: _Pat) -> bool:
+        """Return whether no data, value or list pattern can take text in state *p*."""
+        found = self._plain.get(id(p))
+        if found is None:
+            if p.kind in (_DATA, _VALUE, _LIST):
+                found = False
+            elif p.kind == _CHOICE:
+                found = all(self.plain(item) for item in p.items)
+            elif p.kind in (_GROUP, _INTERLEAVE, _AFTER):
+                found = self.plain(p.a) and (p.kind == _AFTER or self.plain(p.b))
+            elif p.kind == _ONE_OR_MORE:
+                found = self.plain(p.a)
+            else:
+                found = True
+            self._plain[id(p)] = found
+        return found
+
+    def _text_deriv(self, p: _Pat, text: str) -> _Pat:
         kind, a, b = p.kind, p.a, p.b
         if kind == _CHOICE:
             return self.choice(*(self.text_deriv(item, text) for item in p.items))
@@ -622,8 +675,11 @@ class _Engine:
                 text = True
         return end, text, names
 
-    def attributes(self, p: _Pat) -> list[_Pat]:
+    def attributes(self, p: _Pat) -> tuple[_Pat, ...]:
         """Return the attribute patterns that may still match in state *p*."""
+        cached = self._attributes.get(id(p))
+        if cached is not None:
+            return cached
         found: list[_Pat] = []
         seen: set[int] = set()
         todo = [p]
@@ -634,15 +690,14 @@ class _Engine:
             seen.add(id(q))
             if q.kind == _CHOICE:
                 todo.extend(q.items)
-            elif q.kind == _AFTER:
+            elif q.kind in (_AFTER, _ONE_OR_MORE):
                 todo.append(q.a)
             elif q.kind in (_GROUP, _INTERLEAVE):
                 todo.extend((q.a, q.b))
-            elif q.kind == _ONE_OR_MORE:
-                todo.append(q.a)
             elif q.kind == _ATTRIBUTE:
                 found.append(q)
-        return found
+        result = self._attributes[id(p)] = tuple(found)
+        return result
 
     def required(self, p: _Pat, kind: str) -> frozenset[_QName]:
         """Return the names of elements (or attributes) that every way through *p* needs."""
