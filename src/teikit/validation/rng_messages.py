@@ -146,17 +146,21 @@ class _Names:
     def __init__(self) -> None:
         self.declared: dict[str, str] = {}
 
-    def name(self, qname: _QName) -> str:
-        """Return ``"local"`` or ``"prefix:local"``."""
+    def name(self, qname: _QName, prefix: str | None = None) -> str:
+        """Return ``"local"`` or ``"prefix:local"`` (*prefix*: the document's own, if any)."""
         ns, local = qname
         if ns in ("", TEI_NS):
             return f'"{local}"'
-        prefix = _PREFIXES.get(ns)
+        prefix = prefix or _PREFIXES.get(ns)
         if prefix is None:
             prefix = self.declared.setdefault(
                 ns, f"ns{len(self.declared) + 1}".replace("ns1", "ns")
             )
         return f'"{prefix}:{local}"'
+
+    def element(self, element: etree._Element) -> str:
+        """Return the name of a document's element, with the document's prefix (as Jing)."""
+        return self.name(_qname(element.tag), element.prefix)
 
     def of_class(self, nc: _NameClass) -> list[str]:
         """Return the names a name class stands for, rendered."""
@@ -941,9 +945,9 @@ class _Walk:
         d = engine.start_open(p, qname)
         if d.kind == _NOT_ALLOWED:
             names = _Names()
-            subject = f"element {names.name(qname)}"
+            subject = f"element {names.element(element)}"
             inside = (
-                f" in element {names.name(_qname(parent.tag))}"
+                f" in element {names.element(parent)}"
                 if parent is not None
                 else " as the root element"
             )
@@ -967,7 +971,7 @@ class _Walk:
         closed = engine.start_close(d)
         if closed.kind == _NOT_ALLOWED:
             names = _Names()
-            subject = f"element {names.name(qname)}"
+            subject = f"element {names.element(element)}"
             reason = self.missing(engine.required(d, _ATTRIBUTE), "attribute", names)
             if not reason:
                 listed = sorted({n for a in engine.attributes(d) for n in names.of_class(a.info)})
@@ -980,7 +984,7 @@ class _Walk:
         ended = engine.end_tag(d)
         if ended.kind == _NOT_ALLOWED:
             names = _Names()
-            subject = f"element {names.name(qname)}"
+            subject = f"element {names.element(element)}"
             content = engine.choice(
                 *(
                     item.a
@@ -1017,7 +1021,7 @@ class _Walk:
                 continue
             names = _Names()
             attribute = names.name(qname)
-            name = names.name(_qname(element.tag))
+            name = names.element(element)
             candidates = engine.attributes(d)
             matching = [a for a in candidates if _contains(a.info, qname)]
             if matching:
@@ -1078,7 +1082,7 @@ class _Walk:
     ) -> None:
         """Report a run of text that state *d* does not accept."""
         names = _Names()
-        name = names.name(_qname(element.tag))
+        name = names.element(element)
         where = self.where_text(slot, element)
         if self.engine.expected(d)[1]:  # text is allowed, but not this text
             shown = _collapse(text)
