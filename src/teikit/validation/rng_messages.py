@@ -140,38 +140,41 @@ class _Names:
     """Render the names of one message as Jing does.
 
     TEI and no-namespace names are bare (``"div"``), ``xml:`` names keep their prefix, and
-    other namespaces get ``ns``, ``ns2``... declared at the end of the message.
+    other namespaces get ``ns``, ``ns2``... declared at the end of the message. With a TEI
+    grammar, an element in no namespace says so (``"TEI" (in no namespace)``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tei: bool = False) -> None:
+        self.tei = tei
         self.declared: dict[str, str] = {}
 
-    def name(self, qname: _QName, prefix: str | None = None) -> str:
+    def name(self, qname: _QName, prefix: str | None = None, *, element: bool = True) -> str:
         """Return ``"local"`` or ``"prefix:local"`` (*prefix*: the document's own, if any)."""
         ns, local = qname
+        if ns == "" and element and self.tei:
+            return f'"{local}" (in no namespace)'
         if ns in ("", TEI_NS):
             return f'"{local}"'
         prefix = prefix or _PREFIXES.get(ns)
         if prefix is None:
-            prefix = self.declared.setdefault(
-                ns, f"ns{len(self.declared) + 1}".replace("ns1", "ns")
-            )
+            number = len(self.declared) + 1
+            prefix = self.declared.setdefault(ns, "ns" if number == 1 else f"ns{number}")
         return f'"{prefix}:{local}"'
 
     def element(self, element: etree._Element) -> str:
         """Return the name of a document's element, with the document's prefix (as Jing)."""
         return self.name(_qname(element.tag), element.prefix)
 
-    def of_class(self, nc: _NameClass) -> list[str]:
+    def of_class(self, nc: _NameClass, element: bool = True) -> list[str]:
         """Return the names a name class stands for, rendered."""
         kind = nc[0]
         if kind == "name":
-            return [self.name((nc[1], nc[2]))]
+            return [self.name((nc[1], nc[2]), element=element)]
         if kind == "any":
             return ["any name"]
         if kind == "ns":
             return [f"any name in namespace {nc[1] or '(none)'}"]
-        return self.of_class(nc[1]) + self.of_class(nc[2])
+        return self.of_class(nc[1], element) + self.of_class(nc[2], element)
 
     def suffix(self) -> str:
         """Return `` (with xmlns:ns="...")`` for the namespaces used, or ""."""
@@ -212,6 +215,19 @@ def _xsd_types() -> Any:
     return meta.types
 
 
+# Types every (whitespace-collapsed) string belongs to, as far as libxml2 is concerned.
+_ANY_TEXT: Final = frozenset({"string", "normalizedString", "token", "anyURI"})
+
+
+@lru_cache(maxsize=65536)
+def _xsd_valid(name: str, value: str) -> bool:
+    """Return whether *value* belongs to the built-in XSD type *name* (True if unknown)."""
+    if name in _ANY_TEXT:
+        return True
+    xsd_type = _xsd_types().get(name)
+    return xsd_type is None or bool(xsd_type.is_valid(value))
+
+
 @lru_cache(maxsize=512)
 def _regex(pattern: str) -> re.Pattern[str] | None:
     """Return an XSD pattern facet as a Python regular expression (None: not translatable)."""
@@ -241,10 +257,8 @@ class _Datatype:
         if self.library != _XSD_LIBRARY:
             return True  # the built-in string and token: everything
         value = text if self.name in _STRING_TYPES else _collapse(text)
-        if self.name != "string":
-            xsd_type = _xsd_types().get(self.name)
-            if xsd_type is not None and not xsd_type.is_valid(value):
-                return False
+        if not _xsd_valid(self.name, value):
+            return False
         for name, param in self.params:
             if name == "pattern":
                 regex = _regex(param)
@@ -313,6 +327,8 @@ class _Engine:
         assert start is not None
         self.start = self.pattern(list(start))
         self._grammar = root
+        # Whether the grammar has TEI elements (names in no namespace then say so).
+        self.tei = any(e.get("ns") == TEI_NS for e in root.iter(f"{_R}element"))
 
     # -- construction (with the simplifications of section 4.19 that keep states small)
 
@@ -944,7 +960,7 @@ class _Walk:
         where = self.where(element)
         d = engine.start_open(p, qname)
         if d.kind == _NOT_ALLOWED:
-            names = _Names()
+            names = _Names(self.engine.tei)
             subject = f"element {names.element(element)}"
             inside = (
                 f" in element {names.element(parent)}"
@@ -970,11 +986,13 @@ class _Walk:
         d = self.attributes(d, element, where)
         closed = engine.start_close(d)
         if closed.kind == _NOT_ALLOWED:
-            names = _Names()
+            names = _Names(self.engine.tei)
             subject = f"element {names.element(element)}"
             reason = self.missing(engine.required(d, _ATTRIBUTE), "attribute", names)
             if not reason:
-                listed = sorted({n for a in engine.attributes(d) for n in names.of_class(a.info)})
+                listed = sorted(
+                    {n for a in engine.attributes(d) for n in names.of_class(a.info, False)}
+                )
                 reason = "missing one or more required attributes; expected attribute " + _or_list(
                     listed
                 )
@@ -983,7 +1001,7 @@ class _Walk:
         d = self.children(closed, element)
         ended = engine.end_tag(d)
         if ended.kind == _NOT_ALLOWED:
-            names = _Names()
+            names = _Names(self.engine.tei)
             subject = f"element {names.element(element)}"
             content = engine.choice(
                 *(
@@ -1004,8 +1022,8 @@ class _Walk:
         if not required:
             return ""
         plural = "s" if len(required) > 1 else ""
-        return (
-            f"missing required {what}{plural} {_and_list(sorted(names.name(m) for m in required))}"
+        return f"missing required {what}{plural} " + _and_list(
+            sorted(names.name(m, element=what == "element") for m in required)
         )
 
     def attributes(
@@ -1019,8 +1037,8 @@ class _Walk:
             if after.kind != _NOT_ALLOWED:
                 d = after
                 continue
-            names = _Names()
-            attribute = names.name(qname)
+            names = _Names(self.engine.tei)
+            attribute = names.name(qname, element=False)
             name = names.element(element)
             candidates = engine.attributes(d)
             matching = [a for a in candidates if _contains(a.info, qname)]
@@ -1033,7 +1051,7 @@ class _Walk:
                 # As Jing does: the attribute counts as given, so it is not also "missing".
                 d = engine.attribute(d, qname, None)
             else:
-                listed = sorted({n for a in candidates for n in names.of_class(a.info)})
+                listed = sorted({n for a in candidates for n in names.of_class(a.info, False)})
                 expected = (
                     f"expected attribute {_or_list(listed)}" if listed else "no more expected"
                 )
@@ -1081,7 +1099,7 @@ class _Walk:
         self, d: _Pat, text: str, slot: tuple[str, int], element: etree._Element
     ) -> None:
         """Report a run of text that state *d* does not accept."""
-        names = _Names()
+        names = _Names(self.engine.tei)
         name = names.element(element)
         where = self.where_text(slot, element)
         if self.engine.expected(d)[1]:  # text is allowed, but not this text
