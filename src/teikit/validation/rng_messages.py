@@ -162,8 +162,14 @@ class _Names:
         return f'"{prefix}:{local}"'
 
     def element(self, element: etree._Element) -> str:
-        """Return the name of a document's element, with the document's prefix (as Jing)."""
-        return self.name(_qname(element.tag), element.prefix)
+        """Return the name of a document's element as the document writes it (as Jing).
+
+        An element of another namespace without a prefix says which namespace it is in.
+        """
+        ns, local = _qname(element.tag)
+        if ns not in ("", TEI_NS) and not element.prefix and ns not in _PREFIXES:
+            return f'"{local}" (in namespace {ns})'
+        return self.name((ns, local), element.prefix)
 
     def of_class(self, nc: _NameClass, element: bool = True) -> list[str]:
         """Return the names a name class stands for, rendered."""
@@ -467,15 +473,16 @@ class _Engine:
         return found
 
     def elements_named(self, qname: _QName) -> list[_Pat]:
-        """Return every element pattern of the grammar that names *qname* exactly."""
+        """Return every element pattern of the grammar whose name class matches *qname*."""
         if self._by_name is None:
             self._by_name = {}
             for node in self._grammar.iter(f"{_R}element"):
                 nc, _ = _name_class(node)
-                if nc[0] == "name":
-                    pattern = self._make(_ELEMENT, info=(nc, node), key=(id(node),))
-                    self._by_name.setdefault((nc[1], nc[2]), []).append(pattern)
-        return self._by_name.get(qname, [])
+                pattern = self._make(_ELEMENT, info=(nc, node), key=(id(node),))
+                key = (nc[1], nc[2]) if nc[0] == "name" else ("*", "*")
+                self._by_name.setdefault(key, []).append(pattern)
+        wild = [p for p in self._by_name.get(("*", "*"), []) if _contains(p.info[0], qname)]
+        return self._by_name.get(qname, []) + wild
 
     # -- derivatives (Clark's algorithm; memoised on the interned patterns)
 
@@ -654,6 +661,13 @@ class _Engine:
             return self.empty if state.nullable else self.not_allowed
         return self.not_allowed
 
+    def completed(self, p: _Pat) -> _Pat:
+        """Return state *p* with the content of the current element taken as complete."""
+        items = p.items if p.kind == _CHOICE else (p,)
+        return self.choice(
+            *(self.after(self.empty, item.b) for item in items if item.kind == _AFTER)
+        )
+
     def end_tag(self, p: _Pat, recover: bool = False) -> _Pat:
         if p.kind == _CHOICE:
             return self.choice(*(self.end_tag(item, recover) for item in p.items))
@@ -764,8 +778,11 @@ class _Engine:
         if p.kind == _LIST:
             return "must be a list of tokens"
         if p.kind == _CHOICE:
-            parts = [self.describe_content(item).removeprefix("must be ") for item in p.items]
-            return f"must be {_or_list(sorted(set(parts)))}"
+            described = [self.describe_content(item) for item in p.items]
+            parts = {
+                part.removeprefix("must be ") for part in described if part != "is not allowed"
+            }
+            return f"must be {_or_list(sorted(parts))}" if parts else "is not allowed"
         return "is not allowed"
 
 
@@ -1067,11 +1084,14 @@ class _Walk:
             text = "".join(_texts(element))
             after = engine.text_deriv(d, text)
             if not text.strip():
-                return engine.choice(d, after)
-            if after.kind == _NOT_ALLOWED:
-                self.text_fault(d, text, own, element)
+                after = engine.choice(d, after)
+                if engine.end_tag(after).kind != _NOT_ALLOWED or engine.plain(d):
+                    return after  # complete, or an "incomplete" finding at the end tag
+            elif after.kind != _NOT_ALLOWED:
+                return after
+            if not self.text_fault(d, text, own, element):
                 return d
-            return after
+            return engine.completed(d)  # as Jing: the bad value counts as the content
         # Runs of text between child elements; whitespace-only runs are ignored (4.2).
         chunks: list[tuple[tuple[str, int], str]] = []
         slot, buffer = own, [element.text or ""]
@@ -1097,21 +1117,24 @@ class _Walk:
 
     def text_fault(
         self, d: _Pat, text: str, slot: tuple[str, int], element: etree._Element
-    ) -> None:
-        """Report a run of text that state *d* does not accept."""
-        names = _Names(self.engine.tei)
+    ) -> bool:
+        """Report text that state *d* does not accept; return whether it was a value."""
+        engine = self.engine
+        names = _Names(engine.tei)
         name = names.element(element)
         where = self.where_text(slot, element)
-        if self.engine.expected(d)[1]:  # text is allowed, but not this text
-            shown = _collapse(text)
-            shown = shown if len(shown) <= 40 else shown[:37] + "..."
-            message = (
-                f"character content of element {name} invalid: {_quote(shown)}; "
-                f"{self.expected(d, names)}"
-            )
-        else:
+        if engine.plain(d):
             message = f"text not allowed here in element {name}; {self.expected(d, names)}"
-        self.report(message, where, element, names)
+            self.report(message, where, element, names)
+            return False
+        content = engine.choice(
+            *(item.a for item in (d.items if d.kind == _CHOICE else (d,)) if item.kind == _AFTER)
+        )
+        reason = engine.describe_content(content)
+        if reason == "is not allowed":
+            reason = self.expected(d, names)
+        self.report(f"character content of element {name} invalid; {reason}", where, element, names)
+        return True
 
 
 def _texts(element: etree._Element) -> list[str]:
