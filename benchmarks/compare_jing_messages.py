@@ -104,9 +104,9 @@ def compare(schema: Path, files: list[Path]) -> list[Row]:
 
 
 def well_formed(folder: Path) -> list[Path]:
-    """Return the files of *folder* that parse (Jing stops at the first that does not)."""
+    """Return the files below *folder* that parse (Jing stops at the first that does not)."""
     files = []
-    for path in sorted(folder.glob("*.xml")):
+    for path in sorted(folder.rglob("*.xml")):
         try:
             load(path)
         except TeikitError:

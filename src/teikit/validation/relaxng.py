@@ -6,6 +6,10 @@ same verdicts. Specialised grammars are kept in memory per vocabulary and on dis
 ``$TEIKIT_CACHE_DIR`` (default ``~/.cache/teikit``), keyed by the schema's bytes, the
 vocabulary and the teikit version.
 
+libxml2 gives the verdict; when it rejects a document, the messages come from
+:mod:`teikit.validation.rng_messages` (Jing's words, the element and attribute at fault, line
+and column), libxml2's own only when that finds nothing.
+
 Diagnostic codes: ``rng.invalid`` (the document does not match the schema), ``rng.warning``
 and ``rng.jing-fatal`` (Jing could not read a document).
 """
