@@ -904,7 +904,9 @@ class _Walk:
         self.elements = list(document.root.iter(tag=etree.Element))
         self.index = {id(element): number for number, element in enumerate(self.elements)}
         self.positions: _Positions | None = None
-        if document.path is not None:
+        # A DOCTYPE's internal subset may declare entities, which expat would expand (teikit's
+        # loader does not): positions are then left to libxml2's lines.
+        if document.path is not None and document.tree.docinfo.internalDTD is None:
             try:
                 data = document.path.read_bytes()
             except OSError:
