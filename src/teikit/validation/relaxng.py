@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from lxml import etree
 
@@ -33,13 +33,15 @@ from teikit.document import TeiDocument, make_parser
 from teikit.errors import SchemaLoadError
 from teikit.namespaces import NSMAP, RNG_NS, TEI_NS
 from teikit.resources import cache_dir, write_cache_file
-from teikit.validation.rng_messages import Diagnoser
 from teikit.validation.specialize import (
     attributes_of,
     flatten_relaxng,
     specialize_flattened,
     vocabulary_of,
 )
+
+if TYPE_CHECKING:
+    from teikit.validation.rng_messages import Diagnoser
 
 __all__ = [
     "JingValidator",
@@ -177,6 +179,8 @@ class RelaxNGValidator:
 
     def _explain(self, document: TeiDocument) -> list[Diagnostic]:
         """Return Jing-like messages for a document libxml2 rejected (empty: keep libxml2's)."""
+        from teikit.validation.rng_messages import Diagnoser  # only for rejected documents
+
         try:
             if self._diagnoser is None:
                 grammar = (
