@@ -7,6 +7,10 @@ same verdicts. Specialised grammars are kept in memory per vocabulary and on dis
 vocabulary and the teikit version, and sealed with the user's secret key
 (:func:`teikit.resources.read_cache_file`): an entry someone else wrote is never used.
 
+libxml2 gives the verdict; when it rejects a document, the messages come from
+:mod:`teikit.validation.rng_messages` (Jing's words, the element and attribute at fault, line
+and column), libxml2's own only when that finds nothing.
+
 Diagnostic codes: ``rng.invalid`` (the document does not match the schema), ``rng.warning``
 and ``rng.jing-fatal`` (Jing could not read a document).
 """
@@ -18,9 +22,9 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from lxml import etree
 
@@ -38,6 +42,9 @@ from teikit.validation.specialize import (
     specialize_flattened,
     vocabulary_of,
 )
+
+if TYPE_CHECKING:
+    from teikit.validation.rng_messages import Diagnoser
 
 __all__ = [
     "JingValidator",
@@ -99,7 +106,9 @@ class RelaxNGValidator:
 
     ``vocabulary`` is ``None`` for the full schema; otherwise the validator accepts only
     documents whose elements all belong to it. ``from_cache`` tells whether the grammar was
-    read from the disk cache instead of being specialised.
+    read from the disk cache instead of being specialised. ``full_grammar`` returns the
+    flattened, unspecialised grammar that the messages are worked out from (see
+    :mod:`teikit.validation.rng_messages`); by default *grammar* is flattened on first need.
     """
 
     def __init__(
@@ -112,6 +121,7 @@ class RelaxNGValidator:
         cache_file: Path | None = None,
         source: str = "<schema>",
         flat: etree._ElementTree | None = None,
+        full_grammar: Callable[[], etree._ElementTree] | None = None,
     ) -> None:
         # libxml2 copies shared patterns into each use: refuse what it would take
         # minutes to compile (issue 17). *flat* is the flattened form of *grammar*
@@ -129,6 +139,8 @@ class RelaxNGValidator:
         self.attributes = attributes
         self.from_cache = from_cache
         self.cache_file = cache_file
+        self._full_grammar = full_grammar
+        self._diagnoser: Diagnoser | None = None
         start = grammar.getroot().find(f"{{{RNG_NS}}}start")
         self._no_start = (
             start is not None and len(start) == 1 and start[0].tag == f"{{{RNG_NS}}}notAllowed"
@@ -152,7 +164,7 @@ class RelaxNGValidator:
                 )
         if self._relaxng.validate(document.tree):
             return []
-        diagnostics = _diagnostics(self._relaxng.error_log, document)
+        diagnostics = self._explain(document) or _diagnostics(self._relaxng.error_log, document)
         if not diagnostics:
             root = document.root
             if self._no_start:
@@ -171,6 +183,23 @@ class RelaxNGValidator:
     def validate_many(self, documents: Sequence[TeiDocument]) -> list[list[Diagnostic]]:
         """Return the diagnostics of each document, in order."""
         return [self.validate(document) for document in documents]
+
+    def _explain(self, document: TeiDocument) -> list[Diagnostic]:
+        """Return Jing-like messages for a document libxml2 rejected (empty: keep libxml2's)."""
+        from teikit.validation.rng_messages import Diagnoser  # only for rejected documents
+
+        try:
+            if self._diagnoser is None:
+                grammar = (
+                    self._full_grammar()
+                    if self._full_grammar is not None
+                    else flatten_relaxng(self.grammar)[0]
+                )
+                self._diagnoser = Diagnoser(grammar)
+            return self._diagnoser.diagnose(document)
+        except (SchemaLoadError, ValueError, KeyError, RecursionError):
+            # The messages are a second opinion: libxml2's verdict and messages stand.
+            return []
 
 
 class RelaxNGSchema:
@@ -243,7 +272,9 @@ class RelaxNGSchema:
                 flat = self.flattened()
             except SchemaLoadError:
                 flat = None  # libxml2 says what is wrong in its own words
-            self._full = RelaxNGValidator(grammar, source=str(self.path), flat=flat)
+            self._full = RelaxNGValidator(
+                grammar, source=str(self.path), flat=flat, full_grammar=self.flattened
+            )
         return self._full
 
     def _build(
@@ -259,6 +290,7 @@ class RelaxNGSchema:
             attributes=attributes,
             cache_file=target,
             source=str(self.path),
+            full_grammar=self.flattened,
         )
         body = etree.tostring(grammar, encoding="utf-8", xml_declaration=True)
         if not write_cache_file(target, body):
@@ -281,6 +313,7 @@ class RelaxNGSchema:
                 from_cache=True,
                 cache_file=target,
                 source=str(self.path),
+                full_grammar=self.flattened,
             )
         except (etree.XMLSyntaxError, SchemaLoadError):
             return None
@@ -332,12 +365,25 @@ def _qualify(message: str, document: TeiDocument, path: str | None) -> str:
     return f"Did not expect element {_readable_tag(node.tag)} there"
 
 
+def _line_of(document: TeiDocument, path: str | None) -> int | None:
+    """Return the line of the node at *path* (libxml2 sometimes logs line 0)."""
+    if path is None:
+        return None
+    try:
+        found = document.tree.xpath(path)
+    except etree.XPathError:
+        return None
+    nodes = found if isinstance(found, list) else []
+    node = nodes[0] if len(nodes) == 1 else None
+    return _line(node) if isinstance(node, etree._Element) else None
+
+
 def _diagnostics(error_log: etree._ListErrorLog, document: TeiDocument) -> list[Diagnostic]:
     """Map libxml2's RELAX NG error log onto diagnostics, one per line and node."""
     merged: list[tuple[int | None, str | None, list[str]]] = []
     for entry in error_log:
-        line = entry.line or None
         path = getattr(entry, "path", None) or None
+        line = entry.line or _line_of(document, path)
         message = _qualify(_readable(entry.message), document, path)
         if merged and merged[-1][:2] == (line, path):
             # libxml2 reports one fault twice ("Did not expect element hi there" followed by
