@@ -375,7 +375,7 @@ def _has_loaded(pid: int, library: str) -> bool:
 def corpus() -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="teikit-interrupt-"))
     data = TELEGRAM.read_bytes()
-    for number in range(160):
+    for number in range(480):  # long enough a run that most interrupts land in it
         (folder / f"t{number:03}.xml").write_bytes(data)
     yield folder
     shutil.rmtree(folder)
