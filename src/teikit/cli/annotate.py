@@ -8,12 +8,14 @@ from pathlib import Path
 import click
 
 from teikit.cli.lint import _kinds
+from teikit.cli.reading import read_options
 from teikit.lint.annotate import annotate as run_annotate
 from teikit.lint.annotate import unified_diff
 from teikit.output import atomic_open, check_not_input
 
 
 @click.command()
+@read_options
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "-o",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from teikit.cli.reading import read_options
 from teikit.cli.streams import open_output
 from teikit.diagnostics import Report, Severity
 from teikit.errors import UnknownFormatError
@@ -67,6 +68,7 @@ def _print_findings(report: Report, failed: list[str]) -> None:
 
 
 @click.command()
+@read_options
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
     "-t",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from teikit.cli.reading import read_options
 from teikit.cli.streams import utf8_stdout
 from teikit.diagnostics import Report, Severity
 from teikit.entities import expand_paths, load_mention_table
@@ -60,6 +61,7 @@ def _print_findings(report: Report, result: ExportResult, spec: ExporterSpec, qu
 
 
 @click.command()
+@read_options
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
     "--to",

@@ -8,6 +8,7 @@ import click
 
 from teikit.cli import EXIT_FINDINGS
 from teikit.cli.checking import folder_filters
+from teikit.cli.reading import read_options
 from teikit.entities.proposal_formats import REGISTER_FORMATS, register_format
 from teikit.output import atomic_open, check_not_input
 
@@ -37,6 +38,7 @@ def register() -> None:
 
 
 @register.command("build")
+@read_options
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
     "-o",
