@@ -21,7 +21,7 @@ from typing import IO, Any, Final
 from lxml import etree
 
 from teikit import encodings
-from teikit.diagnostics import Diagnostic, Severity
+from teikit.diagnostics import Diagnostic, Severity, escape_text
 from teikit.errors import DocumentLoadError, NotWellFormedError, RefusedInputError
 from teikit.namespaces import NSMAP, TEI_NS, XI_NS
 from teikit.sources import read_regular_file
@@ -226,7 +226,9 @@ def _read(source: Source) -> tuple[bytes, str, Path | None]:
     if isinstance(source, bytes):
         return source, "<bytes>", None
     if isinstance(source, (str, os.PathLike)):
-        return read_bytes(source), str(source), Path(source)
+        # the name shown in findings and tables: one line, printable, whatever the file system
+        # allowed (a name's bytes need not be UTF-8); *path* keeps the real one
+        return read_bytes(source), escape_text(os.fspath(source)), Path(source)
     name = str(getattr(source, "name", "<stream>"))
     try:
         data = source.read()

@@ -65,7 +65,7 @@ def annotate(
     if show_diff:
         sys.stdout.write(unified_diff(result, str(file)))
     for suggestion, reason in result.skipped:  # each left out, with why
-        finding = suggestion.diagnostic()
+        finding = suggestion.diagnostic().escaped()
         click.echo(
             f"{finding.location()}: left out ({reason}): {finding.message} [{finding.code}]",
             err=True,

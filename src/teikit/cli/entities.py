@@ -52,7 +52,7 @@ def _print_findings(report: Report, failed: list[str]) -> None:
     unread = [d for d in report if d.file in failed and d.severity is Severity.ERROR]
     for diagnostic in report:
         if diagnostic not in unread:
-            click.echo(str(diagnostic), err=True)
+            click.echo(str(diagnostic.escaped()), err=True)
     counts = Counter(d.code for d in report)
     detail = ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
     if detail or len(report.files) > 1:  # a clean single file needs no summary
@@ -64,7 +64,9 @@ def _print_findings(report: Report, failed: list[str]) -> None:
     if unread:
         click.secho(f"error summary: {len(unread)} file(s) could not be read:", err=True, fg="red")
         for diagnostic in unread:
-            click.echo(f"  {diagnostic.location()}: {diagnostic.message}", err=True)
+            click.echo(
+                f"  {diagnostic.escaped().location()}: {diagnostic.escaped().message}", err=True
+            )
 
 
 @click.command()

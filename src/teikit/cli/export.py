@@ -47,7 +47,7 @@ def _print_findings(report: Report, result: ExportResult, spec: ExporterSpec, qu
     """Print the findings to stderr, then a summary with the files that could not be read."""
     for diagnostic in report:
         if not quiet or diagnostic.severity >= Severity.ERROR:
-            click.echo(str(diagnostic), err=True)
+            click.echo(str(diagnostic.escaped()), err=True)
     counts = Counter(d.code for d in report)
     detail = ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
     if quiet and not report.at_least(Severity.ERROR):

@@ -107,7 +107,7 @@ def build(
         spec.write(proposal, stream)
     for diagnostic in proposal.report:  # a pointer to nothing is what gets rewritten
         if diagnostic.code != "entity.unresolved-ref":
-            click.echo(str(diagnostic), err=True)
+            click.echo(str(diagnostic.escaped()), err=True)
     click.echo(f"{proposal.summary()}; wrote {output}", err=True)
     if proposal.failed:  # a finding about those files, as in `teikit entities`: exit 1
         click.secho(
