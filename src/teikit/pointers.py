@@ -9,6 +9,7 @@ loader; a URI with a scheme (``https:``, ``urn:``) is external and kept as writt
 from __future__ import annotations
 
 import enum
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -208,7 +209,7 @@ class PointerResolver:
         return pointer
 
     def _load(self, path: Path) -> TeiDocument | TeikitError:
-        key = path.resolve()
+        key = Path(os.path.realpath(path))  # resolve() raises for a link loop
         if key not in self._files:
             try:
                 self._files[key] = load(path)

@@ -18,7 +18,7 @@ from teikit.diagnostics import Diagnostic, Severity
 from teikit.errors import DocumentLoadError, InputError, SchemaLoadError
 from teikit.namespaces import XML_NS
 from teikit.resources import cache_dir, read_cache_json, write_cache_file
-from teikit.sources import RefusedPath
+from teikit.sources import RefusedPath, read_policy
 from teikit.sources import expand_paths as expand_files
 from teikit.validation.schemas import SchemaKind, SchemaRef, explicit_schemas, schemas_for
 
@@ -71,6 +71,7 @@ class ValidationOptions:
             str(self.integrity),
             self.engine,
             self.xsd_engine,
+            repr(read_policy()),  # a verdict on a file read under other limits is not reused
         ]
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
 
