@@ -457,3 +457,22 @@ def test_a_million_attributes_are_refused_early_with_the_right_message() -> None
         f"a start tag is longer than 10,000,000 characters (more than {attributes:,} "
         "attributes); teikit keeps this limit on purpose"
     )
+
+
+def test_a_cached_verdict_never_bypasses_the_read_policy(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    outside = tmp_path / "outside.xml"
+    outside.write_text(LETTER, encoding="utf-8")
+    (corpus / "link.xml").symlink_to(outside)
+    (corpus / "good.xml").write_text(LETTER, encoding="utf-8")
+    # verdicts cached (no --no-cache) under a lenient policy ...
+    assert invoke("validate", "--follow-symlinks", "-f", "json", str(corpus)).exit_code == 0
+    # ... are not reused under a stricter one
+    strict = invoke("validate", "-f", "json", str(corpus))
+    assert strict.exit_code == 1
+    codes = {d["code"] for f in json.loads(strict.stdout)["files"] for d in f["diagnostics"]}
+    assert "io.symlink-refused" in codes
+    small = invoke("validate", "--max-file-size", "100", "-f", "json", str(corpus / "good.xml"))
+    assert small.exit_code == 1
+    assert json.loads(small.stdout)["files"][0]["diagnostics"][0]["code"] == "io.too-large"
