@@ -476,3 +476,27 @@ def test_a_cached_verdict_never_bypasses_the_read_policy(tmp_path: Path) -> None
     small = invoke("validate", "--max-file-size", "100", "-f", "json", str(corpus / "good.xml"))
     assert small.exit_code == 1
     assert json.loads(small.stdout)["files"][0]["diagnostics"][0]["code"] == "io.too-large"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["validate"], ["lint"], ["entities"], ["export"], ["register", "build"], ["annotate"]],
+)
+def test_every_command_that_reads_has_the_read_options(command: list[str]) -> None:
+    result = invoke(*command, "--help")
+    assert "--follow-symlinks" in result.stdout
+    assert "--max-file-size SIZE" in result.stdout
+
+
+def test_a_pattern_keeps_links_inside_its_leading_folder(corpus: Path) -> None:
+    outside = corpus.parent / "outside.xml"
+    outside.write_text(LETTER, encoding="utf-8")
+    (corpus / "out.xml").symlink_to(outside)
+    (corpus / "folder.xml").mkdir()
+    found = {p.name: p for p in expand_paths([str(corpus / "*.xml")])}
+    assert sorted(found) == ["folder.xml", "good.xml", "out.xml"]
+    assert found["out.xml"].diagnostic.code == "io.symlink-refused"  # type: ignore[attr-defined]
+    assert found["folder.xml"].diagnostic.code == "io.not-a-regular-file"  # type: ignore[attr-defined]
+    assert not isinstance(found["good.xml"], RefusedPath)
+    # named on the command line, the link is followed: the user chose it
+    assert invoke("validate", "--no-cache", str(corpus / "out.xml")).exit_code == 0

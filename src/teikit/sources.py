@@ -5,7 +5,6 @@ user named, never a file larger than the limit (see docs/security.md, "Files tei
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fnmatch
 import functools
@@ -14,8 +13,8 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -24,9 +23,11 @@ from teikit.errors import DocumentLoadError, FileRefusedError
 
 __all__ = [
     "DEFAULT_MAX_FILE_SIZE",
+    "MAX_FILE_SIZE_ENV",
     "ReadPolicy",
     "RefusedPath",
     "expand_paths",
+    "parse_size",
     "read_policy",
     "read_regular_file",
     "set_read_policy",
@@ -64,14 +65,20 @@ def parse_size(text: str) -> int:
 
 
 def _default_policy() -> ReadPolicy:
+    """Return the default policy, with the environment's size limit.
+
+    :raises ValueError: ``TEIKIT_MAX_FILE_SIZE`` is not a size.
+    """
     configured = os.environ.get(MAX_FILE_SIZE_ENV)
     if configured:
-        with contextlib.suppress(ValueError):
+        try:
             return ReadPolicy(max_file_size=parse_size(configured))
+        except ValueError as exc:
+            raise ValueError(f"{MAX_FILE_SIZE_ENV}: {exc}") from None
     return ReadPolicy()
 
 
-_POLICY: list[ReadPolicy] = []
+_POLICY: list[ReadPolicy] = []  # the policy set, if one was (--follow-symlinks, ...)
 
 
 def read_policy() -> ReadPolicy:
@@ -82,18 +89,6 @@ def read_policy() -> ReadPolicy:
 def set_read_policy(policy: ReadPolicy | None) -> None:
     """Set the policy every later read follows (``None``: back to the default)."""
     _POLICY[:] = [] if policy is None else [policy]
-
-
-@contextlib.contextmanager
-def reading(**changes: Any) -> Iterator[ReadPolicy]:
-    """Follow the policy in force with *changes* inside the ``with`` block."""
-    saved = list(_POLICY)
-    policy = replace(read_policy(), **changes)
-    _POLICY[:] = [policy]
-    try:
-        yield policy
-    finally:
-        _POLICY[:] = saved
 
 
 if sys.platform == "win32":  # pragma: no cover

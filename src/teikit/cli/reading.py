@@ -37,13 +37,12 @@ def _set(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
         ctx.meta["teikit.reading"] = True
         set_read_policy(None)  # the environment's limit, not a previous command's
         ctx.call_on_close(lambda: set_read_policy(None))
-    default = ReadPolicy()
-    set_read_policy(
-        ReadPolicy(
-            follow_symlinks=bool(ctx.meta.get("teikit.follow_symlinks", default.follow_symlinks)),
-            max_file_size=ctx.meta.get("teikit.max_file_size") or read_policy().max_file_size,
-        )
-    )
+    try:
+        limit = ctx.meta.get("teikit.max_file_size") or read_policy().max_file_size
+    except ValueError as exc:  # TEIKIT_MAX_FILE_SIZE is not a size
+        raise click.UsageError(str(exc)) from None
+    follow = bool(ctx.meta.get("teikit.follow_symlinks", False))
+    set_read_policy(ReadPolicy(follow_symlinks=follow, max_file_size=limit))
     return value
 
 
