@@ -5,6 +5,7 @@ user named, never a file larger than the limit (see docs/security.md, "Files tei
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fnmatch
 import functools
@@ -118,6 +119,16 @@ def _refused(path: str, diagnostic: Diagnostic) -> RefusedPath:
 
 def _refuse(path: str, code: str, message: str) -> RefusedPath:
     return _refused(path, Diagnostic(Severity.ERROR, code, message, path))
+
+
+@functools.lru_cache(maxsize=1)
+def _system_devices() -> frozenset[int]:
+    """Return the devices of the file systems mounted on /proc, /sys and /dev."""
+    devices = set()
+    for top in _SYSTEM_FOLDERS:
+        with contextlib.suppress(OSError):
+            devices.add(os.stat(top).st_dev)
+    return frozenset(devices)
 
 
 def _is_system(real: str) -> bool:
@@ -332,10 +343,10 @@ def read_regular_file(path: str | os.PathLike[str], policy: ReadPolicy | None = 
         raise _refusal(
             name, "io.not-a-regular-file", f"{_kind(before.st_mode)}, not a file: not read"
         )
-    real = os.path.realpath(name)  # a linked folder on the way may lead there too
-    if _is_system(real):
+    # by its file system, whatever the route (a linked folder, /proc/self/cwd, another mount)
+    if before.st_dev in _system_devices() or link and _is_system(os.path.realpath(name)):
         raise _refusal(
-            name, "io.not-a-regular-file", f"{real} is a system file, not a document: not read"
+            name, "io.not-a-regular-file", "a system file (/proc, /sys, /dev), not a document"
         )
     _check_size(name, before.st_size, policy)
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
