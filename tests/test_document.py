@@ -179,8 +179,9 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
         load(tmp_path / "missing.xml")
     folder = tmp_path / "x.xml"
     folder.mkdir()
-    with pytest.raises(DocumentLoadError, match="is a directory"):
+    with pytest.raises(DocumentLoadError, match="a folder, not a file") as refused:
         load(folder)
+    assert refused.value.diagnostic.code == "io.not-a-regular-file"  # type: ignore[attr-defined]
 
 
 def test_text_stream_is_refused() -> None:

@@ -38,4 +38,8 @@ def test_a_linked_folder_is_not_followed(tmp_path: Path) -> None:
     (tmp_path / "corpus/loop").symlink_to(tmp_path / "corpus", target_is_directory=True)
     (tmp_path / "corpus/link.xml").symlink_to(letter)
     (tmp_path / "corpus/dangling.xml").symlink_to(tmp_path / "nowhere.xml")
-    assert expand_paths([tmp_path / "corpus"]) == [letter, tmp_path / "corpus/link.xml"]
+    found = expand_paths([tmp_path / "corpus"])
+    # the dangling link is said, not skipped (issue 17): a RefusedPath that carries why
+    assert found == [tmp_path / "corpus/dangling.xml", letter, tmp_path / "corpus/link.xml"]
+    assert [getattr(p, "diagnostic", None) is not None for p in found] == [True, False, False]
+    assert found[0].diagnostic.code == "io.dangling-symlink"  # type: ignore[attr-defined]

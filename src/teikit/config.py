@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -97,6 +97,16 @@ def _declares_teikit(pyproject: Path) -> bool:
     return "[tool.teikit" in text
 
 
+def _is(path: Path, kind: Callable[[int], bool] | None = None) -> bool:
+    """Return whether *path* exists (and is of *kind*); a folder the user may not read
+    holds nothing for them (``Path.is_file`` raises PermissionError there)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return kind is None or kind(mode)
+
+
 def discover(start: Path) -> Discovery:
     """Return the configuration file that applies in folder *start*, searching upward."""
     folder = Path(os.path.abspath(start))
@@ -108,7 +118,7 @@ def discover(start: Path) -> Discovery:
             continue
         for name in (STANDALONE, PYPROJECT):
             candidate = current / name
-            if not candidate.is_file():
+            if not _is(candidate, stat.S_ISREG):
                 continue
             if name == PYPROJECT and not _declares_teikit(candidate):
                 continue
@@ -117,7 +127,7 @@ def discover(start: Path) -> Discovery:
                 skipped.append((candidate, reason))
                 continue
             return Discovery(candidate, tuple(skipped))
-        if any((current / marker).exists() for marker in _ROOT_MARKERS):
+        if any(_is(current / marker) for marker in _ROOT_MARKERS):
             break  # the project root: nothing above it applies
     return Discovery(None, tuple(skipped))
 
@@ -179,7 +189,7 @@ def configs_for(
             folder = Path.cwd()
         else:
             path = Path(raw)
-            folder = path if path.is_dir() else path.parent
+            folder = path if _is(path, stat.S_ISDIR) else path.parent
         key = os.path.abspath(folder)
         if key in seen:
             continue

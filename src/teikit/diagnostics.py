@@ -3,9 +3,40 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
+
+# What must never reach a report as it is: C0 and C1 controls (newlines, ESC), DEL, the
+# surrogates that stand for undecodable bytes of a file name (os.fsdecode), line and
+# paragraph separators and the bidirectional overrides ("Trojan source").
+_OTHERS: Final = (
+    "\\x7f-\\x9f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069\\ud800-\\udfff\\ufffe\\uffff"
+)
+_UNSAFE: Final = re.compile(f"[\\x00-\\x1f{_OTHERS}]")
+_UNSAFE_INLINE: Final = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f{_OTHERS}]")  # \t \n \r kept
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, as os.fsdecode keeps it
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_text(text: str, *, newlines: bool = False) -> str:
+    """Return *text* (a file name, a message) safe to show on one line of any report:
+    control characters, undecodable bytes and layout overrides written as ``\\xNN``.
+
+    Every report format uses it, so that no file name can forge a line of a report, end
+    a JSON string or an XML attribute, or move the terminal's cursor. With *newlines*,
+    tabs and line ends are kept (for a message in a format that escapes them itself).
+
+    >>> escape_text("a\\nb\\x1b[31m.xml"), escape_text("caf\\udce9.xml"), escape_text("é.xml")
+    ('a\\\\x0ab\\\\x1b[31m.xml', 'caf\\\\xe9.xml', 'é.xml')
+    """
+    return (_UNSAFE_INLINE if newlines else _UNSAFE).sub(_escaped, text)
 
 
 class Severity(enum.IntEnum):
@@ -63,6 +94,19 @@ class Diagnostic:
 
     def __str__(self) -> str:
         return f"{self.location()}: {self.severity}: {self.message} [{self.code}]"
+
+    def escaped(self, *, newlines: bool = False) -> Diagnostic:
+        """Return the diagnostic with its texts passed through :func:`escape_text`
+        (*newlines*: kept in the message)."""
+        return Diagnostic(
+            self.severity,
+            escape_text(self.code),
+            escape_text(self.message, newlines=newlines),
+            None if self.file is None else escape_text(self.file),
+            self.line,
+            self.column,
+            None if self.xpath is None else escape_text(self.xpath),
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """Return the diagnostic as a JSON-ready dictionary."""

@@ -12,6 +12,7 @@ import functools
 import os
 import re
 import threading
+import urllib.parse
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +20,11 @@ from typing import IO, Any, Final
 
 from lxml import etree
 
-from teikit.diagnostics import Diagnostic, Severity
+from teikit import encodings
+from teikit.diagnostics import Diagnostic, Severity, escape_text
 from teikit.errors import DocumentLoadError, NotWellFormedError, RefusedInputError
 from teikit.namespaces import NSMAP, TEI_NS, XI_NS
+from teikit.sources import read_regular_file
 
 __all__ = [
     "ElementPaths",
@@ -32,6 +35,7 @@ __all__ = [
     "read_bytes",
     "readable_path",
     "lines_of",
+    "looks_like_xml",
     "split_lines",
     "source_line",
 ]
@@ -65,6 +69,14 @@ _LIMITS: Final = (
         "than the document holds (as in a 'billion laughs' attack)",
     ),
 )
+# the libxml2 errors that mean the bytes do not fit the encoding (one declared or UTF-8)
+_DECODING: Final = ("Invalid bytes in character encoding", "not proper UTF-8", "Char 0x0 out")
+_ENTITY_ERRORS: Final = ("entity reference loop", "amplification factor exceeded")
+_MAX_TAG: Final = 10_000_000  # libxml2's limit on a start tag (names and values included)
+_LONG_START_TAG: Final = re.compile(rb"<[A-Za-z_:][^>]{%d}" % _MAX_TAG)
+_INTERNAL_ENTITY: Final = re.compile(r"""<!ENTITY\s+([^\s%]+)\s+(?:"([^"]*)"|'([^']*)')""")
+_REFERENCE: Final = re.compile(r"&([^\s&;#]+);")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 _TEI_PREFIX: Final = f"{{{TEI_NS}}}"
 _CLARK: Final = re.compile(r"\{[^}]*\}([^/\[]+)")
 
@@ -197,39 +209,26 @@ class TeiDocument:
         return self.root.iter(tag=etree.Element)
 
 
-def _read_file(name: str | os.PathLike[str]) -> bytes:
-    """Return the bytes of a file, read with as few system calls as possible."""
-    descriptor = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    try:
-        size = os.fstat(descriptor).st_size
-        parts = [os.read(descriptor, size + 1)]  # one byte more: proves the end is reached
-        while parts[-1] and (len(parts) > 1 or len(parts[0]) != size):
-            parts.append(os.read(descriptor, 1 << 20))
-        return b"".join(parts)
-    finally:
-        os.close(descriptor)
-
-
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
     """Return the bytes of the file at *path*, as :func:`load` reads them.
 
-    :raises DocumentLoadError: the file cannot be read (missing, a folder, no permission).
+    Only a regular file within the size limit is read (see
+    :func:`teikit.sources.read_regular_file`).
+
+    :raises FileRefusedError: the file is not read (a FIFO, device, folder, link out of
+        the corpus, too large, unreadable): the diagnostic's ``io.*`` code says why.
+    :raises DocumentLoadError: the file does not exist.
     """
-    try:
-        return _read_file(path)
-    except IsADirectoryError:
-        raise DocumentLoadError(f"{path}: is a directory, not an XML file") from None
-    except FileNotFoundError:
-        raise DocumentLoadError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise DocumentLoadError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return read_regular_file(path)
 
 
 def _read(source: Source) -> tuple[bytes, str, Path | None]:
     if isinstance(source, bytes):
         return source, "<bytes>", None
     if isinstance(source, (str, os.PathLike)):
-        return read_bytes(source), str(source), Path(source)
+        # the name shown in findings and tables: one line, printable, whatever the file system
+        # allowed (a name's bytes need not be UTF-8); *path* keeps the real one
+        return read_bytes(source), escape_text(os.fspath(source)), Path(source)
     name = str(getattr(source, "name", "<stream>"))
     try:
         data = source.read()
@@ -309,8 +308,11 @@ def load(source: Source, *, name: str | None = None, path: Path | None = None) -
                 None,
             )
         )
+    _check_before_parsing(data, display)
     parser, resolver = _reused_parser()
     base_url = os.path.abspath(path) if path is not None else None
+    if base_url is not None and _SURROGATE.search(base_url):  # a name that is not UTF-8
+        base_url = urllib.parse.quote(os.fsencode(base_url))  # libxml2 needs UTF-8
     try:
         root = etree.fromstring(data, parser, base_url=base_url)  # type: ignore[arg-type]
     except etree.XMLSyntaxError as exc:
@@ -323,10 +325,25 @@ def load(source: Source, *, name: str | None = None, path: Path | None = None) -
         # some libxml2 messages end in a newline: keep `FILE:LINE:COL: message` on one line
         message = " ".join(message.split())
         code, message = _explain_undeclared(message, data)
+        raw = message
         for needle, reason in _LIMITS:
             if needle in message:
                 code = "xml.limit-exceeded"
                 message = f"{reason}; teikit keeps this limit on purpose"
+        if any(needle in raw for needle in _ENTITY_ERRORS):
+            code, message, line, column = _at_entity_reference(data, code, message, line, column)
+        elif any(needle in message for needle in _DECODING):
+            hint = encodings.mismatch_hint(data)
+            if hint is not None:
+                code, message = "xml.encoding-mismatch", f"{hint} (libxml2: {message})"
+        if encodings.xml_version(data) == "1.1":
+            code, message = (
+                "xml.version-unsupported",
+                (
+                    "XML 1.1 is not supported by libxml2, teikit's parser, which reads documents "
+                    f"as XML 1.0; it stopped here: {message}"
+                ),
+            )
         if not data.strip():
             code, message, line, column = "xml.empty", "file is empty", None, None
         error = RefusedInputError if code.endswith("-refused") else NotWellFormedError
@@ -334,6 +351,7 @@ def load(source: Source, *, name: str | None = None, path: Path | None = None) -
     if root is None:  # pragma: no cover - libxml2 raises for a document without a root
         raise NotWellFormedError(_diagnostic("xml.empty", "no root element", display, None, None))
     document = TeiDocument(root.getroottree(), display, path)
+    _warn_about_encoding(document, data)
     for url in resolver.refused:
         document.warnings.append(
             Diagnostic(
@@ -360,6 +378,115 @@ def load(source: Source, *, name: str | None = None, path: Path | None = None) -
     return document
 
 
+def _check_before_parsing(data: bytes, display: str) -> None:
+    """Refuse an encoding off the allow-list and a start tag beyond libxml2's limit, before
+    the parser spends time and memory on them."""
+    refusal = encodings.refusal(data)
+    if refusal is not None:
+        column = encodings.encoding_column(data)
+        raise RefusedInputError(_diagnostic("xml.encoding-refused", refusal, display, 1, column))
+    if len(data) > _MAX_TAG:  # one start tag cannot be that long in a smaller file
+        match = _LONG_START_TAG.search(data)
+        if match is not None:
+            line = data.count(b"\n", 0, match.start()) + 1
+            column = match.start() - data.rfind(b"\n", 0, match.start())
+            attributes = data.count(b"=", match.start(), match.end())
+            raise NotWellFormedError(
+                _diagnostic(
+                    "xml.limit-exceeded",
+                    f"a start tag is longer than {_MAX_TAG:,} characters (more than "
+                    f"{attributes:,} attributes); teikit keeps this limit on purpose",
+                    display,
+                    line,
+                    column,
+                )
+            )
+
+
+def _warn_about_encoding(document: TeiDocument, data: bytes) -> None:
+    """Add warnings for a document that parsed, but perhaps not as its author meant."""
+    docinfo = document.tree.docinfo
+    hint = encodings.single_byte_hint(data, encodings.declared_encoding(data))
+    if hint is not None:
+        document.warnings.append(
+            Diagnostic(Severity.WARNING, "xml.encoding-mismatch", hint, document.name, 1, None)
+        )
+    if docinfo.xml_version == "1.1":
+        document.warnings.append(
+            Diagnostic(
+                Severity.WARNING,
+                "xml.version-unsupported",
+                "XML 1.1 is not supported by libxml2, teikit's parser: the document was "
+                "read as XML 1.0",
+                document.name,
+                1,
+                None,
+            )
+        )
+
+
+def _at_entity_reference(
+    data: bytes, code: str, message: str, line: int | None, column: int | None
+) -> tuple[str, str, int | None, int | None]:
+    """Return the finding for an entity loop or expansion limit, placed at the reference
+    in the document that sets it off (libxml2 places it at the declaration or before).
+
+    Entities declared in the internal subset are sized (a loop is infinite); the first
+    reference after the subset to a looping entity, else to the largest, is the culprit.
+    A position libxml2 gives past the subset is kept: it is a reference already.
+    """
+    text = data.decode(encodings.detect_encoding(data), "replace")
+    end = text.find("]>", text.find("<!DOCTYPE"))
+    if "<!DOCTYPE" not in text or end < 0:
+        return code, message, line, column
+    subset_lines = len(split_lines(text[:end].encode("utf-8")))
+    if line is not None and line > subset_lines:  # libxml2 found the reference itself
+        return code, message, line, column
+    values = {
+        m.group(1): m.group(2) or m.group(3) or "" for m in _INTERNAL_ENTITY.finditer(text[:end])
+    }
+    sizes: dict[str, float] = {}
+
+    def size(name: str, seen: frozenset[str]) -> float:
+        if name in seen:
+            return float("inf")
+        if name not in sizes:
+            value = values.get(name, "")
+            nested = [size(ref, seen | {name}) for ref in _REFERENCE.findall(value)]
+            sizes[name] = min(len(value) + sum(nested), float("inf"))
+        return sizes[name]
+
+    for name in values:
+        size(name, frozenset())
+    looping = "loop" in message
+    worst = max(sizes.values(), default=0.0)
+    for match in _REFERENCE.finditer(text, end + 2):
+        name = match.group(1)
+        if name in sizes and (sizes[name] == worst or looping and sizes[name] == float("inf")):
+            before = text[: match.start()]
+            line = len(split_lines(before.encode("utf-8"))) if before else 1
+            column = match.start() - max(before.rfind("\n"), before.rfind("\r")) if before else 1
+            if looping:
+                code = "xml.entity-loop"
+                message = f"entity '{name}' refers to itself (an entity reference loop)"
+            else:
+                message = f"{message} (from the reference &{name};)"
+            return code, message, line, column
+    return code, message, line, column
+
+
+def looks_like_xml(data: bytes) -> bool:
+    """Return whether *data* begins as XML does (with ``<`` after a BOM and white space):
+    a file that does not is never quoted in a report (it may be anything, secrets too).
+
+    >>> looks_like_xml(b"\\xef\\xbb\\xbf  <TEI/>"), looks_like_xml(b"root:x:0:0::/root:/bin/sh")
+    (True, False)
+    """
+    head = data[:4096]
+    text = head.decode(encodings.detect_encoding(head), "replace").lstrip("\ufeff \t\r\n")
+    return text.startswith("<")
+
+
 def split_lines(data: bytes) -> list[bytes]:
     """Return a document's lines as libxml2 counts them: CR LF and a lone CR end a line too.
 
@@ -369,14 +496,25 @@ def split_lines(data: bytes) -> list[bytes]:
     return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
 
 
-def lines_of(data: bytes, wanted: Iterable[int]) -> dict[int, str]:
+def lines_of(data: bytes, wanted: Iterable[int], encoding: str | None = None) -> dict[int, str]:
     """Return the *wanted* lines (1-based) of a document's bytes, decoded for display.
 
-    Lines are decoded as UTF-8 (undecodable bytes replaced), for showing next to a finding.
+    Lines are decoded with *encoding* (else the one the document shows, see
+    :func:`teikit.encodings.detect_encoding`), undecodable bytes replaced.
 
     >>> lines_of(b"<a>\\r\\n<b/>\\r<c/></a>", [2, 3, 9])
     {2: '<b/>', 3: '<c/></a>'}
+    >>> lines_of("<a>\\n<b>é</b></a>".encode("utf-16"), [2])
+    {2: '<b>é</b></a>'}
     """
+    codec = encodings.detect_encoding(data) if encoding is None else encoding.lower()
+    if codec.replace("_", "-") not in ("utf-8", "utf8", "ascii", "us-ascii"):
+        try:
+            text = data.decode(codec, "replace").lstrip("\ufeff")
+        except LookupError:
+            text = data.decode("utf-8", "replace")
+        found = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        return {n: found[n - 1] for n in sorted(set(wanted)) if 1 <= n <= len(found)}
     lines = split_lines(data)
     return {
         number: lines[number - 1].decode("utf-8", "replace")

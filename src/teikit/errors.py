@@ -37,6 +37,14 @@ class RefusedInputError(InputError):
     """The input needs something teikit refuses to do (external entities, gzip, ...)."""
 
 
+class FileRefusedError(RefusedInputError, DocumentLoadError):
+    """A file was not read: not a regular file, a link out of the corpus, too large, ...
+
+    Its diagnostic's ``io.*`` code says why; it is also a :class:`DocumentLoadError`, as a
+    file that could not be read always was.
+    """
+
+
 class SchemaLoadError(TeikitError, ValueError):
     """A schema could not be found, read or compiled."""
 

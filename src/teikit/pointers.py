@@ -291,7 +291,7 @@ class PointerResolver:
         return pointer
 
     def _load(self, path: Path) -> TeiDocument | TeikitError:
-        key = path.resolve()
+        key = Path(os.path.realpath(path))  # resolve() raises for a link loop
         if key not in self._files:
             try:
                 self._files[key] = load(path)

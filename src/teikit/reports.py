@@ -1,6 +1,8 @@
 """Serialise a validation :class:`~teikit.diagnostics.Report` for machines: JSON, JUnit, GitHub.
 
 The JSON layout is documented in ``docs/validate.md`` and versioned by ``format_version``.
+Every text from outside (file names, messages) passes :func:`~teikit.diagnostics.escape_text`
+in every format: no file name can forge a line or break the document.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from teikit.__about__ import __version__
-from teikit.diagnostics import Report, Severity
+from teikit.diagnostics import Report, Severity, escape_text
 
 __all__ = ["Summary", "summarise", "to_github", "to_json", "to_junit", "REPORT_FORMATS"]
 
@@ -51,9 +53,9 @@ def to_json(report: Report, fail_on: Severity = Severity.ERROR) -> str:
     summary = summarise(report, fail_on)
     files = [
         {
-            "file": name,
+            "file": escape_text(name),
             "valid": not any(d.severity >= fail_on for d in items),
-            "diagnostics": [d.as_dict() for d in items],
+            "diagnostics": [d.escaped(newlines=True).as_dict() for d in items],
         }
         for name, items in report.by_file().items()
     ]
@@ -96,19 +98,23 @@ def to_junit(report: Report, fail_on: Severity = Severity.ERROR) -> str:
     )
     _junit_properties(suite, report)
     for name, items in report.by_file().items():
-        case = etree.SubElement(suite, "testcase", classname="teikit.validate", name=name)
+        case = etree.SubElement(
+            suite, "testcase", classname="teikit.validate", name=escape_text(name)
+        )
         failing = [d for d in items if d.severity >= fail_on]
         if failing:
             failure = etree.SubElement(
                 case,
                 "failure",
                 message=f"{len(failing)} finding(s) at or above {fail_on}",
-                type=failing[0].code,
+                type=escape_text(failing[0].code),
             )
-            failure.text = "\n".join(str(d) for d in failing)
+            failure.text = "\n".join(str(d.escaped(newlines=True)) for d in failing)
         others = [d for d in items if d.severity < fail_on]
         if others:
-            etree.SubElement(case, "system-out").text = "\n".join(str(d) for d in others)
+            etree.SubElement(case, "system-out").text = "\n".join(
+                str(d.escaped(newlines=True)) for d in others
+            )
     return etree.tostring(suites, encoding="unicode", pretty_print=True)
 
 
@@ -141,7 +147,7 @@ _COMMAND: Final = {Severity.ERROR: "error", Severity.WARNING: "warning", Severit
 def to_github(report: Report) -> str:
     """Return GitHub Actions workflow commands (``::error file=…,line=…,col=…::message``)."""
     lines = []
-    for diagnostic in report:
+    for diagnostic in (d.escaped(newlines=True) for d in report):
         properties = [f"file={_escape_property(diagnostic.file or '')}"]
         if diagnostic.line is not None:
             properties.append(f"line={diagnostic.line}")

@@ -9,6 +9,7 @@ import click
 
 from teikit.cli.lint import _kinds
 from teikit.cli.options import OutputFile, config_option, refuse_inputs
+from teikit.cli.reading import read_options
 from teikit.config import configs_for
 from teikit.lint.annotate import annotate as run_annotate
 from teikit.lint.annotate import unified_diff
@@ -16,6 +17,7 @@ from teikit.output import atomic_open, is_stdout
 
 
 @click.command()
+@read_options
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "-o",
@@ -71,7 +73,7 @@ def annotate(
     if show_diff:
         sys.stdout.write(unified_diff(result, str(file)))
     for suggestion, reason in result.skipped:  # each left out, with why
-        finding = suggestion.diagnostic()
+        finding = suggestion.diagnostic().escaped()
         click.echo(
             f"{finding.location()}: left out ({reason}): {finding.message} [{finding.code}]",
             err=True,

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from teikit.cli.options import OutputFile, config_option, refuse_inputs
+from teikit.cli.reading import read_options
 from teikit.cli.streams import open_binary_output, open_output
 from teikit.diagnostics import Report, Severity
 from teikit.errors import UnknownFormatError
@@ -59,7 +60,7 @@ def _print_findings(report: Report, failed: list[str]) -> None:
     unread = [d for d in report if d.file in failed and d.severity is Severity.ERROR]
     for diagnostic in report:
         if diagnostic not in unread:
-            click.echo(str(diagnostic), err=True)
+            click.echo(str(diagnostic.escaped()), err=True)
     counts = Counter(d.code for d in report)
     detail = ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
     if detail or len(report.files) > 1:  # a clean single file needs no summary
@@ -71,10 +72,13 @@ def _print_findings(report: Report, failed: list[str]) -> None:
     if unread:
         click.secho(f"error summary: {len(unread)} file(s) could not be read:", err=True, fg="red")
         for diagnostic in unread:
-            click.echo(f"  {diagnostic.location()}: {diagnostic.message}", err=True)
+            click.echo(
+                f"  {diagnostic.escaped().location()}: {diagnostic.escaped().message}", err=True
+            )
 
 
 @click.command()
+@read_options
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
     "-t",

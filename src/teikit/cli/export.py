@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from teikit.cli.options import config_option, ends_as_folder, refuse_inputs
+from teikit.cli.reading import read_options
 from teikit.cli.streams import utf8_stdout
 from teikit.config import configs_for
 from teikit.diagnostics import Report, Severity
@@ -55,7 +56,7 @@ def _print_findings(report: Report, result: ExportResult, spec: ExporterSpec, qu
     """Print the findings to stderr, then a summary with the files that could not be read."""
     for diagnostic in report:
         if not quiet or diagnostic.severity >= Severity.ERROR:
-            click.echo(str(diagnostic), err=True)
+            click.echo(str(diagnostic.escaped()), err=True)
     counts = Counter(d.code for d in report)
     detail = ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
     if quiet and not report.at_least(Severity.ERROR):
@@ -69,6 +70,7 @@ def _print_findings(report: Report, result: ExportResult, spec: ExporterSpec, qu
 
 
 @click.command()
+@read_options
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
     "--to",

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from teikit.cli.checking import emit_report, folder_filters, report_options
+from teikit.cli.reading import read_options
 from teikit.diagnostics import Severity
 from teikit.lint import LintOptions, parse_kinds
 from teikit.lint import lint as run_lint
@@ -21,6 +22,7 @@ def _kinds(ctx: click.Context, param: click.Parameter, value: str | None) -> fro
 
 
 @click.command()
+@read_options
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, allow_dash=True))
 @click.option(
     "--index",

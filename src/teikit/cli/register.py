@@ -9,6 +9,7 @@ import click
 from teikit.cli import EXIT_FINDINGS
 from teikit.cli.checking import folder_filters
 from teikit.cli.options import OutputFile, config_option, refuse_inputs
+from teikit.cli.reading import read_options
 from teikit.cli.streams import open_output
 from teikit.entities import PROPOSED_KINDS
 from teikit.entities.proposal_formats import REGISTER_FORMATS, register_format
@@ -47,6 +48,7 @@ def register() -> None:
 
 
 @register.command("build")
+@read_options
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
     "-o",
@@ -120,7 +122,7 @@ def build(
         spec.write(proposal, stream)
     for diagnostic in proposal.report:  # a pointer to nothing is what gets rewritten
         if diagnostic.code != "entity.unresolved-ref":
-            click.echo(str(diagnostic), err=True)
+            click.echo(str(diagnostic.escaped()), err=True)
     click.echo(f"{proposal.summary()}; wrote {'stdout' if to_stdout else output}", err=True)
     if proposal.failed:  # a finding about those files, as in `teikit entities`: exit 1
         click.secho(

@@ -8,12 +8,14 @@ from pathlib import Path
 import click
 
 from teikit.cli.checking import emit_report, folder_filters, report_options
+from teikit.cli.reading import read_options
 from teikit.diagnostics import Severity
 from teikit.validation import ValidationOptions
 from teikit.validation import validate as run_validation
 
 
 @click.command()
+@read_options
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, allow_dash=True))
 @click.option(
     "-s",

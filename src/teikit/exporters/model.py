@@ -1822,7 +1822,7 @@ def _resolved(paths: Iterable[Path]) -> frozenset[Path]:
     """Return the resolved *paths* (those that can be resolved)."""
     found = set()
     for path in paths:
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, RuntimeError):  # RuntimeError: a link loop
             found.add(path.resolve())
     return frozenset(found)
 
@@ -1831,7 +1831,7 @@ def _refuse_inputs(path: Path, inputs: frozenset[Path]) -> None:
     """Refuse to write *path* when it is one of the (resolved) *inputs*."""
     try:
         target = path.resolve()
-    except OSError:  # pragma: no cover - resolve() rarely fails
+    except (OSError, RuntimeError):  # pragma: no cover - a link loop
         return
     if target in inputs:
         raise OutputError(f"{path}: refusing to overwrite an input file")

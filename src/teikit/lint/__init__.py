@@ -199,6 +199,9 @@ def _run(
     failures: dict[str, Diagnostic] = {}
     firsts: list[str | Path | bytes | TeiDocument] = []
     for item in inputs:
+        if item.refused is not None:  # found but not read (a FIFO, a link out of the folder)
+            failures[item.name] = item.refused
+            continue
         if item.data is None:
             assert item.path is not None
             firsts.append(item.path)

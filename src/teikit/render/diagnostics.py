@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from teikit.diagnostics import Diagnostic, Report, Severity
+from teikit.diagnostics import Diagnostic, Report, Severity, escape_text
 from teikit.reports import Summary, summarise
 
 if TYPE_CHECKING:
@@ -18,19 +16,19 @@ __all__ = ["print_human_report", "print_summary"]
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _MAX_SOURCE = 160
-# C0/C1 control characters (ESC above all) from a hostile file must not reach the terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _printable(text: str) -> str:
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    # control characters (ESC above all), undecodable bytes of a file name and newlines
+    # from a hostile file or name must not reach the terminal nor forge a line
+    return escape_text(text.replace("\t", " "))
 
 
 class _SourceLines:
     """Read source lines lazily, once per file."""
 
     def __init__(self, known: dict[tuple[str, int], str] | None = None) -> None:
-        self._files: dict[str, list[bytes] | None] = {}
+        self._files: dict[str, dict[int, str] | None] = {}
         self._known = known or {}
 
     def get(self, file: str | None, line: int | None) -> str | None:
@@ -41,16 +39,17 @@ class _SourceLines:
             return known
         if file not in self._files:
             try:
-                # split as bytes: only the lines shown are decoded
-                from teikit.document import split_lines  # lxml: only when lines are missing
+                # lxml: only when lines are missing
+                from teikit.document import lines_of, looks_like_xml, read_bytes
 
-                self._files[file] = split_lines(Path(file).read_bytes())
-            except OSError:
+                data = read_bytes(file)  # a regular file only, within the size limit
+                # a file that is not XML is never quoted: it may hold anything (secrets)
+                ends = data.count(b"\n") + data.count(b"\r") + 2
+                self._files[file] = lines_of(data, range(1, ends)) if looks_like_xml(data) else None
+            except (OSError, ValueError):
                 self._files[file] = None
         lines = self._files[file]
-        if lines is None or not 1 <= line <= len(lines):
-            return None
-        return lines[line - 1].decode("utf-8", "replace")  # cut before tabs are expanded
+        return None if lines is None else lines.get(line)  # cut before tabs are expanded
 
 
 def _diagnostic_lines(diagnostic: Diagnostic, sources: _SourceLines, styled: bool) -> list[str]:
@@ -109,7 +108,7 @@ def print_human_report(
         shown = [d for d in items if d.severity >= (fail_on if quiet else min_severity)]
         if not shown:
             continue
-        out.append(f"[bold]{_escape(name)}[/]" if styled else name)
+        out.append(f"[bold]{_escape(_printable(name))}[/]" if styled else _printable(name))
         for diagnostic in shown:
             out.extend(_diagnostic_lines(diagnostic, sources, styled))
     summary = summarise(report, fail_on)

@@ -276,11 +276,16 @@ def choice_of(refs: Iterable[SchemaRef]) -> list[list[Any]]:
 
 
 def _read_bytes(path: Path | None) -> bytes | None:
+    """Return the bytes of *path* as the loader reads them (a regular file, within the size
+    limit), ``None`` when it cannot be read."""
     if path is None:
         return None
+    from teikit.errors import InputError
+    from teikit.sources import read_regular_file
+
     try:
-        return path.read_bytes()
-    except OSError:
+        return read_regular_file(path)
+    except (OSError, InputError):
         return None
 
 

@@ -16,6 +16,7 @@ from teikit.__about__ import __version__
 from teikit.diagnostics import Diagnostic, Severity
 from teikit.errors import DocumentLoadError, InputError, SchemaLoadError
 from teikit.namespaces import XML_NS
+from teikit.sources import RefusedPath, read_policy
 from teikit.sources import expand_paths as expand_files
 from teikit.validation.cache import (
     RUN_DEPENDENCY,
@@ -88,6 +89,7 @@ class ValidationOptions:
             self.engine,
             self.xsd_engine,
             str(self.config.resolve()) if self.config is not None else "",
+            repr(read_policy()),  # a verdict on a file read under other limits is not reused
         ]
         if self.mentions is not None:
             parts.append(repr([(rule.type, rule.xpath) for rule in self.mentions]))
@@ -96,11 +98,13 @@ class ValidationOptions:
 
 @dataclass(frozen=True, slots=True)
 class Input:
-    """One input: a file path, or standard input's bytes."""
+    """One input: a file path, or standard input's bytes, or what was found but is not read
+    (*refused*: why, see :class:`teikit.sources.RefusedPath`; never cached)."""
 
     name: str
     path: Path | None = None
     data: bytes | None = None
+    refused: Diagnostic | None = None
 
 
 def expand_paths(sources: Iterable[str | Path], options: ValidationOptions) -> list[Input]:
@@ -116,7 +120,12 @@ def expand_paths(sources: Iterable[str | Path], options: ValidationOptions) -> l
             inputs.append(Input("<stdin>", None, sys.stdin.buffer.read()))
             continue
         found = expand_files([source], include=options.include, exclude=options.exclude)
-        inputs.extend(Input(str(path), path) for path in found)
+        inputs.extend(
+            Input(str(path), None, None, path.diagnostic)
+            if isinstance(path, RefusedPath)
+            else Input(str(path), path)
+            for path in found
+        )
     return inputs
 
 
@@ -297,6 +306,9 @@ class Validator:
         from teikit.document import load, read_bytes  # lxml: not needed for cached verdicts
 
         state = _State(item)
+        if item.refused is not None:
+            state.diagnostics.append(item.refused)
+            return state
         try:
             data = item.data
             if data is None:
@@ -531,7 +543,13 @@ def _lines(state: _State, diagnostics: Sequence[Diagnostic]) -> dict[int, str]:
     from teikit.document import lines_of
 
     data = state.data if state.data is not None else _read_bytes(state.item.path)
-    return lines_of(data, wanted) if data is not None else {}
+    if data is None:
+        return {}
+    if state.document is None:  # did not parse: quoted only if the user typed it, or it is XML
+        from teikit.document import looks_like_xml
+
+        return lines_of(data, wanted) if state.item.path is None or looks_like_xml(data) else {}
+    return lines_of(data, wanted, state.document.tree.docinfo.encoding)
 
 
 def _scan_vocabularies(inputs: Sequence[Input]) -> tuple[frozenset[str], frozenset[str]]:
