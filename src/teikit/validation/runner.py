@@ -93,7 +93,7 @@ class ValidationOptions:
         ]
         if self.mentions is not None:
             parts.append(repr([(rule.type, rule.xpath) for rule in self.mentions]))
-        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+        return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:24]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +135,7 @@ _RUN: Final = RUN_DEPENDENCY  # the pseudo dependency "the documents of the run"
 def _run_key(inputs: Sequence[Input]) -> str:
     """Return a key for the set of files of a run (whose root ``xml:id``s ``#id`` may name)."""
     names = sorted(os.path.abspath(item.path) for item in inputs if item.path is not None)
-    return hashlib.sha256("\0".join(names).encode()).hexdigest()[:24]
+    return hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()[:24]
 
 
 @dataclass(slots=True)
