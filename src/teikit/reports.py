@@ -62,6 +62,7 @@ def to_json(report: Report, fail_on: Severity = Severity.ERROR) -> str:
         "teikit_version": __version__,
         "fail_on": str(fail_on),
         "files": files,
+        "notices": [d.as_dict() for d in report.notices],
         "summary": {
             "files": summary.files,
             "valid": summary.valid,
@@ -105,6 +106,9 @@ def to_junit(report: Report, fail_on: Severity = Severity.ERROR) -> str:
         others = [d for d in items if d.severity < fail_on]
         if others:
             etree.SubElement(case, "system-out").text = "\n".join(str(d) for d in others)
+    if report.notices:
+        notes = (f"{d.severity}: {d.message} [{d.code}]" for d in report.notices)
+        etree.SubElement(suite, "system-out").text = "\n".join(notes)
     return etree.tostring(suites, encoding="unicode", pretty_print=True)
 
 
@@ -121,7 +125,10 @@ _COMMAND: Final = {Severity.ERROR: "error", Severity.WARNING: "warning", Severit
 
 def to_github(report: Report) -> str:
     """Return GitHub Actions workflow commands (``::error file=…,line=…,col=…::message``)."""
-    lines = []
+    lines = [
+        f"::{_COMMAND[d.severity]} title={_escape_property(d.code)}::{_escape_data(d.message)}"
+        for d in report.notices
+    ]
     for diagnostic in report:
         properties = [f"file={_escape_property(diagnostic.file or '')}"]
         if diagnostic.line is not None:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
+from teikit.cli import EXIT_FINDINGS
 from teikit.cli.lint import _kinds
+from teikit.errors import NotTeiError
 from teikit.lint.annotate import annotate as run_annotate
 from teikit.lint.annotate import unified_diff
 from teikit.output import atomic_open, check_not_input
@@ -56,7 +58,11 @@ def annotate(
         raise click.UsageError("give -o OUT, --diff, or both")
     if output is not None:
         check_not_input(output, [file, *indexes])
-    result = run_annotate(file, kinds=kinds, indexes=indexes)
+    try:
+        result = run_annotate(file, kinds=kinds, indexes=indexes)
+    except NotTeiError as exc:  # a finding, as in every command: exit 1, nothing written
+        click.echo(str(exc.diagnostic), err=True)
+        raise SystemExit(EXIT_FINDINGS) from None
     if output is not None:
         with atomic_open(output, encoding=result.encoding, newline="") as stream:
             stream.write(result.text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections import Counter
 from pathlib import Path
@@ -14,6 +15,10 @@ from teikit.errors import UnknownFormatError
 from teikit.exporters import Rows, available_formats, get_exporter
 from teikit.output import atomic_open, check_not_input
 from teikit.render.progress import per_document, progress_bar
+
+
+class _NothingRead(Exception):
+    """Not one input could be read: the output file is not written."""
 
 
 def _choose_format(fmt: str | None, output: Path | None, bom: bool) -> str:
@@ -157,8 +162,10 @@ def entities(
             table = Rows(table.columns, list(table.rows), table.name)
         else:
             spec = get_exporter(fmt)
-            with open_output(output, spec.newline) as stream:
+            with contextlib.suppress(_NothingRead), open_output(output, spec.newline) as stream:
                 spec.write(table, stream, **({"bom": bom} if "bom" in spec.options else {}))
+                if output is not None and len(extraction.failed) == len(extraction.report.files):
+                    raise _NothingRead  # no document read (not TEI...): no empty file written
     if fmt == "table":
         _print_table(table, output, REGISTER_TABLE_COLUMNS if register else TABLE_COLUMNS)
     _print_findings(extraction.report, extraction.failed)

@@ -101,12 +101,14 @@ def build(
             mentions=load_mention_table(),
             on_document=per_document(progress, len(sources)),
         )
-    with atomic_open(output) as stream:
-        spec.write(proposal, stream)
+    if proposal.documents or not proposal.failed:  # no document read: nothing to propose
+        with atomic_open(output) as stream:
+            spec.write(proposal, stream)
     for diagnostic in proposal.report:  # a pointer to nothing is what gets rewritten
         if diagnostic.code != "entity.unresolved-ref":
             click.echo(str(diagnostic), err=True)
-    click.echo(f"{proposal.summary()}; wrote {output}", err=True)
+    written = f"wrote {output}" if proposal.documents or not proposal.failed else "wrote nothing"
+    click.echo(f"{proposal.summary()}; {written}", err=True)
     if proposal.failed:  # a finding about those files, as in `teikit entities`: exit 1
         click.secho(
             f"error summary: {len(proposal.failed)} file(s) could not be read and were left out",

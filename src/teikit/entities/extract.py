@@ -42,6 +42,7 @@ from teikit.entities.text import (
 from teikit.errors import DocumentLoadError, InputError
 from teikit.namespaces import NSMAP, TEI_NS, XML_ID
 from teikit.pointers import PointerResolver, PointerStatus, Resolution
+from teikit.roots import require_tei
 
 __all__ = ["EntityOptions", "Extraction", "extract_entities", "load_indexes"]
 
@@ -499,7 +500,7 @@ def _process(
     """Return ``(name, records, findings, loaded)`` for one source."""
     name = _source_name(source)
     try:
-        document = source if isinstance(source, TeiDocument) else load(source)
+        document = require_tei(source if isinstance(source, TeiDocument) else load(source))
     except (InputError, DocumentLoadError) as exc:
         return name, [], [_load_failure(source, exc)], False
     records, found = extractor.extract(document)

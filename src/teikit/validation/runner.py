@@ -18,7 +18,10 @@ from teikit.diagnostics import Diagnostic, Severity
 from teikit.errors import DocumentLoadError, InputError, SchemaLoadError
 from teikit.namespaces import XML_NS
 from teikit.resources import cache_dir, read_cache_json, write_cache_file
+from teikit.roots import not_tei_finding
 from teikit.sources import expand_paths as expand_files
+from teikit.validation.agreement import merge_agreeing
+from teikit.validation.notices import schema_notice
 from teikit.validation.schemas import SchemaKind, SchemaRef, explicit_schemas, schemas_for
 
 if TYPE_CHECKING:  # imported when first needed: a run served from the cache never needs them
@@ -34,6 +37,9 @@ _CHUNK: Final = 16
 _KEEP_BYTES: Final = 8 << 20  # a file's bytes are kept for its findings' lines up to this
 _SCAN_FORMAT: Final = 2  # of vocabulary.json: 2 added the attribute names
 _JING_BATCH: Final = 500  # files per Jing process (memory: the batch's trees are kept)
+# What makes a verdict besides the options, for the verdict cache: changed with the default
+# schema (TEI All), not-TEI roots and one finding per problem (issue 12).
+_VERDICT_RULES: Final = "rules-2"
 
 
 class Engine(Protocol):
@@ -64,6 +70,7 @@ class ValidationOptions:
         """Return a key for everything in the options that can change a verdict."""
         parts = [
             __version__,
+            _VERDICT_RULES,
             repr(sorted(str(p.resolve()) for p in self.schemas)),
             repr(sorted(str(p.resolve()) for p in self.indexes)),
             str(self.schematron),
@@ -290,6 +297,11 @@ class Validator:
             )
             return state
         state.diagnostics.extend(state.document.warnings)
+        not_tei = not_tei_finding(state.document)
+        if not_tei is not None:  # P4, no namespace, XHTML...: said once, nothing else checked
+            state.diagnostics.append(not_tei)
+            state.document = None
+            return state
         # A schema named by this document (or the configuration) that cannot be had is a
         # finding about this file; its other schemas and the other files are still checked.
         problems: list[SchemaLoadError] = []
@@ -299,16 +311,9 @@ class Validator:
             refs, problems = [], [exc]
         state.diagnostics.extend(_unavailable(item.name, exc) for exc in problems)
         for ref in refs:
-            if ref.origin == "bundled":
-                state.diagnostics.append(
-                    Diagnostic(
-                        Severity.INFO,
-                        "schema.bundled",
-                        "no schema declared (no <?xml-model?>, no --schema, no configuration): "
-                        f"validated against teikit's bundled project schema {ref.path.name}",
-                        item.name,
-                    )
-                )
+            # which schema stood in is said once for the run (see teikit.validation.notices)
+            if ref.origin == "default" or ref.substitute is not None:
+                state.diagnostics.append(schema_notice(ref, item.name))
             try:
                 state.engines.extend(self._engines_for(ref))
             except SchemaLoadError as exc:
@@ -339,6 +344,7 @@ class Validator:
             found = state.batched.get(id(engine))
             diagnostics.extend(engine.validate(document) if found is None else found)
         diagnostics.extend(integrity)
+        diagnostics = merge_agreeing(document, diagnostics)  # one finding per problem
         diagnostics.sort(key=_order)
         return _Outcome(state.item.name, diagnostics, deps, _lines(state, diagnostics))
 
@@ -583,9 +589,6 @@ class _ScanCache:
         write_cache_file(self._path, json.dumps(data, separators=(",", ":")).encode())
 
 
-_SEVERITIES: Final = {str(severity): severity for severity in Severity}
-
-
 class _VerdictCache:
     """Per-file verdicts, reused while the file, its schemas and options are unchanged."""
 
@@ -611,19 +614,7 @@ class _VerdictCache:
             dependency = self._dependency
             if any(dependency(dep[0]) != dep for dep in entry["deps"]):
                 return None
-            severity = _SEVERITIES.get
-            diagnostics = [
-                Diagnostic(
-                    severity(d["severity"]) or Severity.parse(d["severity"]),
-                    d["code"],
-                    d["message"],
-                    item.name,
-                    d["line"],
-                    d["column"],
-                    d["xpath"],
-                )
-                for d in entry["diagnostics"]
-            ]
+            diagnostics = [Diagnostic.from_dict(d, item.name) for d in entry["diagnostics"]]
             lines = {int(n): str(t) for n, t in entry.get("lines", {}).items()}
             return _Outcome(item.name, diagnostics, lines=lines)
         except (OSError, KeyError, TypeError, ValueError):
