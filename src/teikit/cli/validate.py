@@ -79,7 +79,7 @@ def validate(
     PATHS are files, folders (searched recursively), glob patterns or - for standard input;
     a folder with no matching file is an error (exit 3). The schema
     is --schema, else each file's <?xml-model?>, else [tool.teikit] schema, else
-    teikit's bundled project schema.
+    TEI All (TEI P5 4.12.0, bundled with teikit). A root that is not TEI P5 is a finding.
 
     \b
     Example:

@@ -134,11 +134,13 @@ def merge_agreeing(document: TeiDocument, diagnostics: Sequence[Diagnostic]) -> 
     for positions in candidates.values():
         if len(positions) < 2:
             continue
-        by_node: dict[int, list[int]] = {}
+        # keyed by the element itself: lxml gives one proxy per node while a proxy is alive
+        # (the dict keeps them alive; an id() of a dropped proxy could be reused)
+        by_node: dict[Any, list[int]] = {}
         for position in positions:
             node = _node(document, diagnostics[position].xpath)
             if node is not None:
-                by_node.setdefault(id(node), []).append(position)
+                by_node.setdefault(node, []).append(position)
         for group in by_node.values():
             stages = [stage_of(diagnostics[p].code) for p in group]
             if len(group) < 2 or len(set(stages)) != len(stages):

@@ -1,0 +1,141 @@
+"""One finding per problem (issue 12, item 4).
+
+The same problem on the same node, reported by the integrity checks, RELAX NG and
+Schematron, is reported once, with the most specific message, and the JSON report lists
+the stages that agreed; two different problems are never merged.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from lxml import etree
+
+from conftest import REPO
+from teikit.cli import cli
+from teikit.namespaces import NSMAP
+from teikit.validation.integrity import parse_w3c_date
+
+INVALID = REPO / "examples" / "invalid-letter.xml"
+MINIMAL = REPO / "examples" / "minimal-letter.xml"
+ALL_THREE = ["integrity", "relaxng", "schematron"]
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEIKIT_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def validate(*args: str) -> Result:
+    return CliRunner().invoke(cli, ["validate", *args], catch_exceptions=False)
+
+
+def diagnostics(*args: str) -> list[dict[str, Any]]:
+    result = validate("-f", "json", *args)
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr == ""
+    (report,) = json.loads(result.stdout)["files"]
+    found: list[dict[str, Any]] = report["diagnostics"]
+    return found
+
+
+def test_an_impossible_date_is_one_finding_from_three_stages() -> None:
+    found = diagnostics("--no-cache", str(INVALID))
+    at_101 = [d for d in found if d["line"] == 101]
+    assert len(at_101) == 1
+    (date,) = at_101
+    assert date["code"] == "integrity.invalid-date"
+    assert date["message"].startswith("@when='1952-02-30' is not a valid")
+    assert date["stages"] == ALL_THREE
+    # independent count: one finding per <date> whose @when is no W3C date
+    tree = etree.parse(str(INVALID))
+    bad = [
+        d for d in tree.iterfind(".//tei:date[@when]", NSMAP) if not parse_w3c_date(d.get("when"))
+    ]
+    assert sorted(d.sourceline for d in bad) == sorted(
+        d["line"] for d in found if d["code"] == "integrity.invalid-date"
+    )
+    assert all(d["stages"] == ALL_THREE for d in found if d["code"] == "integrity.invalid-date")
+
+
+def test_human_report_shows_the_date_once(tmp_path: Path) -> None:
+    result = validate("--no-cache", str(INVALID))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = [line for line in result.stderr.splitlines() if line.startswith(f"{INVALID}:101:")]
+    assert lines == [
+        f"{INVALID}:101: error: @when='1952-02-30' is not a valid W3C (YYYY, YYYY-MM or "
+        "YYYY-MM-DD) date [integrity.invalid-date]"
+    ]
+
+
+def test_wrong_kind_takes_the_highest_severity() -> None:
+    """integrity calls a place pointing to a person a warning, the letter Schematron an error."""
+    (kind,) = [d for d in diagnostics("--no-cache", str(INVALID)) if d["line"] == 95]
+    assert kind["code"] == "integrity.wrong-kind"
+    assert kind["severity"] == "error"
+    assert kind["stages"] == ["integrity", "schematron"]
+
+
+def test_stages_survive_the_verdict_cache() -> None:
+    first = diagnostics(str(INVALID))
+    second = diagnostics(str(INVALID))  # served from the cache
+    assert first == second
+    assert any("stages" in d for d in second)
+
+
+def letter_with(tmp_path: Path, old: str, new: str) -> Path:
+    path = tmp_path / "examples" / "letter.xml"
+    path.parent.mkdir(exist_ok=True)
+    text = MINIMAL.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    shutil.copytree(REPO / "schemas", tmp_path / "schemas", dirs_exist_ok=True)
+    return path
+
+
+def test_two_dates_on_one_line_are_two_findings(tmp_path: Path) -> None:
+    """Same line, same attribute, same concept, but two nodes: two problems."""
+    path = letter_with(
+        tmp_path,
+        '<date when="1952-03-12">the 12th</date>',
+        '<date when="1952-02-30">the 30th</date> or <date when="1952-02-31">the 31st</date>',
+    )
+    found = diagnostics("--no-cache", str(path))
+    dates = [d for d in found if d["code"] == "integrity.invalid-date"]
+    assert [d["message"][:19] for d in dates] == ["@when='1952-02-30' ", "@when='1952-02-31' "]
+    assert dates[0]["line"] == dates[1]["line"]
+    assert dates[0]["xpath"] != dates[1]["xpath"]
+    assert all(d["stages"] == ALL_THREE for d in dates)
+    assert len(found) == 2
+
+
+def test_two_bad_pointers_in_one_attribute_are_not_merged(tmp_path: Path) -> None:
+    """Two tokens of one @ref that point nowhere are two problems, whatever else reports."""
+    path = letter_with(
+        tmp_path,
+        '<salute>Dear <persName ref="#keller">Paul</persName>,</salute>',
+        '<salute>Dear <persName ref="#nobody #noone">Paul</persName>,</salute>',
+    )
+    found = diagnostics("--no-cache", str(path))
+    pointers = [d for d in found if d["code"] == "integrity.unresolved-pointer"]
+    assert [d["message"][:16] for d in pointers] == ["@ref='#nobody' p", "@ref='#noone' po"]
+    assert not any("stages" in d for d in found)
+
+
+def test_different_attributes_of_one_node_are_not_merged(tmp_path: Path) -> None:
+    path = letter_with(
+        tmp_path,
+        '<date when="1952-03-12">the 12th</date>',
+        '<date notBefore="1952-02-30" notAfter="1952-03-12">the 12th</date>',
+    )
+    found = diagnostics("--no-cache", "--no-schematron", str(path))
+    messages = sorted(d["message"] for d in found)
+    assert any(m.startswith("@notBefore='1952-02-30'") for m in messages)
+    # RELAX NG's finding about @notBefore agrees; nothing is said about @notAfter
+    assert [d.get("stages") for d in found] == [["integrity", "relaxng"]]
