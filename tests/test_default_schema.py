@@ -215,3 +215,14 @@ def test_a_tei_all_url_uses_the_bundled_copy(tmp_path: Path) -> None:
         f"info: 1 of 1 file: schema {url} not found: validated against teikit's bundled copy "
         "of tei_all.rng [schema.bundled-copy]"
     ) in result.stderr.splitlines()
+
+
+def test_github_and_junit_reports_carry_the_notice_once(tmp_path: Path) -> None:
+    corpus(tmp_path / "poems", 2)
+    github = validate("--no-cache", "-f", "github", str(tmp_path / "poems"))
+    assert github.exit_code == 0
+    notices = [line for line in github.stdout.splitlines() if line.startswith("::notice")]
+    assert len(notices) == 1
+    assert notices[0].startswith("::notice title=schema.default::2 of 2 files: no schema")
+    junit = validate("--no-cache", "-f", "junit", str(tmp_path / "poems"))
+    assert junit.stdout.count("[schema.default]") == 1
