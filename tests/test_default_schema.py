@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import REPO, TELEGRAM
+from conftest import REPO, TELEGRAM, shared_path
 from teikit.cli import cli
 from teikit.namespaces import TEI_NS
 from teikit.validation.schemas import TEI_ALL_VERSION, default_schemas
@@ -226,3 +226,23 @@ def test_github_and_junit_reports_carry_the_notice_once(tmp_path: Path) -> None:
     assert notices[0].startswith("::notice title=schema.default::2 of 2 files: no schema")
     junit = validate("--no-cache", "-f", "junit", str(tmp_path / "poems"))
     assert junit.stdout.count("[schema.default]") == 1
+
+
+@pytest.mark.shared
+def test_tillich_letters_get_tei_all_not_the_letter_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Tillich letters declare no schema (SOURCE.md): TEI All, the verdicts of --schema."""
+    tillich = shared_path("corpora", "tillich-briefe")
+    tei_all = shared_path("schemas", "tei-p5", "tei_all.rng")
+    editions = str(tillich / "editions")
+    default = json.loads(validate("--no-integrity", "-f", "json", editions).stdout)
+    explicit = json.loads(
+        validate("--no-integrity", "-f", "json", "--schema", str(tei_all), editions).stdout
+    )
+    (notice,) = default["notices"]
+    # 5 of the 1,331 letters are not well-formed (SOURCE.md): no schema is chosen for them
+    assert notice["message"].startswith("1326 of 1331 files: no schema declared")
+    verdicts = {f["file"]: f["valid"] for f in default["files"]}
+    assert verdicts == {f["file"]: f["valid"] for f in explicit["files"]}
+    assert sum(verdicts.values()) == explicit["summary"]["valid"] > 1000
