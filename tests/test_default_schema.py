@@ -229,9 +229,7 @@ def test_github_and_junit_reports_carry_the_notice_once(tmp_path: Path) -> None:
 
 
 @pytest.mark.shared
-def test_tillich_letters_get_tei_all_not_the_letter_schema(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_tillich_letters_get_tei_all_not_the_letter_schema() -> None:
     """The Tillich letters declare no schema (SOURCE.md): TEI All, the verdicts of --schema."""
     tillich = shared_path("corpora", "tillich-briefe")
     tei_all = shared_path("schemas", "tei-p5", "tei_all.rng")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import REPO
 from teikit import SchemaLoadError, load
 from teikit.validation.schemas import (
     SchemaKind,
@@ -175,7 +176,13 @@ def test_schema_add_and_list_on_the_command_line(
     assert added.stdout == f"stored {source} as {store / 'tei_all.rng'}\n"
     listed = runner.invoke(cli, ["schema", "list"])
     assert (listed.exit_code, listed.stderr) == (0, "")
-    assert listed.stdout == f"{extra} (missing)\n{store}\n  tei_all.rng\n"
+    assert listed.stdout == (
+        f"{extra} (missing)\n{store}\n  tei_all.rng\n"
+        f"{REPO / 'schemas'} (bundled with teikit; used when none of the above has it)\n"
+        "  tei_all.rng (TEI All, TEI P5 4.12.0: the default)\n"
+        "  teikit-letter.rng (teikit's letter customisation, where declared)\n"
+        "  teikit-letter.sch (teikit's letter customisation, where declared)\n"
+    )
     # the URL a document names now resolves to the stored copy
     assert resolve_href(TEI_URL, None) == store / "tei_all.rng"
 
