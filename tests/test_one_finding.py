@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 import teikit
@@ -171,3 +173,59 @@ def test_different_attributes_of_one_node_are_not_merged(tmp_path: Path) -> None
     assert any(m.startswith("@notBefore='1952-02-30'") for m in messages)
     # RELAX NG's finding about @notBefore agrees; nothing is said about @notAfter
     assert [d.get("stages") for d in found] == [["integrity", "relaxng"]]
+
+
+_DOC = (
+    '<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body><p>'
+    '<date when="x"/><date when="y" notBefore="z"/>\n'
+    '<date when="w"/></p></body></text></TEI>'
+)
+_MESSAGES = {
+    "integrity": ("integrity.invalid-date", "@{a}='v' is not a valid W3C date"),
+    "relaxng": ("rng.invalid", "Invalid attribute {a} for element date"),
+    "schematron": ("sch.assert", '@{a}="v" on <date> is not a real date. [date-calendar]'),
+}
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(sorted(_MESSAGES)),
+            st.integers(min_value=1, max_value=3),
+            st.sampled_from(["when", "notBefore"]),
+        ),
+        max_size=12,
+    )
+)
+def test_merging_never_loses_a_problem_nor_joins_one_stage_twice(
+    found: list[tuple[str, int, str]],
+) -> None:
+    document = teikit.load(_DOC.encode(), name="d.xml")
+    nodes = document.xpath("//tei:date")
+    inputs = []
+    for stage, number, attribute in found:
+        code, message = _MESSAGES[stage]
+        node = nodes[number - 1]
+        path = f"/tei:TEI/tei:text/tei:body/tei:p/tei:date[{number}]"
+        inputs.append(
+            Diagnostic(
+                Severity.ERROR,
+                code,
+                message.format(a=attribute),
+                "d.xml",
+                node.sourceline,
+                None,
+                path,
+            )
+        )
+    output = merge_agreeing(document, inputs)
+    # the oracle: per node and attribute, one finding when every stage there said it once
+    by_problem: dict[tuple[int, str], list[str]] = {}
+    for stage, number, attribute in found:
+        by_problem.setdefault((number, attribute), []).append(stage)
+    expected = sum(
+        1 if len(stages) == len(set(stages)) else len(stages) for stages in by_problem.values()
+    )
+    assert len(output) == expected
+    assert sum(max(1, len(d.stages)) for d in output) == len(inputs)  # each input accounted for
+    assert all(len(set(d.stages)) == len(d.stages) for d in output)

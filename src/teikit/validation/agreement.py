@@ -132,8 +132,8 @@ def merge_agreeing(document: TeiDocument, diagnostics: Sequence[Diagnostic]) -> 
     merged: dict[int, Diagnostic] = {}
     dropped: set[int] = set()
     for positions in candidates.values():
-        if len(positions) < 2:
-            continue
+        if len({stage_of(diagnostics[p].code) for p in positions}) < 2:
+            continue  # one stage only (a document on one line: many pointers, one line)
         # keyed by the element itself: lxml gives one proxy per node while a proxy is alive
         # (the dict keeps them alive; an id() of a dropped proxy could be reused)
         by_node: dict[Any, list[int]] = {}
