@@ -34,6 +34,9 @@ def iter_diagnostics(
 ) -> Iterator[Diagnostic]:
     """Yield every diagnostic for *sources* (files, folders or ``-``), file by file.
 
+    The run's notices (the schema teikit chose for files that declare none...) come last,
+    once each, with ``file`` ``None``.
+
     :raises TeikitError: a schema cannot be loaded or an input path does not exist.
     """
     validator = Validator(options or ValidationOptions())
