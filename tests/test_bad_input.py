@@ -180,7 +180,7 @@ def findings(result: Result, name: str) -> list[str]:
         counts = re.search(r"findings: (.*)$", result.stderr, re.MULTILINE)
         assert counts, result.stderr
         codes = [item.split(" ", 1)[1] for item in counts.group(1).split(", ")]
-        unread_codes = [code for code in codes if code.startswith(("xml.", "io."))]
+        unread_codes = [code for code in codes if code.startswith(("xml.", "io.", "tei."))]
         assert len(unread_codes) == len(unread) == 1, result.stderr
         found.append(f"{unread[0]} {unread_codes[0]}".strip())
     return found
@@ -237,6 +237,11 @@ def test_loader_outcome(corpus: Path, listener: Listener, name: str) -> None:
     assert listener.connections == []
 
 
+def is_read(entry: dict[str, Any]) -> bool:
+    """Return whether the commands read the file as TEI (well-formed, a TEI P5 root)."""
+    return bool(entry["load"] == "ok" and entry["class"] != "not-tei")
+
+
 @pytest.mark.parametrize("command", ["validate", "entities"])
 @pytest.mark.parametrize("name", sorted(EVERYTHING))
 def test_command_outcome(
@@ -259,7 +264,7 @@ def test_command_outcome(
         assert summary in result.stderr.splitlines()
     if command == "entities":
         out = tmp_path / "out.csv"
-        assert out.exists() == (expected["exit"] != 3)
+        assert out.exists() == is_read(entry)  # nothing read: no empty file written
         if out.exists():
             rows = out.read_text(encoding="utf-8").splitlines()
             assert rows[0].startswith("document,type,element,")
@@ -287,6 +292,11 @@ def test_export_is_safe_on_every_file(
         assert f"{location}: error: " in result.stderr
         assert f"[{entry['load']}]" in result.stderr
         assert not out.exists()
+    elif not is_read(entry):  # not TEI P5: a finding, nothing written
+        assert result.exit_code == 1
+        assert f"{name}:" in result.stderr
+        assert "[tei.not-tei]" in result.stderr
+        assert not out.exists()
     else:
         assert result.exit_code in (0, 1)
         assert out.read_text(encoding="utf-8").rstrip().endswith(("}", "]"))
@@ -307,11 +317,15 @@ def test_register_build_is_safe_on_every_file(
         assert result.exit_code == 3  # a directory named x.xml: nothing to read
         assert not out.exists()
     elif entry["load"] != "ok":
-        assert result.exit_code == 1  # reported with its position, the proposal still written
+        assert result.exit_code == 1  # reported with its position; no document: no proposal
         location = ":".join(filter(None, (name, entry["position"])))
         assert f"{location}: error: " in result.stderr
         assert f"[{entry['load']}]" in result.stderr
-        assert etree.parse(str(out)).getroot().tag == f"{{{TEI_NS}}}TEI"
+        assert not out.exists()
+    elif not is_read(entry):
+        assert result.exit_code == 1
+        assert "[tei.not-tei]" in result.stderr
+        assert not out.exists()
     else:
         assert result.exit_code == 0, result.stderr
         assert etree.parse(str(out)).getroot().tag == f"{{{TEI_NS}}}TEI"
@@ -345,6 +359,14 @@ def test_lint_and_annotate_are_safe_on_every_file(
         assert annotated.exit_code == 3
         assert annotated.stderr.startswith("teikit: error: ")
         assert not out.exists()
+    elif not is_read(entry):  # not TEI P5: the same finding from both, nothing written
+        assert linted.exit_code == 1
+        (found,) = [f for f in json.loads(report.read_text(encoding="utf-8"))["files"]]
+        assert [d["code"] for d in found["diagnostics"]] == ["tei.not-tei"]
+        assert annotated.exit_code == 1
+        assert annotated.stderr.startswith(f"{name}:")
+        assert annotated.stderr.rstrip().endswith("[tei.not-tei]")
+        assert not out.exists()
     else:
         assert linted.exit_code in (0, 1)
         json.loads(report.read_text(encoding="utf-8"))
@@ -362,12 +384,12 @@ def test_every_command_over_the_whole_folder(
     corpus: Path, listener: Listener, tmp_path: Path
 ) -> None:
     before = sha256_tree(corpus)
-    unreadable = sorted(n for n, e in FILES.items() if e["load"] != "ok")
+    unreadable = sorted(n for n, e in FILES.items() if not is_read(e))
     result = invoke("validate", "--no-cache", "-j", "2", ".")
     assert result.exit_code == 1
     assert re.search(rf"^\s+{len(FILES)}\s+\d+\s+\d+\s", result.stderr, re.MULTILINE)
     for name in unreadable:
-        assert re.search(rf"^{re.escape(name)}(:\d+:\d+)?: error: ", result.stderr, re.M)
+        assert re.search(rf"^{re.escape(name)}(:\d+(:\d+)?)?: error: ", result.stderr, re.M)
     report = tmp_path / "report.json"
     result = invoke("validate", "--no-cache", "-f", "json", "-o", str(report), ".")
     assert result.exit_code == 1

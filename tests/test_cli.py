@@ -74,7 +74,10 @@ def test_missing_input_exits_3_without_traceback(runner: CliRunner, tmp_path: Pa
 def test_missing_schema_exits_3(runner: CliRunner, telegram: Path, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["validate", "--schema", str(tmp_path / "x.rng"), str(telegram)])
     assert result.exit_code == 3
-    assert result.stderr == f"teikit: error: {tmp_path / 'x.rng'}: no such schema file\n"
+    assert result.stderr == (
+        f"teikit: error: {tmp_path / 'x.rng'}: no such schema file; give the path of a .rng, "
+        ".xsd or .sch file (`teikit schema list` shows the stored copies)\n"
+    )
 
 
 def test_debug_shows_the_traceback(runner: CliRunner, tmp_path: Path) -> None:

@@ -18,6 +18,10 @@ from teikit.cli import cli
 EXAMPLES = REPO / "examples"
 SCHEMAS = REPO / "schemas"
 HEAD = '<TEI xmlns="http://www.tei-c.org/ns/1.0">'
+NO_SUCH_SCHEMA = (
+    "no such schema file; give the path of a .rng, .xsd or .sch file "
+    "(`teikit schema list` shows the stored copies)"
+)
 SUMMARY = re.compile(
     r"files\s+valid\s+invalid\s+errors\s+warnings\s+time\n\s*(\d+)\s+(\d+)\s+(\d+)"
 )
@@ -177,13 +181,13 @@ def test_stdin(runner: CliRunner) -> None:
     assert "<stdin>:1:5: error:" in result.stderr
 
 
-def test_bundled_schema_is_used_with_a_note(runner: CliRunner, tmp_path: Path) -> None:
+def test_tei_all_is_used_with_one_note(runner: CliRunner, tmp_path: Path) -> None:
     doc = tmp_path / "plain.xml"
     doc.write_bytes(TELEGRAM.read_bytes().replace(b"<?xml-model", b"<?not-a-model"))
     result = run(runner, str(doc))
     assert result.exit_code == 0, result.stderr
-    assert "[schema.bundled]" in result.stderr
-    assert "teikit-letter.rng" in result.stderr
+    assert result.stderr.count("[schema.default]") == 1
+    assert "TEI All (TEI P5 4.12.0, bundled with teikit)" in result.stderr
 
 
 def test_remote_schema_without_copy_is_a_finding_about_that_file(
@@ -191,7 +195,7 @@ def test_remote_schema_without_copy_is_a_finding_about_that_file(
 ) -> None:
     doc = tmp_path / "remote.xml"
     doc.write_text(
-        '<?xml-model href="https://www.tei-c.org/release/xml/tei/custom/schema/relaxng/tei_all.rng"'
+        '<?xml-model href="https://www.tei-c.org/release/xml/tei/custom/schema/relaxng/tei_lite.rng"'
         ' schematypens="http://relaxng.org/ns/structure/1.0"?>\n' + HEAD + "</TEI>"
     )
     good = tmp_path / "good.xml"  # no <?xml-model?>: validated with teikit.toml's schema
@@ -205,7 +209,7 @@ def test_remote_schema_without_copy_is_a_finding_about_that_file(
     (finding,) = remote["diagnostics"]
     assert finding["code"] == "schema.unavailable"
     assert finding["line"] == 1
-    assert "teikit schema add tei_all.rng" in finding["message"]
+    assert "teikit schema add tei_lite.rng" in finding["message"]
     (other,) = [f for f in report["files"] if f["file"] == str(good)]
     assert other["valid"] is True
     assert result.stderr == ""
@@ -233,7 +237,7 @@ def test_a_schema_given_with_option_that_is_missing_exits_3(
     shutil.copyfile(TELEGRAM, doc)
     result = run(runner, "--schema", str(tmp_path / "nowhere.rng"), str(doc))
     assert result.exit_code == 3
-    assert result.stderr == f"teikit: error: {tmp_path / 'nowhere.rng'}: no such schema file\n"
+    assert result.stderr == f"teikit: error: {tmp_path / 'nowhere.rng'}: {NO_SUCH_SCHEMA}\n"
 
 
 def test_an_index_file_that_is_not_well_formed_exits_3(runner: CliRunner, tmp_path: Path) -> None:
@@ -257,7 +261,7 @@ def test_an_index_file_that_is_not_well_formed_exits_3(runner: CliRunner, tmp_pa
     # a missing --schema is reported before the index, as the options are read
     result = run(runner, "--schema", str(tmp_path / "nowhere.rng"), "--index", str(index), str(doc))
     assert result.exit_code == 3
-    assert result.stderr == f"teikit: error: {tmp_path / 'nowhere.rng'}: no such schema file\n"
+    assert result.stderr == f"teikit: error: {tmp_path / 'nowhere.rng'}: {NO_SUCH_SCHEMA}\n"
 
 
 def test_include_and_exclude(runner: CliRunner, tmp_path: Path) -> None:

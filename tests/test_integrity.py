@@ -152,14 +152,22 @@ def test_from_to_on_pointer_elements_are_not_dates() -> None:
     ("document", "message"),
     [
         (b"<TEI/>", 'add xmlns="http://www.tei-c.org/ns/1.0"'),
-        (b"<TEI.2/>", "a TEI P4 document"),
+        (b"<TEI.2/>", "TEI P4, not TEI P5; convert it to TEI P5 first"),
         (b'<html xmlns="http://www.w3.org/1999/xhtml"/>', "{http://www.w3.org/1999/xhtml}html"),
     ],
 )
 def test_root_must_be_tei(document: bytes, message: str) -> None:
     (diagnostic,) = check_integrity(load(document))
-    assert diagnostic.code == "integrity.root"
+    assert diagnostic.code == "tei.not-tei"  # the finding of every command (teikit.roots)
     assert message in diagnostic.message
+
+
+def test_a_tei_fragment_is_not_a_whole_document() -> None:
+    (diagnostic,) = check_integrity(load(b'<div xmlns="http://www.tei-c.org/ns/1.0"/>'))
+    assert diagnostic.code == "integrity.root"
+    assert diagnostic.message.startswith(
+        "root element is <tei:div>: a TEI P5 fragment, not a whole document"
+    )
 
 
 def test_tei_corpus_root_is_accepted() -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import REPO
 from teikit import SchemaLoadError, load
 from teikit.validation.schemas import (
     SchemaKind,
@@ -57,12 +58,13 @@ def test_schematypens_wins_over_suffix(tmp_path: Path) -> None:
 
 
 def test_remote_url_without_local_copy_is_a_clear_error(tmp_path: Path) -> None:
-    prolog = f'<?xml-model href="{TEI_URL}" schematypens="{RNG_NS}"?>'
+    lite = TEI_URL.replace("tei_all.rng", "tei_lite.rng")  # tei_all.rng is bundled
+    prolog = f'<?xml-model href="{lite}" schematypens="{RNG_NS}"?>'
     with pytest.raises(SchemaLoadError) as caught:
         declared_schemas(load(write_doc(tmp_path, prolog)))
     message = str(caught.value)
     assert "never downloads" in message
-    assert "teikit schema add tei_all.rng" in message
+    assert "teikit schema add tei_lite.rng" in message
     assert "TEIKIT_SCHEMA_PATH" in message
 
 
@@ -106,7 +108,7 @@ def test_unknown_suffix_and_compact_syntax(tmp_path: Path) -> None:
         explicit_schemas([tmp_path / "missing.rng"])
 
 
-def test_order_option_then_model_then_config_then_bundled(tmp_path: Path) -> None:
+def test_order_option_then_model_then_config_then_tei_all(tmp_path: Path) -> None:
     project = tmp_path / "project"
     (project / "letters").mkdir(parents=True)
     (project / "custom.rng").write_text("<x/>")
@@ -125,7 +127,8 @@ def test_order_option_then_model_then_config_then_bundled(tmp_path: Path) -> Non
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    assert [r.origin for r in schemas_for(load(write_doc(elsewhere)))] == ["bundled", "bundled"]
+    (ref,) = schemas_for(load(write_doc(elsewhere)))
+    assert (ref.path.name, ref.kind, ref.origin) == ("tei_all.rng", SchemaKind.RELAXNG, "default")
 
 
 def test_teikit_toml_and_list_of_schemas(tmp_path: Path) -> None:
@@ -173,7 +176,13 @@ def test_schema_add_and_list_on_the_command_line(
     assert added.stdout == f"stored {source} as {store / 'tei_all.rng'}\n"
     listed = runner.invoke(cli, ["schema", "list"])
     assert (listed.exit_code, listed.stderr) == (0, "")
-    assert listed.stdout == f"{extra} (missing)\n{store}\n  tei_all.rng\n"
+    assert listed.stdout == (
+        f"{extra} (missing)\n{store}\n  tei_all.rng\n"
+        f"{REPO / 'schemas'} (bundled with teikit; used when none of the above has it)\n"
+        "  tei_all.rng (TEI All, TEI P5 4.12.0: the default)\n"
+        "  teikit-letter.rng (teikit's letter customisation, where declared)\n"
+        "  teikit-letter.sch (teikit's letter customisation, where declared)\n"
+    )
     # the URL a document names now resolves to the stored copy
     assert resolve_href(TEI_URL, None) == store / "tei_all.rng"
 

@@ -9,6 +9,7 @@ from teikit.diagnostics import Diagnostic, Report, Severity
 from teikit.errors import (
     DocumentLoadError,
     InputError,
+    NotTeiError,
     NotWellFormedError,
     OutputError,
     RefusedInputError,
@@ -34,6 +35,7 @@ __all__ = [
     "validate",
     "DocumentLoadError",
     "InputError",
+    "NotTeiError",
     "NotWellFormedError",
     "OutputError",
     "RefusedInputError",

@@ -68,7 +68,9 @@ class Diagnostic:
     """One finding about a document. Returned, never raised.
 
     ``line`` and ``column`` are 1-based; ``column`` is ``None`` when the source of the
-    finding knows only the line (libxml2's RELAX NG messages, for instance).
+    finding knows only the line (libxml2's RELAX NG messages, for instance). ``stages``
+    names the validation stages that reported this same problem, when more than one did
+    (``("integrity", "relaxng", "schematron")``): they are reported as one finding.
     """
 
     severity: Severity
@@ -78,6 +80,7 @@ class Diagnostic:
     line: int | None = None
     column: int | None = None
     xpath: str | None = None
+    stages: tuple[str, ...] = ()
 
     def location(self) -> str:
         """Return ``FILE:LINE:COL``, ``FILE:LINE`` or ``FILE``, as much as is known.
@@ -109,8 +112,8 @@ class Diagnostic:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the diagnostic as a JSON-ready dictionary."""
-        return {
+        """Return the diagnostic as a JSON-ready dictionary (``stages`` only when merged)."""
+        data: dict[str, Any] = {
             "severity": str(self.severity),
             "code": self.code,
             "message": self.message,
@@ -119,6 +122,30 @@ class Diagnostic:
             "column": self.column,
             "xpath": self.xpath,
         }
+        if self.stages:
+            data["stages"] = list(self.stages)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], file: str | None = None) -> Diagnostic:
+        """Return the diagnostic :meth:`as_dict` gave *data* for (*file* replaces its file).
+
+        >>> d = Diagnostic(Severity.ERROR, "x", "m", "a.xml", 3, None, "/a", ("rng", "sch"))
+        >>> Diagnostic.from_dict(d.as_dict()) == d
+        True
+
+        :raises KeyError, ValueError, TypeError: *data* is not such a dictionary.
+        """
+        return cls(
+            Severity.parse(data["severity"]),
+            data["code"],
+            data["message"],
+            data["file"] if file is None else file,
+            data["line"],
+            data["column"],
+            data["xpath"],
+            tuple(str(stage) for stage in data.get("stages", ())),
+        )
 
 
 @dataclass(slots=True)
@@ -137,6 +164,9 @@ class Report:
     skipped_configuration: list[str] = field(default_factory=list)
     #: The schema files the run validated against.
     schemas: list[str] = field(default_factory=list)
+    #: What the run says once rather than for each file (``file`` is ``None``): the schema
+    #: teikit chose for the files that declare none, for instance.
+    notices: list[Diagnostic] = field(default_factory=list)
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
         """Add *diagnostics* to the report."""

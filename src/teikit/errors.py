@@ -33,6 +33,10 @@ class NotWellFormedError(InputError):
     """The input is not well-formed XML (or not decodable in its declared encoding)."""
 
 
+class NotTeiError(InputError):
+    """The input is well-formed XML but its root is not TEI P5 (see :mod:`teikit.roots`)."""
+
+
 class RefusedInputError(InputError):
     """The input needs something teikit refuses to do (external entities, gzip, ...)."""
 

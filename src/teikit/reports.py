@@ -67,6 +67,7 @@ def to_json(report: Report, fail_on: Severity = Severity.ERROR) -> str:
         "ignored_configuration": report.skipped_configuration,
         "schemas": report.schemas,
         "files": files,
+        "notices": [d.as_dict() for d in report.notices],
         "summary": {
             "files": summary.files,
             "valid": summary.valid,
@@ -115,6 +116,9 @@ def to_junit(report: Report, fail_on: Severity = Severity.ERROR) -> str:
             etree.SubElement(case, "system-out").text = "\n".join(
                 str(d.escaped(newlines=True)) for d in others
             )
+    if report.notices:
+        notes = (f"{d.severity}: {d.message} [{d.code}]" for d in report.notices)
+        etree.SubElement(suite, "system-out").text = "\n".join(notes)
     return etree.tostring(suites, encoding="unicode", pretty_print=True)
 
 
@@ -146,7 +150,10 @@ _COMMAND: Final = {Severity.ERROR: "error", Severity.WARNING: "warning", Severit
 
 def to_github(report: Report) -> str:
     """Return GitHub Actions workflow commands (``::error file=…,line=…,col=…::message``)."""
-    lines = []
+    lines = [
+        f"::{_COMMAND[d.severity]} title={_escape_property(d.code)}::{_escape_data(d.message)}"
+        for d in report.notices
+    ]
     for diagnostic in (d.escaped(newlines=True) for d in report):
         properties = [f"file={_escape_property(diagnostic.file or '')}"]
         if diagnostic.line is not None:

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import click
 
+from teikit.cli import EXIT_FINDINGS
 from teikit.cli.lint import _kinds
 from teikit.cli.options import OutputFile, config_option, refuse_inputs
 from teikit.cli.reading import read_options
 from teikit.config import configs_for
+from teikit.errors import NotTeiError
 from teikit.lint.annotate import annotate as run_annotate
 from teikit.lint.annotate import unified_diff
 from teikit.output import atomic_open, is_stdout
@@ -63,7 +65,11 @@ def annotate(
     if is_stdout(output) and show_diff:
         raise click.UsageError("-o - and --diff both write to stdout: choose one")
     refuse_inputs(output, [file], indexes, configs_for([file], config)[0])
-    result = run_annotate(file, kinds=kinds, indexes=indexes, config=config)
+    try:
+        result = run_annotate(file, kinds=kinds, indexes=indexes, config=config)
+    except NotTeiError as exc:  # a finding, as in every command: exit 1, nothing written
+        click.echo(str(exc.diagnostic.escaped()), err=True)
+        raise SystemExit(EXIT_FINDINGS) from None
     if is_stdout(output):
         sys.stdout.buffer.write(result.text.encode(result.encoding))  # as -o FILE would hold it
         sys.stdout.buffer.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections import Counter
 from pathlib import Path
@@ -21,6 +22,10 @@ from teikit.render.tables import TERMINAL_ROWS
 
 def _warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
+
+
+class _NothingRead(Exception):
+    """Not one input could be read: the output file is not written."""
 
 
 def _choose_format(fmt: str | None, output: Path | None, bom: bool) -> str:
@@ -194,12 +199,22 @@ def entities(
             spec = get_exporter(fmt)
             given = {"bom": bom, "keep_formulas": keep_formulas, "warn": _warn}
             options = {k: v for k, v in given.items() if k in spec.options}
-            if spec.binary:
-                with open_binary_output(output) as binary:
-                    spec.write(table, binary, **options)
-            else:
-                with open_output(output, spec.newline) as stream:
-                    spec.write(table, stream, **options)
+
+            def nothing_read() -> bool:  # asked once the rows (read as they stream) are out
+                return output is not None and len(extraction.failed) == len(extraction.report.files)
+
+            # no document read (not TEI...): the output file is not written, not even empty
+            with contextlib.suppress(_NothingRead):
+                if spec.binary:
+                    with open_binary_output(output) as binary:
+                        spec.write(table, binary, **options)
+                        if nothing_read():
+                            raise _NothingRead
+                else:
+                    with open_output(output, spec.newline) as stream:
+                        spec.write(table, stream, **options)
+                        if nothing_read():
+                            raise _NothingRead
     if fmt == "table":
         _print_table(table, output, REGISTER_TABLE_COLUMNS if register else TABLE_COLUMNS)
     _print_findings(extraction.report, extraction.failed)

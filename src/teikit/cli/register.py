@@ -118,12 +118,15 @@ def build(
             mentions=mention_table_for(sources, config),
             on_document=per_document(progress, len(sources)),
         )
-    with open_output(None if to_stdout else output) as stream:
-        spec.write(proposal, stream)
+    wrote = bool(proposal.documents or not proposal.failed)  # none read: nothing to propose
+    if wrote:
+        with open_output(None if to_stdout else output) as stream:
+            spec.write(proposal, stream)
     for diagnostic in proposal.report:  # a pointer to nothing is what gets rewritten
         if diagnostic.code != "entity.unresolved-ref":
             click.echo(str(diagnostic.escaped()), err=True)
-    click.echo(f"{proposal.summary()}; wrote {'stdout' if to_stdout else output}", err=True)
+    target = "stdout" if to_stdout else output
+    click.echo(f"{proposal.summary()}; {f'wrote {target}' if wrote else 'wrote nothing'}", err=True)
     if proposal.failed:  # a finding about those files, as in `teikit entities`: exit 1
         click.secho(
             f"error summary: {len(proposal.failed)} file(s) could not be read and were left out",

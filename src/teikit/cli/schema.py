@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from teikit.validation.schemas import add_to_store, schema_search_path
+from teikit.resources import schemas_dir
+from teikit.validation.schemas import (
+    TEI_ALL_NAME,
+    TEI_ALL_VERSION,
+    add_to_store,
+    bundled_schemas,
+    schema_search_path,
+)
 
 
 @click.group()
@@ -47,3 +54,7 @@ def list_() -> None:
         click.echo(f"{folder}{'' if folder.is_dir() else ' (missing)'}")
         for name in files:
             click.echo(f"  {name}")
+    click.echo(f"{schemas_dir()} (bundled with teikit; used when none of the above has it)")
+    click.echo(f"  {TEI_ALL_NAME} (TEI All, TEI P5 {TEI_ALL_VERSION}: the default)")
+    for ref in bundled_schemas():
+        click.echo(f"  {ref.path.name} (teikit's letter customisation, where declared)")

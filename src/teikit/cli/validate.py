@@ -91,7 +91,8 @@ def validate(
     a folder with no matching file is an error (exit 3). The schema
     is --schema, else each file's <?xml-model?>, else the configuration's schema
     (--config, or the teikit.toml / pyproject.toml [tool.teikit] found from the file's
-    folder up to the project root), else teikit's bundled project schema. -o - is stdout.
+    folder up to the project root), else TEI All (TEI P5 4.12.0, bundled with teikit).
+    A root that is not TEI P5 is a finding. -o - is stdout.
 
     \b
     Example:

@@ -43,6 +43,7 @@ from teikit.errors import DocumentLoadError, InputError
 from teikit.kinds import ENTRY_KINDS, entry_of, expected_kind
 from teikit.namespaces import NSMAP, TEI_NS, XML_ID
 from teikit.pointers import PointerResolver, PointerStatus, Resolution
+from teikit.roots import require_tei
 
 __all__ = ["EntityOptions", "Extraction", "extract_entities", "load_indexes"]
 
@@ -496,7 +497,7 @@ def _process(
     """Return ``(name, records, findings, loaded)`` for one source."""
     name = _source_name(source)
     try:
-        document = source if isinstance(source, TeiDocument) else load(source)
+        document = require_tei(source if isinstance(source, TeiDocument) else load(source))
     except (InputError, DocumentLoadError) as exc:
         return name, [], [_load_failure(source, exc)], False
     records, found = extractor.extract(document)

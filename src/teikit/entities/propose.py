@@ -24,7 +24,7 @@ from urllib.parse import quote
 from lxml import etree
 
 from teikit.diagnostics import Report
-from teikit.document import TeiDocument, load
+from teikit.document import TeiDocument
 from teikit.entities.config import MentionTable
 from teikit.entities.extract import extract_entities, load_indexes
 from teikit.entities.model import Mention, Record, Status
@@ -32,6 +32,7 @@ from teikit.errors import DocumentLoadError, InputError
 from teikit.kinds import ELEMENT_OF_KIND
 from teikit.namespaces import NSMAP
 from teikit.pointers import id_index
+from teikit.roots import load_tei
 
 __all__ = [
     "PROPOSED_KINDS",
@@ -442,7 +443,7 @@ def propose_register(
                 document = source
             else:
                 try:
-                    document = load(source)
+                    document = load_tei(source)
                 except (InputError, DocumentLoadError):
                     yield source  # extract_entities reports it as `teikit entities` does
                     continue

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from teikit.config import configs_for
 from teikit.diagnostics import Diagnostic, Report, Severity
-from teikit.document import TeiDocument, load
+from teikit.document import TeiDocument
 from teikit.entities import extract_entities, iter_register_entries, load_indexes
 from teikit.entities.config import (
     ConfigError,
@@ -37,6 +37,7 @@ from teikit.lint.model import CODES, KINDS, Anchor, Suggestion
 from teikit.lint.propose import Corpus, document_date, propose
 from teikit.lint.source import SourceMap, decode_source
 from teikit.namespaces import TEI_NS
+from teikit.roots import load_tei
 
 __all__ = [
     "CODES",
@@ -207,7 +208,7 @@ def _run(
             firsts.append(item.path)
             continue
         try:  # standard input can be read once only: keep the parsed document
-            loaded[item.name] = load(item.data, name=item.name)
+            loaded[item.name] = load_tei(item.data, name=item.name)
             firsts.append(loaded[item.name])
         except InputError as exc:
             failures[item.name] = exc.diagnostic
@@ -230,7 +231,7 @@ def _run(
         try:
             if item.name in failures:
                 raise InputError(failures[item.name])
-            document = loaded.pop(item.name, None) or load(item.path or b"", name=item.name)
+            document = loaded.pop(item.name, None) or load_tei(item.path or b"", name=item.name)
             diagnostics.extend(document.warnings)
             found = suggest(document, corpus, item.data, options.kinds)
             diagnostics.extend(s.diagnostic() for s in found)

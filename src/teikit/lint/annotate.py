@@ -27,6 +27,7 @@ from teikit.lint.model import Suggestion
 from teikit.lint.propose import PHRASE_PARENTS, Corpus
 from teikit.lint.source import SourceMap, decode_source
 from teikit.namespaces import TEI_NS, XML_ID
+from teikit.roots import load_tei
 
 __all__ = ["Annotation", "AnnotateError", "annotate", "unified_diff"]
 
@@ -187,9 +188,9 @@ def annotate(
     from teikit.lint import build_corpus, configured_lint_setting, propose
 
     if isinstance(source, bytes):
-        data, document = source, load(source, name=name)
+        data, document = source, load_tei(source, name=name)
     else:
-        document = load(source, name=name)
+        document = load_tei(source, name=name)
         data = Path(source).read_bytes()
     encoding = document.tree.docinfo.encoding or "UTF-8"
     text = decode_source(data, encoding)

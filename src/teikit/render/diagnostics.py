@@ -111,6 +111,11 @@ def print_human_report(
         out.append(f"[bold]{_escape(_printable(name))}[/]" if styled else _printable(name))
         for diagnostic in shown:
             out.extend(_diagnostic_lines(diagnostic, sources, styled))
+    if not quiet:  # said once for the run: the schema teikit chose, for instance
+        for notice in report.notices:
+            style = _STYLE[notice.severity]
+            text = f"{notice.severity}: {notice.message} [{notice.code}]"
+            out.append(f"[{style}]{_escape(_printable(text))}[/]" if styled else _printable(text))
     summary = summarise(report, fail_on)
     if not quiet:
         out.extend(_escape(line) if styled else line for line in settings)

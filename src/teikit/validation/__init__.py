@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from teikit.diagnostics import Diagnostic, Report, Severity
+from teikit.validation.notices import run_notices, split_notices
 from teikit.validation.runner import ValidationOptions, Validator, expand_paths
 
 __all__ = [
@@ -33,11 +34,20 @@ def iter_diagnostics(
 ) -> Iterator[Diagnostic]:
     """Yield every diagnostic for *sources* (files, folders or ``-``), file by file.
 
+    The run's notices (the schema teikit chose for files that declare none...) come last,
+    once each, with ``file`` ``None``.
+
     :raises TeikitError: a schema cannot be loaded or an input path does not exist.
     """
     validator = Validator(options or ValidationOptions())
+    notices: list[Diagnostic] = []
+    files = 0
     for _name, diagnostics in validator.run(expand_paths(sources, validator.options), progress):
-        yield from diagnostics
+        kept, noted = split_notices(diagnostics)
+        notices.extend(noted)
+        files += 1
+        yield from kept
+    yield from run_notices(notices, files)  # said once for the run (``file`` is None)
 
 
 def validate(
@@ -55,9 +65,13 @@ def validate(
     started = time.perf_counter()
     validator = Validator(options or ValidationOptions())
     report = Report()
+    notices: list[Diagnostic] = []
     for name, diagnostics in validator.run(expand_paths(sources, validator.options), progress):
         report.files.append(name)
-        report.extend(diagnostics)
+        kept, noted = split_notices(diagnostics)
+        notices.extend(noted)
+        report.extend(kept)
+    report.notices = run_notices(notices, len(report.files))
     report.sources = validator.source_lines
     report.schemas = list(validator.schemas_used)
     from teikit.config import configs_for

@@ -617,4 +617,7 @@ def _diagnostic(data: Any, name: str) -> Diagnostic:
         or (xpath is not None and type(xpath) is not str)
     ):
         raise ValueError("not a diagnostic")
-    return Diagnostic(severity, code, message, name, line, column, xpath)
+    stages = data.get("stages", [])  # the stages that agreed on one problem (issue 12)
+    if not isinstance(stages, list) or not all(type(stage) is str for stage in stages):
+        raise ValueError("not a diagnostic")
+    return Diagnostic(severity, code, message, name, line, column, xpath, tuple(stages))

@@ -35,6 +35,7 @@ from teikit.kinds import (
 )
 from teikit.namespaces import TEI_NS, XML_ID
 from teikit.pointers import POINTER_ATTRIBUTES, PointerResolver, PointerStatus
+from teikit.roots import classify_root, not_tei_finding
 
 __all__ = ["check_integrity", "parse_w3c_date"]
 
@@ -93,26 +94,12 @@ def _diag(
 def _check_root(document: TeiDocument) -> Iterator[Diagnostic]:
     if document.is_tei:
         return
-    qname = etree.QName(document.root)
-    if qname.namespace is None and qname.localname in ("TEI", "TEI.2", "teiCorpus", "teiCorpus.2"):
-        hint = (
-            " (a TEI P4 document: convert it to P5)"
-            if qname.localname.endswith(".2")
-            else f' (add xmlns="{TEI_NS}")'
-        )
-    else:
-        hint = ""
-    shown = (
-        qname.localname if qname.namespace is None else f"{{{qname.namespace}}}{qname.localname}"
-    )
-    yield _diag(
-        document,
-        document.root,
-        Severity.ERROR,
-        "integrity.root",
-        f"root element is <{shown}>; a TEI document has <TEI> or <teiCorpus> in the TEI "
-        f"namespace{hint}",
-    )
+    not_tei = not_tei_finding(document)  # the finding every command gives (teikit.roots)
+    if not_tei is not None:
+        yield not_tei
+        return
+    verdict = classify_root(document.root)  # a TEI fragment: TEI P5, but not a document
+    yield _diag(document, document.root, Severity.ERROR, "integrity.root", verdict.message())
 
 
 def _check_ids(

@@ -16,8 +16,10 @@ from teikit.__about__ import __version__
 from teikit.diagnostics import Diagnostic, Severity
 from teikit.errors import DocumentLoadError, InputError, SchemaLoadError
 from teikit.namespaces import XML_NS
+from teikit.roots import not_tei_finding
 from teikit.sources import RefusedPath, read_policy
 from teikit.sources import expand_paths as expand_files
+from teikit.validation.agreement import merge_agreeing
 from teikit.validation.cache import (
     RUN_DEPENDENCY,
     Digests,
@@ -30,6 +32,7 @@ from teikit.validation.cache import (
     schema_dependencies,
     source_record,
 )
+from teikit.validation.notices import schema_notice
 from teikit.validation.schemas import SchemaKind, SchemaRef, explicit_schemas, schemas_for
 
 if TYPE_CHECKING:  # imported when first needed: a run served from the cache never needs them
@@ -45,6 +48,9 @@ STDIN: Final = "-"
 _CHUNK: Final = 16
 _KEEP_BYTES: Final = 8 << 20  # a file's bytes are kept for its findings' lines up to this
 _JING_BATCH: Final = 500  # files per Jing process (memory: the batch's trees are kept)
+# What makes a verdict besides the options, for the verdict cache: changed with the default
+# schema (TEI All), not-TEI roots and one finding per problem (issue 12).
+_VERDICT_RULES: Final = "rules-2"
 
 
 class Engine(Protocol):
@@ -81,6 +87,7 @@ class ValidationOptions:
         """Return a key for everything in the options that can change a verdict."""
         parts = [
             __version__,
+            _VERDICT_RULES,
             repr(sorted(str(p.resolve()) for p in self.schemas)),
             repr(sorted(str(p.resolve()) for p in self.indexes)),
             str(self.schematron),
@@ -328,6 +335,11 @@ class Validator:
             )
             return state
         state.diagnostics.extend(state.document.warnings)
+        not_tei = not_tei_finding(state.document)
+        if not_tei is not None:  # P4, no namespace, XHTML...: said once, nothing else checked
+            state.diagnostics.append(not_tei)
+            state.document = None
+            return state
         # A schema named by this document (or the configuration) that cannot be had is a
         # finding about this file; its other schemas and the other files are still checked.
         problems: list[SchemaLoadError] = []
@@ -338,16 +350,9 @@ class Validator:
         state.diagnostics.extend(_unavailable(item.name, exc) for exc in problems)
         state.choice = choice_of(refs)
         for ref in refs:
-            if ref.origin == "bundled":
-                state.diagnostics.append(
-                    Diagnostic(
-                        Severity.INFO,
-                        "schema.bundled",
-                        "no schema declared (no <?xml-model?>, no --schema, no configuration): "
-                        f"validated against teikit's bundled project schema {ref.path.name}",
-                        item.name,
-                    )
-                )
+            # which schema stood in is said once for the run (see teikit.validation.notices)
+            if ref.origin == "default" or ref.substitute is not None:
+                state.diagnostics.append(schema_notice(ref, item.name))
             try:
                 state.engines.extend(self._engines_for(ref))
             except SchemaLoadError as exc:
@@ -393,6 +398,7 @@ class Validator:
             found = state.batched.get(id(engine))
             diagnostics.extend(engine.validate(document) if found is None else found)
         diagnostics.extend(integrity)
+        diagnostics = merge_agreeing(document, diagnostics)  # one finding per problem
         diagnostics.sort(key=_order)
         lines = _lines(state, diagnostics)
         return _Outcome(

@@ -7,11 +7,15 @@ Order (first that gives any schema wins):
 3. ``schema = [...]`` in the configuration (``--config FILE``, else the ``teikit.toml`` or
    ``pyproject.toml`` ``[tool.teikit]`` found from the document's folder up to the project
    root: :mod:`teikit.config`);
-4. the project schema bundled with teikit (with a note saying so).
+4. TEI All (TEI P5 :data:`TEI_ALL_VERSION`, bundled with teikit, with its embedded
+   Schematron): the default for other people's corpora (issue 12), said once per run.
 
 Remote schema URLs are never fetched. A URL is mapped to a local file of the same name
 found on the schema search path: the folders in ``TEIKIT_SCHEMA_PATH`` and teikit's own
-schema store (filled by ``teikit schema add``).
+schema store (filled by ``teikit schema add``); a declared local file that is missing is
+looked for there too. Last, a schema teikit bundles stands in for a missing copy of itself:
+``teikit-letter.rng``/``.sch``/``.xsd`` (a file copied out of ``examples/``) and TEI's
+``tei_all.rng`` URLs; the run says so (``schema.bundled-copy``).
 """
 
 from __future__ import annotations
@@ -37,10 +41,15 @@ __all__ = [
     "SchemaKind",
     "SchemaRef",
     "add_to_store",
+    "HOW_TO_PROVIDE",
+    "TEI_ALL_VERSION",
+    "bundled_copy",
     "bundled_schemas",
     "config_schemas",
     "declared_schemas",
+    "default_schemas",
     "resolve_href",
+    "resolve_schema",
     "schema_search_path",
     "schema_store",
     "schemas_for",
@@ -49,6 +58,16 @@ __all__ = [
 _OLD_SCH_NS: Final = "http://www.ascc.net/xml/schematron"
 _PSEUDO_ATTRIBUTE: Final = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 BUNDLED_NAME: Final = "teikit-letter"
+#: The TEI P5 release of the bundled ``tei_all.rng`` (see schemas/README.md).
+TEI_ALL_VERSION: Final = "4.12.0"
+TEI_ALL_NAME: Final = "tei_all.rng"
+_BUNDLED_LETTER: Final = frozenset(f"{BUNDLED_NAME}{suffix}" for suffix in (".rng", ".sch", ".xsd"))
+#: How to give teikit a schema it cannot find: every "not found" message ends with this.
+HOW_TO_PROVIDE: Final = (
+    "give the schema with --schema FILE, store a copy with `teikit schema add {name} FILE`, "
+    "put the folder that holds it in TEIKIT_SCHEMA_PATH, or name one in teikit.toml "
+    "(schema = [...])"
+)
 
 
 class SchemaKind(enum.Enum):
@@ -65,11 +84,13 @@ class SchemaRef:
 
     path: Path
     kind: SchemaKind
-    origin: str  # "option", "xml-model", "config" or "bundled"
+    origin: str  # "option", "xml-model", "config", "default" or "bundled"
     #: the line of the ``<?xml-model?>`` that named it (not part of its identity)
     line: int | None = field(default=None, compare=False)
     #: the ``href`` it was found from, for ``xml-model`` (the verdict cache maps it again)
     href: str | None = field(default=None, compare=False)
+    #: the reference that named a missing schema for which teikit's bundled copy stands in
+    substitute: str | None = field(default=None, compare=False)
 
 
 def kind_from_suffix(path: Path) -> SchemaKind:
@@ -162,9 +183,8 @@ def resolve_href(href: str, base: Path | None) -> Path:
                 return candidate
         known = " (a TEI schema)" if _TEI_URL.match(href) else ""
         raise SchemaLoadError(
-            f"schema {href}{known} is remote, and teikit never downloads during validation. "
-            f"Save a copy and run `teikit schema add {name} PATH/TO/{name}`, or put the folder "
-            "that holds it in TEIKIT_SCHEMA_PATH, or pass --schema FILE"
+            f"schema {href}{known} is remote, and teikit never downloads during validation: "
+            f"save a copy, then {HOW_TO_PROVIDE.format(name=name)}"
         )
     if parsed.scheme == "file":
         local = Path(unquote(parsed.path))
@@ -175,8 +195,54 @@ def resolve_href(href: str, base: Path | None) -> Path:
     if not local.is_absolute() and base is not None:
         local = base / local
     if not local.is_file():
-        raise SchemaLoadError(f"schema {href} not found (looked for {local})")
+        for folder in schema_search_path():  # a copy stored by name, as for a URL
+            candidate = folder / local.name
+            if local.name and candidate.is_file():
+                return candidate
+        raise SchemaLoadError(
+            f"schema {href} not found (looked for {local}): "
+            + HOW_TO_PROVIDE.format(name=local.name or "NAME")
+        )
     return local
+
+
+def bundled_copy(href: str) -> Path | None:
+    """Return teikit's bundled copy of the schema *href* names, if teikit bundles it.
+
+    ``teikit-letter.rng``, ``.sch`` and ``.xsd`` under any folder (a letter copied out of
+    ``examples/`` keeps ``../schemas/teikit-letter.rng``), and TEI's own ``tei_all.rng``
+    URLs (the bundled one is TEI P5 :data:`TEI_ALL_VERSION`).
+
+    >>> bundled_copy("../schemas/teikit-letter.rng").name
+    'teikit-letter.rng'
+    >>> bundled_copy("https://www.tei-c.org/release/xml/tei/custom/schema/relaxng/tei_all.rng").name
+    'tei_all.rng'
+    >>> bundled_copy("schemas/tei_all.rng") is None  # a local tei_all.rng may be customised
+    True
+    """
+    parsed = urlparse(href)
+    name = Path(unquote(parsed.path)).name
+    remote = parsed.scheme in ("http", "https")
+    if name == TEI_ALL_NAME and remote and _TEI_URL.match(href):
+        return schemas_dir() / TEI_ALL_NAME
+    if name in _BUNDLED_LETTER and (remote or not parsed.scheme or parsed.scheme == "file"):
+        return schemas_dir() / name
+    return None
+
+
+def resolve_schema(href: str, base: Path | None) -> tuple[Path, str | None]:
+    """Return the local file for *href* and, when teikit's bundled copy stands in for a
+    missing one, *href* (see :func:`bundled_copy`); else ``None``.
+
+    :raises SchemaLoadError: as :func:`resolve_href`, when teikit bundles no copy either.
+    """
+    try:
+        return resolve_href(href, base), None
+    except SchemaLoadError:
+        copy = bundled_copy(href)
+        if copy is None or not copy.is_file():
+            raise
+        return copy, href
 
 
 def declared_schemas(
@@ -210,7 +276,7 @@ def declared_schemas(
         if not href:
             continue
         try:
-            path = resolve_href(href, base)
+            path, substitute = resolve_schema(href, base)
         except SchemaLoadError as exc:
             exc.line = source_line(pi)
             if problems is None:
@@ -218,7 +284,7 @@ def declared_schemas(
             problems.append(exc)
             continue
         kind = _kind_from_model(attrs.get("schematypens"), path)
-        ref = SchemaRef(path, kind, "xml-model", source_line(pi), href)
+        ref = SchemaRef(path, kind, "xml-model", source_line(pi), href=href, substitute=substitute)
         if ref not in refs:
             refs.append(ref)
     return refs
@@ -250,13 +316,24 @@ def config_schemas(start: Path, config: Path | None = None) -> list[SchemaRef]:
         return []
     refs = []
     for name in _as_list(found.section("schema"), found.path):
-        path = resolve_href(name, found.path.parent)
-        refs.append(SchemaRef(path, kind_from_suffix(path), "config"))
+        path, substitute = resolve_schema(name, found.path.parent)
+        refs.append(SchemaRef(path, kind_from_suffix(path), "config", substitute=substitute))
     return refs
 
 
+def default_schemas() -> list[SchemaRef]:
+    """Return the schema for documents that name none: TEI All, bundled with teikit.
+
+    Its embedded Schematron runs with it (unless ``--no-schematron``).
+    """
+    return [SchemaRef(schemas_dir() / TEI_ALL_NAME, SchemaKind.RELAXNG, "default")]
+
+
 def bundled_schemas() -> list[SchemaRef]:
-    """Return the project schema shipped with teikit (RELAX NG and Schematron)."""
+    """Return teikit's letter customisation (RELAX NG and Schematron), shipped with teikit.
+
+    It applies where a document declares it or the configuration names it, never by default.
+    """
     folder = schemas_dir()
     return [
         SchemaRef(folder / f"{BUNDLED_NAME}.rng", SchemaKind.RELAXNG, "bundled"),
@@ -269,7 +346,10 @@ def explicit_schemas(paths: Iterable[Path]) -> list[SchemaRef]:
     refs = []
     for path in paths:
         if not path.is_file():
-            raise SchemaLoadError(f"{path}: no such schema file")
+            raise SchemaLoadError(
+                f"{path}: no such schema file; give the path of a .rng, .xsd or .sch file "
+                "(`teikit schema list` shows the stored copies)"
+            )
         refs.append(SchemaRef(path, kind_from_suffix(path), "option"))
     return refs
 
@@ -298,4 +378,4 @@ def schemas_for(
     configured = config_schemas(start, config)
     if configured:
         return configured
-    return bundled_schemas()
+    return default_schemas()
