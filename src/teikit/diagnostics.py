@@ -109,6 +109,7 @@ class Diagnostic:
             self.line,
             self.column,
             None if self.xpath is None else escape_text(self.xpath),
+            self.stages,
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -55,6 +55,8 @@ _INTEGRITY: Final = {
 _GRAMMAR: Final = (
     re.compile(rf"Invalid attribute {_ATTRIBUTE} for element [^\s;]+"),  # libxml2
     re.compile(rf'value of attribute "{_ATTRIBUTE}" is invalid\b[^;]*'),  # Jing's wording
+    # teikit's own (validation/rng_messages.py): Jing's, with the element and what is allowed
+    re.compile(rf'value of attribute "{_ATTRIBUTE}" of element "[^"]+" is invalid(?:; .*)?'),
     re.compile(rf"Element '[^']+', attribute '{_ATTRIBUTE}': [^;]* is not a valid value\b.*"),
 )
 # the letter customisation's Schematron (schemas/teikit-letter.sch): stable assertion ids
@@ -88,6 +90,8 @@ def concept_of(diagnostic: Diagnostic) -> tuple[str, str] | None:
     >>> def rng(message: str) -> Diagnostic:
     ...     return Diagnostic(Severity.ERROR, "rng.invalid", message)
     >>> concept_of(rng("Invalid attribute when for element date"))
+    ('value', 'when')
+    >>> concept_of(rng('value of attribute "when" of element "date" is invalid; must be a year'))
     ('value', 'when')
     >>> concept_of(rng("Element rs failed to validate attributes")) is None
     True
