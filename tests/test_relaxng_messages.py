@@ -387,18 +387,20 @@ def test_cli_output_for_the_invalid_example(tmp_path: Path) -> None:
     assert result.stdout == ""
     lines = [line for line in result.stderr.splitlines() if line.endswith("[rng.invalid]")]
     prefix = f"{REPO / 'examples' / 'invalid-letter.xml'}:"
-    when = (
-        'value of attribute "when" of element "date" is invalid; must be a year (YYYY) '
-        'matching "[0-9]{4}", an ISO date (YYYY-MM-DD) matching "[0-9]{4}-[0-9]{2}-[0-9]{2}" '
-        'or an ISO year and month (YYYY-MM) matching "[0-9]{4}-[0-9]{2}"'
-    )
     assert [line.removeprefix(prefix) for line in lines] == [
         '74:7: error: value of attribute "type" of element "div" is invalid; must be equal to '
         '"conclusion", "notes", "proposal", "proposals", "remarks" or "section" [rng.invalid]',
         '81:9: error: element "div" missing required attribute "ana" [rng.invalid]',
         '98:11: error: element "rs" missing required attribute "type" [rng.invalid]',
-        f"101:11: error: {when} [rng.invalid]",
-        f"104:11: error: {when} [rng.invalid]",
+    ]
+    # the two bad dates: RELAX NG says so too, but one finding per problem keeps
+    # integrity's message (the stages that agreed are in the JSON report)
+    dates = [line.removeprefix(prefix) for line in result.stderr.splitlines() if "@when=" in line]
+    assert dates == [
+        "101: error: @when='1952-02-30' is not a valid W3C (YYYY, YYYY-MM or YYYY-MM-DD) date"
+        " [integrity.invalid-date]",
+        "104: error: @when='12.3.1952' is not a valid W3C (YYYY, YYYY-MM or YYYY-MM-DD) date"
+        " [integrity.invalid-date]",
     ]
 
 
