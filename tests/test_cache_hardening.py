@@ -228,7 +228,7 @@ def test_a_schema_path_that_maps_a_url_to_another_file_is_seen(
 
 
 def test_an_index_file_changed_in_place_is_seen(tmp_path: Path) -> None:
-    register = f'<TEI xmlns="{TEI}"><p><persName xml:id="p1">A</persName></p></TEI>\n'
+    register = f'<TEI xmlns="{TEI}"><listPerson><person xml:id="p1"/></listPerson></TEI>\n'
     letter = f'<TEI xmlns="{TEI}"><p><persName ref="#p1">A</persName></p></TEI>\n'
     write(tmp_path, {"letter.xml": letter, "register.xml": register, "any.rng": ANYTHING})
     args = ("--no-schematron", "--schema", str(tmp_path / "any.rng"))

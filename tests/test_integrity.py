@@ -98,13 +98,14 @@ def test_external_and_non_xml_targets_are_not_checked() -> None:
     assert findings(body) == []
 
 
-def test_wrong_kind_is_a_warning() -> None:
+def test_wrong_kind_is_an_error() -> None:
+    """A name pointing at the wrong kind of entry is a broken reference (issue 12)."""
     document = load(
         f"""{HEAD}<standOff><listPlace><place xml:id="kaesong"/></listPlace></standOff>
 <p><persName ref="#kaesong">Kaesong</persName></p></TEI>""".encode()
     )
     (diagnostic,) = check_integrity(document)
-    assert (diagnostic.code, str(diagnostic.severity)) == ("integrity.wrong-kind", "warning")
+    assert (diagnostic.code, str(diagnostic.severity)) == ("integrity.wrong-kind", "error")
     assert (
         diagnostic.message == "<persName> @ref='#kaesong' points to a <place>, not a person entry"
     )
@@ -253,3 +254,12 @@ def test_a_document_with_very_many_marked_elements_is_walked_twice_with_the_same
     codes = {code for code, *_ in held}
     assert {"integrity.invalid-date", "integrity.unresolved-pointer"} <= codes
     assert {"integrity.duplicate-id", "integrity.wrong-kind"} <= codes
+
+
+def test_wrong_kind_names_an_event_with_an() -> None:
+    document = load(
+        f"""{HEAD}<standOff><listPlace><place xml:id="kaesong"/></listPlace></standOff>
+<p><rs type="event" ref="#kaesong">the talks</rs></p></TEI>""".encode()
+    )
+    (diagnostic,) = check_integrity(document)
+    assert diagnostic.message == "<rs> @ref='#kaesong' points to a <place>, not an event entry"

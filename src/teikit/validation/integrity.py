@@ -7,7 +7,7 @@ Codes (stable, documented in ``docs/validate.md``):
 ``integrity.invalid-id``         an ``xml:id`` value that is not an XML name (NCName)
 ``integrity.unresolved-pointer`` a ``#id`` or ``file.xml#id`` pointer to nothing
 ``integrity.missing-hash``       a bare ``id`` that would resolve with a ``#`` (warning)
-``integrity.wrong-kind``         ``persName/@ref`` to a ``place`` and the like (warning)
+``integrity.wrong-kind``         ``persName/@ref`` to a ``place`` and the like (error)
 ``integrity.invalid-date``       a date attribute that is not a valid W3C/ISO date
 ``integrity.inverted-range``     ``@from`` after ``@to``, ``@notBefore`` after ``@notAfter``
 """
@@ -252,10 +252,10 @@ class _PointerChecker:
         return _diag(
             self.document,
             element,
-            Severity.WARNING,
+            Severity.ERROR,  # a broken reference, as the letter Schematron's rule said (error)
             "integrity.wrong-kind",
             f"<{etree.QName(element).localname}> @ref={token!r} points to a <{target_name}>, "
-            f"not a {expected} entry",
+            f"not {_article(expected)} {expected} entry",
         )
 
 
@@ -372,3 +372,8 @@ def check_integrity(
     finally:
         _PATHS.pop()
     return findings
+
+
+def _article(word: str) -> str:
+    """Return "an" before a vowel, else "a" ("an event entry", "a place entry")."""
+    return "an" if word[:1] in "aeiou" else "a"
