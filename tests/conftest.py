@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,3 +93,45 @@ def jing() -> str:
 def trang() -> str:
     """The trang command."""
     return command("trang")
+
+
+@functools.lru_cache(maxsize=1)
+def _nobody_prefix() -> tuple[tuple[str, ...], str | None]:
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        return (), "needs root and setpriv to run a command as another user"
+    prefix = (setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups")
+    probe = subprocess.run(
+        [*prefix, sys.executable, "-c", "import teikit"], capture_output=True, check=False
+    )
+    if probe.returncode != 0:
+        return (), f"nobody cannot run this Python: {probe.stderr.decode()[-200:]}"
+    return prefix, None
+
+
+def nobody_prefix() -> list[str]:
+    """Return the command prefix that runs a command as the user ``nobody``, or skip.
+
+    CI runs as root (issue 17): the tests that depend on who runs teikit use this to run it
+    as a second user too.
+    """
+    prefix, why = _nobody_prefix()
+    if why is not None:
+        pytest.skip(why)
+    return list(prefix)
+
+
+def teikit_as_nobody(
+    args: list[str], cwd: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m teikit ARGS`` as ``nobody`` in *cwd*, with *cwd* as its home and cache."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEIKIT_")}
+    env.update(HOME=str(cwd), TEIKIT_CACHE_DIR=str(cwd / ".cache"), XDG_DATA_HOME=str(cwd))
+    return subprocess.run(
+        [*nobody_prefix(), sys.executable, "-m", "teikit", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import teikit
-from conftest import REPO
+from conftest import REPO, nobody_prefix
 from teikit.cli import cli
 
 TEI = "http://www.tei-c.org/ns/1.0"
@@ -491,16 +491,7 @@ def test_the_library_warns_with_a_cache_warning(
 
 def as_nobody() -> list[str]:
     """Return the command prefix that runs a command as ``nobody``, or skip."""
-    setpriv = shutil.which("setpriv")
-    if os.geteuid() != 0 or setpriv is None:
-        pytest.skip("needs root and setpriv to run a command as another user")
-    prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
-    probe = subprocess.run(
-        [*prefix, sys.executable, "-c", "import teikit"], capture_output=True, check=False
-    )
-    if probe.returncode != 0:
-        pytest.skip(f"nobody cannot run this Python: {probe.stderr.decode()[-200:]}")
-    return prefix
+    return nobody_prefix()
 
 
 @pytest.fixture

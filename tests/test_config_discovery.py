@@ -11,7 +11,6 @@ import os
 import pwd
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 from lxml import etree
 
-from conftest import REPO, TELEGRAM
+from conftest import REPO, TELEGRAM, teikit_as_nobody
 from teikit.cli import cli
 from teikit.config import configs_for, discover
 
@@ -266,25 +265,5 @@ def test_a_folder_writable_by_others_is_not_trusted(tmp_path: Path, permissive: 
 
 
 def _as_nobody(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("setpriv is needed to run as another user")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEIKIT_")}
-    env.update(HOME=str(cwd), TEIKIT_CACHE_DIR=str(cwd / ".cache"), XDG_DATA_HOME=str(cwd))
-    return subprocess.run(
-        [
-            setpriv,
-            "--reuid=nobody",
-            "--regid=nogroup",
-            "--clear-groups",
-            sys.executable,
-            "-m",
-            "teikit",
-            *args,
-        ],  # fmt: skip
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
+    """Run ``teikit ARGS`` as the user nobody (skip where that cannot be done)."""
+    return teikit_as_nobody(args, cwd)

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 import teikit
+from conftest import nobody_prefix
 from teikit.cli import cli
 from teikit.diagnostics import Diagnostic, Report, Severity, escape_text
 from teikit.errors import InputError
@@ -220,16 +221,8 @@ def shared_tmp() -> Iterator[Path]:
 
 
 def as_nobody(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("setpriv is needed to run teikit as another user")
-    if os.geteuid() != 0:
-        pytest.skip("only root can run a command as nobody")
-    user = [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    user = nobody_prefix()
     env = {**os.environ, "HOME": str(cwd), "TEIKIT_CACHE_DIR": str(cwd / "cache")}
-    probe = subprocess.run([*user, sys.executable, "-c", "import teikit"], capture_output=True)
-    if probe.returncode != 0:
-        pytest.skip(f"nobody cannot run this Python: {probe.stderr.decode()[-200:]}")
     return subprocess.run(
         [*user, sys.executable, "-m", "teikit", *args],
         cwd=cwd,

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import REPO, TELEGRAM
+from conftest import REPO, TELEGRAM, teikit_as_nobody
 from teikit.cli import cli
 from teikit.errors import OutputError
 from teikit.output import atomic_open
@@ -188,28 +188,7 @@ def test_dev_null_as_a_normal_user(letter: Path) -> None:
 
 def _as_nobody(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
     """Run ``teikit ARGS`` as the user nobody (skip where that cannot be done)."""
-    setpriv = shutil.which("setpriv")
-    if not IS_ROOT or setpriv is None:
-        pytest.skip("needs root and setpriv to run as another user")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEIKIT_")}
-    env.update(HOME=str(cwd), TEIKIT_CACHE_DIR=str(cwd / ".cache"), XDG_DATA_HOME=str(cwd))
-    return subprocess.run(
-        [
-            setpriv,
-            "--reuid=nobody",
-            "--regid=nogroup",
-            "--clear-groups",
-            sys.executable,
-            "-m",
-            "teikit",
-            *args,
-        ],  # fmt: skip
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
+    return teikit_as_nobody(args, cwd)
 
 
 # -- -o - and -o DIR/ -----------------------------------------------------------------------
