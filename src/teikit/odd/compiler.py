@@ -1,0 +1,1089 @@
+"""Compile an ODD customisation: resolve it against the TEI source, emit RELAX NG and Schematron.
+
+The semantics follow the TEI Stylesheets (``odds/odd2odd.xsl`` then ``odds/odd2relax.xsl`` and
+``odds/extract-isosch.xsl``), TEI Guidelines chapter 22 ("Documentation Elements") and 23.3
+("Customization"). Equivalence is measured by verdicts, not bytes (see ``docs/odd.md``).
+"""
+
+from __future__ import annotations
+
+import copy
+import lzma
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from lxml import etree
+
+from teikit.document import load, source_line
+from teikit.errors import OddError, TeikitError
+from teikit.namespaces import RNG_NS, SCH_NS, TEI_NS, XML_NS
+
+__all__ = ["BUNDLED_VERSION", "CompiledOdd", "bundled_p5subset", "compile_odd"]
+
+#: The TEI release whose ``p5subset.xml`` ships with teikit.
+BUNDLED_VERSION: Final = "4.9.0a"
+_DATA: Final = Path(__file__).resolve().parent / "data"
+_TEIX_NS: Final = "http://www.tei-c.org/ns/Examples"
+_A_NS: Final = "http://relaxng.org/ns/compatibility/annotations/1.0"
+_XSD_TYPES: Final = "http://www.w3.org/2001/XMLSchema-datatypes"
+_SPEC_KINDS: Final = ("elementSpec", "classSpec", "macroSpec", "dataSpec")
+_REF_KINDS: Final = {
+    "elementRef": "elementSpec",
+    "classRef": "classSpec",
+    "macroRef": "macroSpec",
+    "dataRef": "dataSpec",
+}
+_EXPANSIONS: Final = (
+    "alternation",
+    "sequence",
+    "sequenceOptional",
+    "sequenceOptionalRepeatable",
+    "sequenceRepeatable",
+)
+_CONTAINERS: Final = frozenset(
+    f"{{{RNG_NS}}}{name}"
+    for name in ("group", "choice", "interleave", "optional", "zeroOrMore", "oneOrMore", "mixed")
+)
+
+
+def _t(name: str) -> str:
+    return f"{{{TEI_NS}}}{name}"
+
+
+def _r(name: str) -> str:
+    return f"{{{RNG_NS}}}{name}"
+
+
+def _s(name: str) -> str:
+    return f"{{{SCH_NS}}}{name}"
+
+
+@dataclass
+class CompiledOdd:
+    """The result of :func:`compile_odd`: the compiled ODD, its RELAX NG and its Schematron."""
+
+    name: str
+    compiled: etree._ElementTree
+    rng: etree._ElementTree
+    isosch: etree._ElementTree
+    warnings: list[str] = field(default_factory=list)
+
+    def rng_bytes(self) -> bytes:
+        """Return the RELAX NG grammar serialised as UTF-8 XML."""
+        return _serialise(self.rng)
+
+    def isosch_bytes(self) -> bytes:
+        """Return the standalone ISO Schematron serialised as UTF-8 XML."""
+        return _serialise(self.isosch)
+
+    def compiled_bytes(self) -> bytes:
+        """Return the compiled ODD serialised as UTF-8 XML."""
+        return _serialise(self.compiled)
+
+
+def _serialise(tree: etree._ElementTree) -> bytes:
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+_BUNDLED_CACHE: dict[str, bytes] = {}
+
+
+def bundled_p5subset() -> bytes:
+    """Return the bytes of the bundled TEI ``p5subset.xml`` (release :data:`BUNDLED_VERSION`)."""
+    if BUNDLED_VERSION not in _BUNDLED_CACHE:
+        path = _DATA / f"p5subset-{BUNDLED_VERSION}.xml.xz"
+        try:
+            _BUNDLED_CACHE[BUNDLED_VERSION] = lzma.decompress(path.read_bytes())
+        except (OSError, lzma.LZMAError) as exc:  # pragma: no cover - broken installation
+            raise OddError(f"the bundled TEI source {path} cannot be read: {exc}") from None
+    return _BUNDLED_CACHE[BUNDLED_VERSION]
+
+
+def _error(message: str, where: etree._Element | None, name: str) -> OddError:
+    line = source_line(where) if where is not None else None
+    return OddError(f"{name}:{line}: {message}" if line else f"{name}: {message}")
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def _is_tei(element: object, *names: str) -> bool:
+    if not isinstance(element, etree._Element) or not isinstance(element.tag, str):
+        return False
+    qname = etree.QName(element)
+    return qname.namespace == TEI_NS and (not names or qname.localname in names)
+
+
+# ---------------------------------------------------------------------------------------------
+# The source: p5subset (or a compiled ODD) indexed by kind and ident
+
+
+@dataclass
+class _Source:
+    specs: dict[str, dict[str, etree._Element]]
+    modules: set[str]
+    version: str | None
+
+
+def _index(root: etree._Element) -> _Source:
+    specs: dict[str, dict[str, etree._Element]] = {kind: {} for kind in _SPEC_KINDS}
+    modules: set[str] = set()
+    for element in root.iter(*(_t(kind) for kind in (*_SPEC_KINDS, "moduleSpec"))):
+        kind = _local(element)
+        ident = element.get("ident", "")
+        if kind == "moduleSpec":
+            modules.add(ident)
+        elif element.get("mode") in (None, "add", "replace"):
+            specs[kind].setdefault(ident, element)
+            if element.get("module"):
+                modules.add(element.get("module", ""))
+    version = None
+    edition = root.find(f".//{_t('edition')}")
+    if edition is not None:
+        match = re.search(r"Version\s+(\S+?)\.?\s", "".join(edition.itertext()) + " ")
+        version = match.group(1) if match else None
+    return _Source(specs, modules, version)
+
+
+# ---------------------------------------------------------------------------------------------
+# odd2odd: merging the customisation into the source
+
+
+def _merge_children(target: etree._Element, change: etree._Element) -> None:
+    """Replace *target*'s children of each kind that *change* has (``mode="change"``)."""
+    for name, value in change.attrib.items():
+        if name not in ("mode",):
+            target.set(name, value)
+    handled: set[str] = set()
+    for child in change:
+        if not isinstance(child.tag, str):
+            continue
+        tag = child.tag
+        local = etree.QName(child).localname if _is_tei(child) else ""
+        if local == "classes":
+            _merge_classes(target, child)
+        elif local == "attList":
+            attlist = target.find(_t("attList"))
+            if attlist is None:
+                attlist = etree.SubElement(target, _t("attList"))
+            _merge_attlist(attlist, child)
+        elif local == "constraintSpec":
+            ident = child.get("ident")
+            for old in target.findall(_t("constraintSpec")):
+                if old.get("ident") == ident:
+                    target.remove(old)
+            if child.get("mode") != "delete":
+                target.append(copy.deepcopy(child))
+        elif local == "valList" and child.get("mode") in ("add", "change"):
+            old_list = target.find(_t("valList"))
+            if old_list is None:
+                target.append(copy.deepcopy(child))
+            else:
+                _merge_vallist(old_list, child)
+        else:
+            if tag not in handled:
+                handled.add(tag)
+                for old in target.findall(tag):
+                    target.remove(old)
+            if child.get("mode") != "delete":
+                target.append(copy.deepcopy(child))
+
+
+def _merge_classes(target: etree._Element, change: etree._Element) -> None:
+    classes = target.find(_t("classes"))
+    if classes is None or change.get("mode") == "replace":
+        if classes is not None:
+            target.remove(classes)
+        classes = etree.SubElement(target, _t("classes"))
+    present = {m.get("key"): m for m in classes.findall(_t("memberOf"))}
+    for member in change.findall(_t("memberOf")):
+        key = member.get("key")
+        if member.get("mode") == "delete":
+            if key in present:
+                classes.remove(present.pop(key))
+        elif key not in present:
+            present[key] = copy.deepcopy(member)
+            classes.append(present[key])
+
+
+def _attdefs(attlist: etree._Element) -> Iterator[etree._Element]:
+    for child in attlist:
+        if _is_tei(child, "attDef"):
+            yield child
+        elif _is_tei(child, "attList"):
+            yield from _attdefs(child)
+
+
+def _merge_attlist(target: etree._Element, change: etree._Element) -> None:
+    existing = {a.get("ident"): a for a in _attdefs(target)}
+    for attdef in _attdefs(change):
+        ident = attdef.get("ident")
+        mode = attdef.get("mode", "add")
+        old = existing.get(ident)
+        if mode == "delete":
+            if old is not None and old.get("mode") not in ("change",):
+                old.getparent().remove(old)  # type: ignore[union-attr]
+            elif old is not None:
+                old.getparent().replace(old, copy.deepcopy(attdef))  # type: ignore[union-attr]
+            else:
+                target.append(copy.deepcopy(attdef))
+        elif mode == "change":
+            if old is None:
+                target.append(copy.deepcopy(attdef))
+            elif old.get("mode") == "delete":
+                continue
+            else:
+                _merge_attdef(old, attdef)
+        else:
+            new = copy.deepcopy(attdef)
+            new.attrib.pop("mode", None)
+            if old is not None:
+                old.getparent().replace(old, new)  # type: ignore[union-attr]
+            else:
+                target.append(new)
+            existing[ident] = new
+
+
+def _merge_attdef(target: etree._Element, change: etree._Element) -> None:
+    for name, value in change.attrib.items():
+        if name != "mode":
+            target.set(name, value)
+    handled: set[str] = set()
+    for child in change:
+        if not isinstance(child.tag, str):
+            continue
+        if _is_tei(child, "valList") and child.get("mode") in ("add", "change"):
+            old_list = target.find(_t("valList"))
+            if old_list is not None:
+                _merge_vallist(old_list, child)
+                continue
+        if child.tag not in handled:
+            handled.add(child.tag)
+            for old in target.findall(child.tag):
+                target.remove(old)
+        if child.get("mode") != "delete":
+            new = copy.deepcopy(child)
+            target.append(new)
+
+
+def _merge_vallist(target: etree._Element, change: etree._Element) -> None:
+    if change.get("type"):
+        target.set("type", change.get("type", ""))
+    items = {v.get("ident"): v for v in target.findall(_t("valItem"))}
+    for item in change.findall(_t("valItem")):
+        ident = item.get("ident")
+        old = items.get(ident)
+        if item.get("mode") == "delete":
+            if old is not None:
+                target.remove(old)
+        elif old is not None:
+            target.replace(old, copy.deepcopy(item))
+        else:
+            target.append(copy.deepcopy(item))
+
+
+# ---------------------------------------------------------------------------------------------
+# The compiler
+
+
+def _occurs(element: etree._Element, name: str) -> tuple[int, int | None]:
+    def number(attribute: str, default: str) -> int | None:
+        raw = element.get(attribute, default).strip()
+        if raw == "unbounded":
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            raise _error(
+                f"{_local(element)}/@{attribute}={raw!r} is not a number", element, name
+            ) from None
+
+    low = number("minOccurs", "1")
+    high = number("maxOccurs", "1")
+    assert low is not None or element.get("minOccurs") == "unbounded"
+    if low is None:
+        raise _error(f"{_local(element)}/@minOccurs cannot be 'unbounded'", element, name)
+    if high is not None and low > high:
+        raise _error(
+            f"{_local(element)}: @minOccurs ({low}) is greater than @maxOccurs ({high})",
+            element,
+            name,
+        )
+    return low, high
+
+
+def _repeat(patterns: list[etree._Element], low: int, high: int | None) -> list[etree._Element]:
+    """Wrap *patterns* (one group) for ``minOccurs``/``maxOccurs`` as odd2relax does."""
+
+    def group() -> etree._Element:
+        if len(patterns) == 1:
+            return copy.deepcopy(patterns[0])
+        wrapper = etree.Element(_r("group"))
+        wrapper.extend(copy.deepcopy(p) for p in patterns)
+        return wrapper
+
+    def wrap(tag: str) -> etree._Element:
+        wrapper = etree.Element(_r(tag))
+        wrapper.extend(copy.deepcopy(p) for p in patterns)
+        return wrapper
+
+    if (low, high) == (1, 1):
+        return patterns
+    if (low, high) == (0, 1):
+        return [wrap("optional")]
+    if (low, high) == (0, None):
+        return [wrap("zeroOrMore")]
+    if (low, high) == (1, None):
+        return [wrap("oneOrMore")]
+    out: list[etree._Element] = []
+    if high is None:
+        out.extend(group() for _ in range(max(low - 1, 0)))
+        out.append(wrap("oneOrMore") if low else wrap("zeroOrMore"))
+        return out
+    out.extend(group() for _ in range(low))
+    out.extend(wrap("optional") for _ in range(high - low))
+    return out
+
+
+def _simplify(element: etree._Element) -> bool:
+    """Drop empty RELAX NG containers below *element*; return whether *element* is empty."""
+    for child in list(element):
+        if isinstance(child.tag, str) and child.tag in _CONTAINERS and _simplify(child):
+            element.remove(child)
+    return not any(isinstance(c.tag, str) and c.tag != f"{{{_A_NS}}}documentation" for c in element)
+
+
+class _Compiler:
+    def __init__(self, odd: etree._Element, name: str, source: _Source, label: str) -> None:
+        self.odd = odd
+        self.name = name
+        self.source = source
+        self.label = label
+        self.warnings: list[str] = []
+        self.ids = {e.get(f"{{{XML_NS}}}id"): e for e in odd.iter() if e.get(f"{{{XML_NS}}}id")}
+
+    # -- odd2odd ------------------------------------------------------------------------------
+
+    def resolve(self, schema: etree._Element) -> dict[str, dict[str, etree._Element]]:
+        """Return the schema's specs by kind and ident, customisation applied."""
+        selected: dict[str, dict[str, etree._Element]] = {kind: {} for kind in _SPEC_KINDS}
+        changes: list[etree._Element] = []
+        self.externals: list[etree._Element] = []
+        for item in self._schema_items(schema, set()):
+            local = _local(item)
+            if local == "moduleRef":
+                self._module(item, selected)
+            elif local in _REF_KINDS:
+                kind = _REF_KINDS[local]
+                key = item.get("key", "")
+                spec = self.source.specs[kind].get(key)
+                if spec is None:
+                    raise self.err(f"{local} key={key!r}: no {kind} {key!r} in the TEI source", item)
+                selected[kind][key] = copy.deepcopy(spec)
+            elif local in _SPEC_KINDS:
+                changes.append(item)
+            elif local == "moduleSpec":
+                continue
+        for spec in changes:
+            self._apply(spec, selected)
+        return selected
+
+    def _schema_items(self, parent: etree._Element, seen: set[str]) -> Iterator[etree._Element]:
+        for child in parent:
+            if not _is_tei(child):
+                continue
+            local = _local(child)
+            if local == "specGrpRef":
+                target = child.get("target", "").lstrip("#")
+                group = self.ids.get(target)
+                if group is None:
+                    raise self.err(f"specGrpRef target={target!r}: no such specGrp", child)
+                if target in seen:
+                    raise self.err(f"specGrpRef target={target!r} includes itself", child)
+                yield from self._schema_items(group, seen | {target})
+            elif local == "specGrp":
+                yield from self._schema_items(child, seen)
+            elif local in ("moduleRef", *_REF_KINDS, *_SPEC_KINDS, "moduleSpec"):
+                yield child
+            elif local == "constraintSpec":
+                self.schema_constraints.append(child)
+
+    def _module(self, ref: etree._Element, selected: dict[str, dict[str, etree._Element]]) -> None:
+        if ref.get("url"):
+            self.externals.append(ref)
+            return
+        key = ref.get("key", "")
+        if key not in self.source.modules:
+            raise self.err(f"moduleRef key={key!r}: no module {key!r} in the TEI source", ref)
+        include = set(ref.get("include", "").split())
+        exclude = set(ref.get("except", "").split())
+        for kind, specs in self.source.specs.items():
+            for ident, spec in specs.items():
+                if spec.get("module") != key:
+                    continue
+                if kind == "elementSpec" and (
+                    (include and ident not in include) or ident in exclude
+                ):
+                    continue
+                selected[kind][ident] = copy.deepcopy(spec)
+
+    def _apply(self, spec: etree._Element, selected: dict[str, dict[str, etree._Element]]) -> None:
+        kind = _local(spec)
+        ident = spec.get("ident", "")
+        mode = spec.get("mode", "add")
+        table = selected[kind]
+        if mode == "delete":
+            table.pop(ident, None)
+        elif mode == "change":
+            if ident in table:
+                _merge_children(table[ident], spec)
+            elif ident in self.source.specs[kind]:
+                pass  # changing something the schema does not include: odd2odd ignores it
+            else:
+                raise self.err(f'{kind} ident={ident!r} mode="change": no such {kind}', spec)
+        elif mode in ("add", "replace"):
+            new = copy.deepcopy(spec)
+            new.attrib.pop("mode", None)
+            table[ident] = new
+        else:
+            raise self.err(f"{kind} ident={ident!r}: unknown @mode {mode!r}", spec)
+
+    def err(self, message: str, where: etree._Element | None) -> OddError:
+        return _error(message, where, self.label)
+
+    # -- odd2relax ----------------------------------------------------------------------------
+
+    def compile(self, schema: etree._Element) -> tuple[etree._Element, etree._Element, etree._Element]:
+        self.schema_constraints: list[etree._Element] = []
+        specs = self.resolve(schema)
+        self.specs = specs
+        self.prefix = schema.get("prefix", "")
+        self.default_ns = schema.get("ns", TEI_NS)
+        self.anys = 0
+        self.patterns: list[etree._Element] = []
+        self.sch_ns: dict[str, str] = {}
+        self.memberships: dict[str, list[tuple[str, str]]] = {}
+        for kind in ("elementSpec", "classSpec"):
+            for ident, spec in specs[kind].items():
+                for member in spec.iterfind(f"{_t('classes')}/{_t('memberOf')}"):
+                    key = member.get("key", "")
+                    self.memberships.setdefault(key, []).append((kind, ident))
+        grammar = etree.Element(
+            _r("grammar"),
+            nsmap={None: RNG_NS, "tei": TEI_NS, "a": _A_NS, "sch": SCH_NS},
+            datatypeLibrary=_XSD_TYPES,
+            ns=TEI_NS,
+        )
+        grammar.append(etree.Comment(f" Schema {self.name} generated by teikit from ODD source "))
+        for ref in self.externals:
+            grammar.append(self._external(ref))
+        for ident, spec in specs["macroSpec"].items():
+            define = self._define(ident)
+            define.extend(self._content(spec.find(_t("content")), spec, f"macro {ident}"))
+            self._finish(define, ident)
+            grammar.append(define)
+            self._constraints(spec, grammar, ident, None)
+        for ident, spec in specs["classSpec"].items():
+            if spec.get("type") == "atts":
+                self._att_class(ident, spec, grammar)
+            else:
+                self._model_class(ident, grammar)
+            self._constraints(spec, grammar, ident, None)
+        for ident, spec in specs["elementSpec"].items():
+            grammar.append(self._element(ident, spec))
+        for constraint in self.schema_constraints:
+            self._constraints_of([constraint], grammar, self.name, None)
+        start = etree.SubElement(grammar, _r("start"))
+        wanted = schema.get("start", "").split() or [
+            s for s in ("TEI", "teiCorpus") if s in specs["elementSpec"]
+        ]
+        refs = [self._ref(self._element_name(s)) for s in wanted if s in specs["elementSpec"]]
+        missing = [s for s in wanted if s not in specs["elementSpec"]]
+        if missing:
+            raise self.err(f"schemaSpec/@start names {' '.join(missing)}, not in the schema", schema)
+        if not refs:
+            raise self.err("the schema has no start element (set schemaSpec/@start)", schema)
+        if len(refs) == 1:
+            start.append(refs[0])
+        else:
+            etree.SubElement(start, _r("choice")).extend(refs)
+        self._drop_dangling(grammar)
+        return grammar, self._isosch(), self._compiled(schema)
+
+    def _external(self, ref: etree._Element) -> etree._Element:
+        include = etree.Element(_r("include"), href=ref.get("url", ""))
+        for child in ref.iter(_r("define"), _r("start")):
+            include.append(copy.deepcopy(child))
+        return include
+
+    def _define(self, name: str) -> etree._Element:
+        return etree.Element(_r("define"), name=name)
+
+    def _ref(self, name: str) -> etree._Element:
+        return etree.Element(_r("ref"), name=name)
+
+    def _finish(self, container: etree._Element, what: str) -> None:
+        if _simplify(container):
+            container.append(etree.Element(_r("empty")))
+
+    def _element_name(self, ident: str) -> str:
+        spec = self.specs["elementSpec"].get(ident)
+        prefix = spec.get("prefix", self.prefix) if spec is not None else self.prefix
+        return f"{prefix}{ident}"
+
+    # model classes
+
+    def _members(self, ident: str) -> list[etree._Element]:
+        refs = []
+        for kind, member in self.memberships.get(ident, []):
+            if kind == "elementSpec":
+                refs.append(self._ref(self._element_name(member)))
+            elif self.specs["classSpec"][member].get("type") == "model":
+                refs.append(self._ref(member))
+        return refs
+
+    def _model_class(self, ident: str, grammar: etree._Element) -> None:
+        members = self._members(ident)
+        for suffix in ("", *(f"_{e}" for e in _EXPANSIONS)):
+            define = etree.SubElement(grammar, _r("define"), name=f"{ident}{suffix}")
+            if suffix in ("", "_alternation"):
+                if members:
+                    etree.SubElement(define, _r("choice")).extend(copy.deepcopy(members))
+                else:
+                    etree.SubElement(define, _r("notAllowed"))
+                continue
+            wrapper = {
+                "_sequence": None,
+                "_sequenceOptional": "optional",
+                "_sequenceOptionalRepeatable": "zeroOrMore",
+                "_sequenceRepeatable": "oneOrMore",
+            }[suffix]
+            if not members:
+                tag = "notAllowed" if suffix == "_sequenceRepeatable" else "empty"
+                etree.SubElement(define, _r(tag))
+                continue
+            for member in members:
+                target = define if wrapper is None else etree.SubElement(define, _r(wrapper))
+                target.append(copy.deepcopy(member))
+
+    # attribute classes
+
+    def _att_closure(self, ident: str, seen: set[str] | None = None) -> set[str]:
+        """Return the attribute idents class *ident* provides, inherited ones included."""
+        seen = seen if seen is not None else set()
+        if ident in seen:
+            return set()
+        seen.add(ident)
+        spec = self.specs["classSpec"].get(ident)
+        if spec is None or spec.get("type") != "atts":
+            return set()
+        found = {a.get("ident", "") for a in self._own_attdefs(spec) if a.get("mode") != "delete"}
+        for member in spec.iterfind(f"{_t('classes')}/{_t('memberOf')}"):
+            found |= self._att_closure(member.get("key", ""), seen)
+        return found
+
+    def _own_attdefs(self, spec: etree._Element) -> list[etree._Element]:
+        attlist = spec.find(_t("attList"))
+        return list(_attdefs(attlist)) if attlist is not None else []
+
+    def _find_class_attdef(self, ident: str, attribute: str, seen: set[str]) -> etree._Element | None:
+        if ident in seen:
+            return None
+        seen.add(ident)
+        spec = self.specs["classSpec"].get(ident)
+        if spec is None or spec.get("type") != "atts":
+            return None
+        for attdef in self._own_attdefs(spec):
+            if attdef.get("ident") == attribute and attdef.get("mode") != "delete":
+                return attdef
+        for member in spec.iterfind(f"{_t('classes')}/{_t('memberOf')}"):
+            found = self._find_class_attdef(member.get("key", ""), attribute, seen)
+            if found is not None:
+                return found
+        return None
+
+    def _att_class(self, ident: str, spec: etree._Element, grammar: etree._Element) -> None:
+        define = etree.SubElement(grammar, _r("define"), name=f"{ident}.attributes")
+        for member in spec.iterfind(f"{_t('classes')}/{_t('memberOf')}"):
+            key = member.get("key", "")
+            parent = self.specs["classSpec"].get(key)
+            if parent is not None and parent.get("type") == "atts":
+                define.append(self._ref(f"{key}.attributes"))
+        for attdef in self._own_attdefs(spec):
+            if attdef.get("mode") == "delete":
+                continue
+            define.append(self._ref(f"{ident}.attribute.{self._att_suffix(attdef)}"))
+        if len(define) == 0:
+            define.append(etree.Element(_r("empty")))
+        for attdef in self._own_attdefs(spec):
+            if attdef.get("mode") == "delete":
+                continue
+            attribute = etree.SubElement(
+                grammar, _r("define"), name=f"{ident}.attribute.{self._att_suffix(attdef)}"
+            )
+            attribute.append(self._attribute(attdef, spec))
+            self._constraints(attdef, grammar, f"{ident}-{attdef.get('ident')}", None)
+
+    @staticmethod
+    def _att_suffix(attdef: etree._Element) -> str:
+        return attdef.get("ident", "").replace(":", "")
+
+    def _element_attributes(self, spec: etree._Element, element: etree._Element) -> None:
+        own = {a.get("ident", ""): a for a in self._own_attdefs(spec)}
+        for member in spec.iterfind(f"{_t('classes')}/{_t('memberOf')}"):
+            self._inherit(member.get("key", ""), own, element, set())
+        for ident, attdef in own.items():
+            mode = attdef.get("mode")
+            if mode == "delete":
+                continue
+            if mode == "change":
+                base = None
+                for member in spec.iterfind(f"{_t('classes')}/{_t('memberOf')}"):
+                    base = self._find_class_attdef(member.get("key", ""), ident, set())
+                    if base is not None:
+                        break
+                if base is not None:
+                    merged = copy.deepcopy(base)
+                    _merge_attdef(merged, attdef)
+                    attdef = merged
+            element.append(self._attribute(attdef, spec))
+
+    def _inherit(
+        self, key: str, own: dict[str, etree._Element], element: etree._Element, seen: set[str]
+    ) -> None:
+        spec = self.specs["classSpec"].get(key)
+        if spec is None or spec.get("type") != "atts" or key in seen:
+            return
+        seen.add(key)
+        if own.keys().isdisjoint(self._att_closure(key)):
+            element.append(self._ref(f"{key}.attributes"))
+            return
+        for member in spec.iterfind(f"{_t('classes')}/{_t('memberOf')}"):
+            self._inherit(member.get("key", ""), own, element, seen)
+        for attdef in self._own_attdefs(spec):
+            if attdef.get("mode") == "delete" or attdef.get("ident") in own:
+                continue
+            element.append(self._ref(f"{key}.attribute.{self._att_suffix(attdef)}"))
+
+    def _attribute(self, attdef: etree._Element, spec: etree._Element) -> etree._Element:
+        ident = attdef.get("ident", "")
+        attribute = etree.Element(_r("attribute"), name=ident)
+        if attdef.get("ns") and not ident.startswith("xml:"):
+            attribute.set("ns", attdef.get("ns", ""))
+        datatype = attdef.find(_t("datatype"))
+        vallist = attdef.find(_t("valList"))
+        if vallist is None:
+            vallist = next(
+                (v for v in attdef.iter(_t("valList")) if v.getparent() is not attdef), None
+            )
+        inner: list[etree._Element] = []
+        base: list[etree._Element] = []
+        low, high = 1, 1
+        if datatype is not None:
+            low, high = _occurs(datatype, self.label)
+            for child in datatype:
+                base.extend(self._data(child, datatype))
+        kind = vallist.get("type", "open") if vallist is not None else "open"
+        if vallist is not None and kind in ("closed", "semi"):
+            choice = etree.Element(_r("choice"))
+            for item in vallist.findall(_t("valItem")):
+                value = etree.SubElement(choice, _r("value"))
+                value.text = item.get("ident", "")
+            if kind == "semi":
+                choice.extend(base or [etree.Element(_r("data"), type="string")])
+            inner = [choice]
+        else:
+            inner = base or [etree.Element(_r("text"))]
+        if (low, high) != (1, 1):
+            listing = etree.SubElement(attribute, _r("list"))
+            listing.extend(_repeat(inner, low, high))
+        else:
+            attribute.extend(inner)
+        if attdef.get("usage") == "req":
+            return attribute
+        optional = etree.Element(_r("optional"))
+        optional.append(attribute)
+        return optional
+
+    # datatypes (inlined, as odd2relax does)
+
+    def _data(self, node: etree._Element, context: etree._Element) -> list[etree._Element]:
+        if not isinstance(node.tag, str):
+            return []
+        if node.tag.startswith(f"{{{RNG_NS}}}"):
+            return [copy.deepcopy(node)]
+        if not _is_tei(node):
+            return []
+        local = _local(node)
+        if local == "dataRef":
+            if node.get("key"):
+                key = node.get("key", "")
+                spec = self.specs["dataSpec"].get(key)
+                if spec is None:
+                    spec = self.source.specs["dataSpec"].get(key)
+                if spec is None:
+                    raise self.err(f"dataRef key={key!r}: no dataSpec {key!r}", node)
+                content = spec.find(_t("content"))
+                out: list[etree._Element] = []
+                for child in content if content is not None else []:
+                    out.extend(self._data(child, spec))
+                return out or [etree.Element(_r("text"))]
+            if node.get("name"):
+                data = etree.Element(_r("data"), type=node.get("name", ""))
+                if node.get("restriction"):
+                    param = etree.SubElement(data, _r("param"), name="pattern")
+                    param.text = node.get("restriction")
+                for facet in node.findall(_t("dataFacet")):
+                    param = etree.SubElement(data, _r("param"), name=facet.get("name", ""))
+                    param.text = facet.get("value", "")
+                return [data]
+            if node.get("ref"):
+                return [self._ref(node.get("ref", ""))]
+            raise self.err("dataRef needs @key, @name or @ref", node)
+        if local in ("alternate", "sequence"):
+            inner: list[etree._Element] = []
+            for child in node:
+                inner.extend(self._data(child, context))
+            wrapper = etree.Element(_r("choice" if local == "alternate" else "group"))
+            wrapper.extend(inner)
+            return _repeat([wrapper], *_occurs(node, self.label))
+        if local == "valList":
+            choice = etree.Element(_r("choice"))
+            for item in node.findall(_t("valItem")):
+                etree.SubElement(choice, _r("value")).text = item.get("ident", "")
+            return [choice]
+        if local == "textNode":
+            return [etree.Element(_r("text"))]
+        if local == "empty":
+            return [etree.Element(_r("empty"))]
+        if local in ("desc", "gloss", "remarks", "equiv", "altIdent"):
+            return []
+        raise self.err(f"<{local}> is not supported in a datatype", node)
+
+    # content models
+
+    def _content(
+        self, content: etree._Element | None, spec: etree._Element, where: str
+    ) -> list[etree._Element]:
+        if content is None:
+            return []
+        out: list[etree._Element] = []
+        for child in content:
+            out.extend(self._pattern(child, spec))
+        return out
+
+    def _pattern(self, node: etree._Element, spec: etree._Element) -> list[etree._Element]:
+        if not isinstance(node.tag, str):
+            return []
+        if node.tag.startswith(f"{{{RNG_NS}}}"):
+            return [copy.deepcopy(node)]
+        if not _is_tei(node):
+            return []
+        local = _local(node)
+        occurs = _occurs(node, self.label)
+        if local in ("sequence", "alternate", "interleave"):
+            inner: list[etree._Element] = []
+            for child in node:
+                inner.extend(self._pattern(child, spec))
+            if not inner:
+                return []
+            tag = {"sequence": "group", "alternate": "choice", "interleave": "interleave"}[local]
+            wrapper = etree.Element(_r(tag))
+            wrapper.extend(inner)
+            return _repeat([wrapper], *occurs)
+        if local == "elementRef":
+            key = node.get("key", "")
+            if key not in self.specs["elementSpec"]:
+                return []
+            return _repeat([self._ref(self._element_name(key))], *occurs)
+        if local == "classRef":
+            key = node.get("key", "")
+            if node.get("include") or node.get("except"):
+                raise self.err("classRef with @include or @except is not supported", node)
+            if key not in self.specs["classSpec"]:
+                return []
+            expand = node.get("expand")
+            if expand and expand not in _EXPANSIONS:
+                raise self.err(f"classRef/@expand={expand!r} is not a TEI value", node)
+            return _repeat([self._ref(f"{key}_{expand}" if expand else key)], *occurs)
+        if local == "macroRef":
+            key = node.get("key", "")
+            if key not in self.specs["macroSpec"]:
+                return []
+            return _repeat([self._ref(key)], *occurs)
+        if local in ("dataRef", "valList"):
+            return _repeat(self._data(node, spec), *occurs)
+        if local == "textNode":
+            return [etree.Element(_r("text"))]
+        if local == "empty":
+            return [etree.Element(_r("empty"))]
+        if local == "anyElement":
+            return _repeat([self._ref(self._any_element(node, spec))], *occurs)
+        raise self.err(f"<{local}> is not supported in a content model", node)
+
+    def _any_element(self, node: etree._Element, spec: etree._Element) -> str:
+        self.anys += 1
+        name = f"anyElement_{spec.get('ident', '')}_{self.anys}"
+        define = etree.Element(_r("define"), name=name)
+        element = etree.SubElement(define, _r("element"))
+        names: etree._Element
+        if node.get("require"):
+            names = etree.SubElement(element, _r("choice"))
+            for uri in node.get("require", "").split():
+                etree.SubElement(names, _r("nsName"), ns=uri)
+        else:
+            names = etree.SubElement(element, _r("anyName"))
+            default = self.schema.get("defaultExceptions", f"{TEI_NS} teix:egXML")
+            tokens = node.get("except", default).split()
+            if tokens:
+                exceptions = etree.SubElement(names, _r("except"))
+                for token in tokens:
+                    if "://" in token or token.startswith("urn:") or ":" not in token:
+                        etree.SubElement(exceptions, _r("nsName"), ns=token)
+                        continue
+                    prefix, localname = token.split(":", 1)
+                    uri = node.nsmap.get(prefix) or {"teix": _TEIX_NS, "tei": TEI_NS}.get(prefix)
+                    if uri is None:
+                        raise self.err(f"anyElement/@except: unknown prefix {prefix!r}", node)
+                    etree.SubElement(exceptions, _r("name"), ns=uri).text = localname
+        attributes = etree.SubElement(element, _r("zeroOrMore"))
+        etree.SubElement(etree.SubElement(attributes, _r("attribute")), _r("anyName"))
+        children = etree.SubElement(etree.SubElement(element, _r("zeroOrMore")), _r("choice"))
+        etree.SubElement(children, _r("text"))
+        children.append(self._ref(name))
+        self.any_defines.append(define)
+        return name
+
+    # elements
+
+    def _element(self, ident: str, spec: etree._Element) -> etree._Element:
+        define = self._define(self._element_name(ident))
+        alt = spec.find(_t("altIdent"))
+        element = etree.SubElement(
+            define, _r("element"), name=(alt.text or "").strip() if alt is not None else ident
+        )
+        element.set("ns", spec.get("ns", self.default_ns))
+        content = spec.find(_t("content"))
+        patterns = self._content(content, spec, f"element {ident}")
+        element.extend(patterns)
+        if not any(isinstance(c.tag, str) for c in element) or _simplify(element):
+            for child in list(element):
+                element.remove(child)
+            element.append(etree.Element(_r("empty")))
+        self._constraints(spec, element, ident, ident)
+        self._element_attributes(spec, element)
+        for attdef in self._own_attdefs(spec):
+            if attdef.get("mode") != "delete":
+                self._constraints(attdef, element, f"{ident}-{attdef.get('ident')}", ident)
+        etree.SubElement(element, _r("empty"))
+        return define
+
+    # Schematron
+
+    def _constraints(
+        self, spec: etree._Element, parent: etree._Element, label: str, element: str | None
+    ) -> None:
+        self._constraints_of(spec.findall(_t("constraintSpec")), parent, label, element)
+
+    def _constraints_of(
+        self,
+        constraints: Iterable[etree._Element],
+        parent: etree._Element,
+        label: str,
+        element: str | None,
+    ) -> None:
+        for constraint in constraints:
+            if constraint.get("scheme") not in ("schematron", "isoschematron"):
+                continue
+            if constraint.get("mode") == "delete":
+                continue
+            body = constraint.find(_t("constraint"))
+            if body is None:
+                continue
+            for ns in body.iter(_s("ns")):
+                self.sch_ns[ns.get("prefix", "")] = ns.get("uri", "")
+            rules = [c for c in body if isinstance(c.tag, str) and c.tag == _s("rule")]
+            checks = [c for c in body if isinstance(c.tag, str) and c.tag in (_s("assert"), _s("report"))]
+            explicit = [c for c in body if isinstance(c.tag, str) and c.tag == _s("pattern")]
+            made: list[etree._Element] = [copy.deepcopy(p) for p in explicit]
+            if rules or checks:
+                number = len(self.patterns) + len(made) + 1
+                pattern = etree.Element(
+                    _s("pattern"),
+                    id=f"{self.name}-{label}-{constraint.get('ident', '')}-constraint-{number}",
+                )
+                pattern.extend(copy.deepcopy(r) for r in rules)
+                if checks:
+                    context = f"tei:{element}" if element else "tei:*"
+                    parent_attdef = constraint.getparent()
+                    if _is_tei(parent_attdef, "attDef"):
+                        context = f"{context}/@{parent_attdef.get('ident')}"  # type: ignore[union-attr]
+                    rule = etree.SubElement(pattern, _s("rule"), context=context)
+                    rule.extend(copy.deepcopy(c) for c in checks)
+                made.append(pattern)
+            for pattern in made:
+                self.patterns.append(pattern)
+                parent.append(copy.deepcopy(pattern))
+
+    def _isosch(self) -> etree._Element:
+        schema = etree.Element(_s("schema"), nsmap={"sch": SCH_NS}, queryBinding="xslt2")
+        etree.SubElement(schema, _s("title")).text = f"ISO Schematron rules for {self.name}"
+        namespaces = {"tei": TEI_NS, "xs": "http://www.w3.org/2001/XMLSchema", "rng": RNG_NS}
+        namespaces.update(self.sch_ns)
+        for prefix, uri in namespaces.items():
+            etree.SubElement(schema, _s("ns"), prefix=prefix, uri=uri)
+        schema.extend(copy.deepcopy(p) for p in self.patterns)
+        return schema
+
+    def _drop_dangling(self, grammar: etree._Element) -> None:
+        """Remove references to patterns the schema does not define, then empty containers."""
+        grammar.extend(self.any_defines)
+        if any(True for _ in grammar.iter(_r("include"))):
+            return  # an external grammar may define what is referenced
+        defined = {d.get("name") for d in grammar.iter(_r("define"))}
+        dangling = [r for r in grammar.iter(_r("ref")) if r.get("name") not in defined]
+        for ref in dangling:
+            parent = ref.getparent()
+            if parent is not None:
+                parent.remove(ref)
+        if dangling:
+            for define in grammar.iter(_r("define"), _r("element"), _r("attribute")):
+                if _simplify(define) and define.tag != _r("attribute"):
+                    define.append(etree.Element(_r("empty")))
+
+    def _compiled(self, schema: etree._Element) -> etree._Element:
+        root = copy.deepcopy(self.odd)
+        for old in root.iter(_t("schemaSpec")):
+            if old.get("ident") == schema.get("ident"):
+                new = etree.Element(_t("schemaSpec"), dict(schema.attrib))
+                new.tail = old.tail
+                for kind in _SPEC_KINDS:
+                    for spec in self.specs[kind].values():
+                        new.append(copy.deepcopy(spec))
+                old.getparent().replace(old, new)  # type: ignore[union-attr]
+                break
+        return root
+
+
+def _schema_spec(root: etree._Element, wanted: str | None, label: str) -> etree._Element:
+    schemas = [s for s in root.iter(_t("schemaSpec"))]
+    if wanted:
+        schemas = [s for s in schemas if s.get("ident") == wanted]
+    if not schemas:
+        what = f"no schemaSpec ident={wanted!r}" if wanted else "no schemaSpec"
+        raise OddError(f"{label}: {what}: this is not an ODD customisation")
+    return schemas[0]
+
+
+def _source(
+    schema: etree._Element,
+    path: Path | None,
+    p5subset: bytes | Path | None,
+    label: str,
+    depth: int,
+) -> _Source:
+    value = schema.get("source", "").strip()
+    version = None
+    match = re.fullmatch(r"tei:(\S+)", value) or re.search(r"/Vault/P5/([^/]+)/", value)
+    if match:
+        version = match.group(1)
+    elif value and not value.startswith(("http://", "https://")):
+        local = Path(value) if path is None else (path.parent / value)
+        if not local.is_file():
+            raise _error(f"schemaSpec/@source {value!r}: no such file ({local})", schema, label)
+        return _load_source(local, None, label, depth)
+    elif value:
+        if p5subset is None:
+            raise _error(
+                f"schemaSpec/@source {value!r}: teikit does not download sources; "
+                "give a local p5subset.xml with --source",
+                schema,
+                label,
+            )
+    if p5subset is not None:
+        return _load_source(p5subset, None, label, depth)
+    if version not in (None, "current", "latest", BUNDLED_VERSION):
+        raise _error(
+            f"schemaSpec/@source asks for TEI {version}; teikit bundles {BUNDLED_VERSION}: "
+            "give that release's p5subset.xml with --source",
+            schema,
+            label,
+        )
+    return _bundled_source()
+
+
+_BUNDLED_SOURCE: list[_Source] = []
+
+
+def _bundled_source() -> _Source:
+    if not _BUNDLED_SOURCE:
+        _BUNDLED_SOURCE.append(_index(load(bundled_p5subset(), name="p5subset.xml").root))
+    return _BUNDLED_SOURCE[0]
+
+
+def _load_source(source: bytes | Path, p5subset: bytes | Path | None, label: str, depth: int) -> _Source:
+    document = load(source) if isinstance(source, Path) else load(source, name="p5subset.xml")
+    root = document.root
+    schemas = list(root.iter(_t("schemaSpec")))
+    if any(s.find(_t("moduleRef")) is not None for s in schemas):
+        # a chained customisation: compile the source ODD first, then use its specs
+        if depth > 8:
+            raise OddError(f"{label}: ODD sources chain more than 8 deep")
+        compiled = _compile(document.root, document.path, p5subset, None, document.name, depth + 1)
+        return _index(compiled.compiled.getroot())
+    return _index(root)
+
+
+def _compile(
+    root: etree._Element,
+    path: Path | None,
+    p5subset: bytes | Path | None,
+    schema_ident: str | None,
+    label: str,
+    depth: int,
+) -> CompiledOdd:
+    schema = _schema_spec(root, schema_ident, label)
+    source = _source(schema, path, p5subset, label, depth)
+    name = schema.get("ident", "schema")
+    compiler = _Compiler(root, name, source, label)
+    compiler.schema = schema
+    compiler.any_defines = []
+    grammar, isosch, compiled = compiler.compile(schema)
+    return CompiledOdd(
+        name,
+        compiled.getroottree(),
+        grammar.getroottree(),
+        isosch.getroottree(),
+        compiler.warnings,
+    )
+
+
+def compile_odd(
+    source: str | Path | bytes,
+    *,
+    p5subset: str | Path | bytes | None = None,
+    schema: str | None = None,
+) -> CompiledOdd:
+    """Compile the ODD customisation *source* (a path or its bytes) into RELAX NG and Schematron.
+
+    *p5subset* is the TEI source to customise (a ``p5subset.xml`` path or bytes); by default
+    the ODD's ``schemaSpec/@source`` when it names a local file, else the bundled release.
+    *schema* picks a ``schemaSpec`` by ``@ident`` when the ODD has several.
+
+    :raises OddError: the ODD uses something teikit does not support, or refers to
+        something that does not exist (the message names the construct and its line).
+    :raises DocumentLoadError: a file cannot be read.
+    :raises InputError: a file is not well-formed XML.
+    """
+    document = load(Path(source) if isinstance(source, str) else source)
+    reference: bytes | Path | None = Path(p5subset) if isinstance(p5subset, str) else p5subset
+    try:
+        return _compile(document.root, document.path, reference, schema, document.name, 0)
+    except TeikitError:
+        raise
+    except RecursionError:  # pragma: no cover - pathological nesting
+        raise OddError(f"{document.name}: the ODD nests too deeply") from None
