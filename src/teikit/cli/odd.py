@@ -39,7 +39,14 @@ def odd() -> None:
     help="The TEI source (a p5subset.xml) to customise instead of the bundled release.",
 )
 @click.option("--schema", "schema", help="The schemaSpec to compile when SOURCE has several.")
-def compile_(source: Path, output: Path, p5subset: Path | None, schema: str | None) -> None:
+@click.option(
+    "--catalog",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="An OASIS XML catalog mapping the URLs the ODD names to local files.",
+)
+def compile_(
+    source: Path, output: Path, p5subset: Path | None, schema: str | None, catalog: Path | None
+) -> None:
     """Compile the ODD SOURCE: write the compiled ODD, RELAX NG and ISO Schematron.
 
     NAME is the schemaSpec's @ident. The RELAX NG embeds the ODD's Schematron
@@ -50,7 +57,7 @@ def compile_(source: Path, output: Path, p5subset: Path | None, schema: str | No
         teikit odd compile tei_lite.odd -o build/
     """
     started = time.perf_counter()
-    result = compile_odd(source, p5subset=p5subset, schema=schema)
+    result = compile_odd(source, p5subset=p5subset, schema=schema, catalog=catalog)
     for warning in result.warnings:
         click.echo(f"teikit: warning: {warning}", err=True)
     output.mkdir(parents=True, exist_ok=True)

@@ -45,7 +45,16 @@ _EXPANSIONS: Final = (
 )
 _CONTAINERS: Final = frozenset(
     f"{{{RNG_NS}}}{name}"
-    for name in ("group", "choice", "interleave", "optional", "zeroOrMore", "oneOrMore", "mixed")
+    for name in (
+        "group",
+        "choice",
+        "interleave",
+        "optional",
+        "zeroOrMore",
+        "oneOrMore",
+        "mixed",
+        "list",
+    )
 )
 
 
@@ -180,7 +189,7 @@ def _merge_children(target: etree._Element, change: etree._Element) -> None:
                     target.remove(old)
             if child.get("mode") != "delete":
                 target.append(copy.deepcopy(child))
-        elif local == "valList" and child.get("mode") in ("add", "change"):
+        elif local == "valList" and child.get("mode") == "change":
             old_list = target.find(_t("valList"))
             if old_list is None:
                 target.append(copy.deepcopy(child))
@@ -196,8 +205,9 @@ def _merge_children(target: etree._Element, change: etree._Element) -> None:
 
 
 def _merge_classes(target: etree._Element, change: etree._Element) -> None:
+    # odd2odd: <classes> replaces the memberships unless it says mode="change"
     classes = target.find(_t("classes"))
-    if classes is None or change.get("mode") == "replace":
+    if classes is None or change.get("mode", "replace") == "replace":
         if classes is not None:
             target.remove(classes)
         classes = etree.SubElement(target, _t("classes"))
@@ -221,6 +231,8 @@ def _attdefs(attlist: etree._Element) -> Iterator[etree._Element]:
 
 
 def _merge_attlist(target: etree._Element, change: etree._Element) -> None:
+    for attref in change.iter(_t("attRef")):
+        target.append(copy.deepcopy(attref))
     existing = {a.get("ident"): a for a in _attdefs(target)}
     for attdef in _attdefs(change):
         ident = attdef.get("ident")
@@ -234,6 +246,9 @@ def _merge_attlist(target: etree._Element, change: etree._Element) -> None:
             else:
                 target.append(copy.deepcopy(attdef))
         elif mode == "change":
+            owner = target.getparent()
+            if old is None and owner is not None and _is_tei(owner, "classSpec"):
+                continue  # a class has no inherited attributes to change: odd2odd drops it
             if old is None:
                 target.append(copy.deepcopy(attdef))
             elif old.get("mode") == "delete":
@@ -258,7 +273,7 @@ def _merge_attdef(target: etree._Element, change: etree._Element) -> None:
     for child in change:
         if not isinstance(child.tag, str):
             continue
-        if _is_tei(child, "valList") and child.get("mode") in ("add", "change"):
+        if _is_tei(child, "valList") and child.get("mode") == "change":
             old_list = target.find(_t("valList"))
             if old_list is not None:
                 _merge_vallist(old_list, child)
@@ -365,7 +380,10 @@ class _Compiler:
     ) -> None:
         self.schema = schema
         self.path: Path | None = None
+        self.sources = _Sources(None, {}, label)
         self.combine_start = False
+        self.include_names: list[tuple[etree._Element, set[str]]] = []
+        self.external_names: set[str] | None = set()
         self.any_defines: list[etree._Element] = []
         self.schema_constraints: list[etree._Element] = []
         self.odd = odd
@@ -389,7 +407,10 @@ class _Compiler:
             elif local in _REF_KINDS:
                 kind = _REF_KINDS[local]
                 key = item.get("key", "")
-                spec = self.source.specs[kind].get(key)
+                origin = self.source
+                if item.get("source"):
+                    origin = self.sources.source(item.get("source", ""), item, self.path)
+                spec = origin.specs[kind].get(key)
                 if spec is None:
                     raise self.err(
                         f"{local} key={key!r}: no {kind} {key!r} in the TEI source", item
@@ -433,7 +454,10 @@ class _Compiler:
             self.externals.append(ref)
             return
         key = ref.get("key", "")
-        if key not in self.source.modules:
+        origin = self.source
+        if ref.get("source"):
+            origin = self.sources.source(ref.get("source", ""), ref, self.path)
+        if key not in origin.modules:
             # odd2odd carries on without it (TEI's own tests rely on that); teikit warns
             self.warnings.append(
                 f"{self.label}:{source_line(ref)}: moduleRef key={key!r}: no module {key!r} "
@@ -442,7 +466,7 @@ class _Compiler:
             return
         include = set(ref.get("include", "").split())
         exclude = set(ref.get("except", "").split())
-        for kind, specs in self.source.specs.items():
+        for kind, specs in origin.specs.items():
             for ident, spec in specs.items():
                 if spec.get("module") != key:
                     continue
@@ -509,19 +533,24 @@ class _Compiler:
             # odd2relax copies the external grammar in; teikit includes it by reference (it
             # never downloads: the URL must be reachable locally for a validator to load it)
             url = ref.get("url", "")
-            if "://" not in url and self.path is not None:
-                local = self.path.parent / url
-                url = local.resolve().as_uri() if local.exists() else url
+            local = self.sources.locate(url, self.path)
+            if local is not None and local.is_file():
+                url = local.resolve().as_uri()
+            else:
+                self.warnings.append(
+                    f"{self.label}:{source_line(ref)}: moduleRef url={url!r} is not a local "
+                    "file (map it with --catalog): the grammar includes it by URL"
+                )
             include = etree.SubElement(grammar, _r("include"), href=url)
-            if self._has_start(url):
+            if self._has_start(url, include):
                 # odd2relax keeps only the ODD's start: the included one is made empty and the
                 # ODD's own start below combines with it
                 etree.SubElement(etree.SubElement(include, _r("start")), _r("notAllowed"))
                 self.combine_start = True
             for child in ref.iter(_r("define"), _r("start")):
-                grammar.append(copy.deepcopy(child))
+                grammar.append(self._embedded(child))
         for ident, spec in specs["macroSpec"].items():
-            define = self._define(ident)
+            define = self._define(self._p(ident))
             define.extend(self._content(spec.find(_t("content")), spec, f"macro {ident}"))
             self._finish(define, ident)
             grammar.append(define)
@@ -555,17 +584,46 @@ class _Compiler:
         else:
             etree.SubElement(start, _r("choice")).extend(refs)
         self._drop_dangling(grammar)
+        self._override_externals(grammar)
         return grammar, self._isosch(), self._compiled(schema)
 
-    @staticmethod
-    def _has_start(url: str) -> bool:
-        if not url.startswith("file:"):
+    def _has_start(self, url: str, include: etree._Element) -> bool:
+        names = self._external_names(url, set())
+        if names is None:
+            self.external_names = None
             return False
+        if self.external_names is not None:
+            self.external_names |= names[1]
+        self.include_names.append((include, names[1]))
+        return names[0]
+
+    def _override_externals(self, grammar: etree._Element) -> None:
+        """Move the schema's own definitions of names an external grammar also defines into
+        its ``include``: the ODD's definition wins, as with odd2relax."""
+        for include, names in self.include_names:
+            for define in list(grammar.iterchildren(_r("define"))):
+                if define.get("name") in names and not define.get("combine"):
+                    include.append(define)
+
+    def _external_names(self, url: str, seen: set[str]) -> tuple[bool, set[str]] | None:
+        """Return whether the local grammar *url* has a start, and the names it defines."""
+        if not url.startswith("file:") or url in seen:
+            return None if not url.startswith("file:") else (False, set())
+        seen.add(url)
         try:
-            root = etree.parse(url[len("file://") :]).getroot()
-        except (OSError, etree.XMLSyntaxError):
-            return False
-        return root.find(_r("start")) is not None
+            root = load(Path(url[len("file://") :])).root
+        except TeikitError:
+            return None
+        names = {d.get("name", "") for d in root.iter(_r("define"))}
+        start = root.find(_r("start")) is not None
+        for include in root.iter(_r("include")):
+            target = Path(url[len("file://") :]).parent / include.get("href", "")
+            inner = self._external_names(target.resolve().as_uri(), seen)
+            if inner is None:
+                return None
+            start = start or inner[0]
+            names |= inner[1]
+        return start, names
 
     def _define(self, name: str) -> etree._Element:
         return etree.Element(_r("define"), name=name)
@@ -576,6 +634,10 @@ class _Compiler:
     def _finish(self, container: etree._Element, what: str) -> None:
         if _simplify(container):
             container.append(etree.Element(_r("empty")))
+
+    def _p(self, name: str) -> str:
+        """Return the pattern name of a TEI class, macro or attribute (``schemaSpec/@prefix``)."""
+        return f"{self.prefix}{name}"
 
     def _element_name(self, ident: str) -> str:
         spec = self.specs["elementSpec"].get(ident)
@@ -590,13 +652,13 @@ class _Compiler:
             if kind == "elementSpec":
                 refs.append(self._ref(self._element_name(member)))
             elif self.specs["classSpec"][member].get("type") == "model":
-                refs.append(self._ref(member))
+                refs.append(self._ref(self._p(member)))
         return refs
 
     def _model_class(self, ident: str, grammar: etree._Element) -> None:
         members = self._members(ident)
         for suffix in ("", *(f"_{e}" for e in _EXPANSIONS)):
-            define = etree.SubElement(grammar, _r("define"), name=f"{ident}{suffix}")
+            define = etree.SubElement(grammar, _r("define"), name=self._p(f"{ident}{suffix}"))
             if suffix in ("", "_alternation"):
                 if members:
                     etree.SubElement(define, _r("choice")).extend(copy.deepcopy(members))
@@ -656,26 +718,38 @@ class _Compiler:
         return None
 
     def _att_class(self, ident: str, spec: etree._Element, grammar: etree._Element) -> None:
-        define = etree.SubElement(grammar, _r("define"), name=f"{ident}.attributes")
+        define = etree.SubElement(grammar, _r("define"), name=self._p(f"{ident}.attributes"))
         for member in spec.iterfind(f"{_t('classes')}/{_t('memberOf')}"):
             key = member.get("key", "")
             parent = self.specs["classSpec"].get(key)
             if parent is not None and parent.get("type") == "atts":
-                define.append(self._ref(f"{key}.attributes"))
+                define.append(self._ref(self._p(f"{key}.attributes")))
         for attdef in self._own_attdefs(spec):
             if attdef.get("mode") == "delete" or attdef.get("ident") == "xmlns":
                 continue
-            define.append(self._ref(f"{ident}.attribute.{self._att_suffix(attdef)}"))
+            define.append(self._ref(self._p(f"{ident}.attribute.{self._att_suffix(attdef)}")))
+        define.extend(self._att_refs(spec))
         if len(define) == 0:
             define.append(etree.Element(_r("empty")))
         for attdef in self._own_attdefs(spec):
             if attdef.get("mode") == "delete" or attdef.get("ident") == "xmlns":
                 continue
             attribute = etree.SubElement(
-                grammar, _r("define"), name=f"{ident}.attribute.{self._att_suffix(attdef)}"
+                grammar, _r("define"), name=self._p(f"{ident}.attribute.{self._att_suffix(attdef)}")
             )
             attribute.append(self._attribute(attdef, spec))
             self._constraints(attdef, grammar, f"{ident}-{attdef.get('ident')}", None)
+
+    def _att_refs(self, spec: etree._Element) -> list[etree._Element]:
+        """Return references for the ``attRef`` elements of *spec* (external attributes)."""
+        refs = []
+        for attref in spec.iterfind(f"{_t('attList')}//{_t('attRef')}"):
+            name = attref.get("name", "")
+            if attref.get("class"):
+                name = self._p(f"{attref.get('class')}.attribute.{name.replace(':', '')}")
+            if name:
+                refs.append(self._ref(name))
+        return refs
 
     @staticmethod
     def _att_suffix(attdef: etree._Element) -> str:
@@ -685,6 +759,7 @@ class _Compiler:
         own = {a.get("ident", ""): a for a in self._own_attdefs(spec)}
         for member in spec.iterfind(f"{_t('classes')}/{_t('memberOf')}"):
             self._inherit(member.get("key", ""), own, element, set())
+        element.extend(self._att_refs(spec))
         for ident, attdef in own.items():
             mode = attdef.get("mode")
             if mode == "delete" or ident == "xmlns":
@@ -695,10 +770,11 @@ class _Compiler:
                     base = self._find_class_attdef(member.get("key", ""), ident, set())
                     if base is not None:
                         break
-                if base is not None:
-                    merged = copy.deepcopy(base)
-                    _merge_attdef(merged, attdef)
-                    attdef = merged
+                if base is None:
+                    continue  # changes an attribute the element does not have: dropped
+                merged = copy.deepcopy(base)
+                _merge_attdef(merged, attdef)
+                attdef = merged
             element.append(self._attribute(attdef, spec))
 
     def _inherit(
@@ -709,18 +785,20 @@ class _Compiler:
             return
         seen.add(key)
         if own.keys().isdisjoint(self._att_closure(key)):
-            element.append(self._ref(f"{key}.attributes"))
+            element.append(self._ref(self._p(f"{key}.attributes")))
             return
         for member in spec.iterfind(f"{_t('classes')}/{_t('memberOf')}"):
             self._inherit(member.get("key", ""), own, element, seen)
         for attdef in self._own_attdefs(spec):
             if attdef.get("mode") == "delete" or attdef.get("ident") in own:
                 continue
-            element.append(self._ref(f"{key}.attribute.{self._att_suffix(attdef)}"))
+            element.append(self._ref(self._p(f"{key}.attribute.{self._att_suffix(attdef)}")))
 
     def _attribute(self, attdef: etree._Element, spec: etree._Element) -> etree._Element:
         ident = attdef.get("ident", "")
-        attribute = etree.Element(_r("attribute"), name=ident)
+        alt = attdef.find(_t("altIdent"))
+        name = (alt.text or "").strip() if alt is not None and (alt.text or "").strip() else ident
+        attribute = etree.Element(_r("attribute"), name=name)
         if attdef.get("ns") and not ident.startswith("xml:"):
             attribute.set("ns", attdef.get("ns", ""))
         datatype = attdef.find(_t("datatype"))
@@ -768,7 +846,7 @@ class _Compiler:
         if not isinstance(node.tag, str):
             return []
         if node.tag.startswith(f"{{{RNG_NS}}}"):
-            return [copy.deepcopy(node)]
+            return [self._embedded(node)]
         if not _is_tei(node):
             return []
         local = _local(node)
@@ -833,11 +911,35 @@ class _Compiler:
             out.extend(self._pattern(child, spec))
         return out
 
+    def _embedded(self, node: etree._Element) -> etree._Element:
+        """Copy embedded RELAX NG, pointing its references at the schema's pattern names."""
+        copied = copy.deepcopy(node)
+        for div in copied.iter(_r("div")):
+            # <rng:div> belongs at grammar level; in a pattern teikit reads it as a group
+            div.tag = _r("group")
+        elements = self.specs["elementSpec"]
+        for ref in copied.iter(_r("ref")):
+            name = ref.get("name", "")
+            if name.startswith("tei.") and name[4:] in elements:
+                name = name[4:]  # the P4-era pattern names some ODDs still use
+            if name in elements and name not in self.specs["macroSpec"]:
+                ref.set("name", self._element_name(name))
+            elif self.prefix and self._is_tei_pattern(name):
+                ref.set("name", self._p(name))
+        return copied
+
+    def _is_tei_pattern(self, name: str) -> bool:
+        """Tell whether *name* is a pattern made from a class or macro of the schema."""
+        if name in self.specs["macroSpec"] or name in self.specs["classSpec"]:
+            return True
+        base = re.sub(r"(_(alternation|sequence\w*)|\.attributes|\.attribute\.\S+)$", "", name)
+        return base != name and base in self.specs["classSpec"]
+
     def _pattern(self, node: etree._Element, spec: etree._Element) -> list[etree._Element]:
         if not isinstance(node.tag, str):
             return []
         if node.tag.startswith(f"{{{RNG_NS}}}"):
-            return [copy.deepcopy(node)]
+            return [self._embedded(node)]
         if not _is_tei(node):
             return []
         local = _local(node)
@@ -855,6 +957,8 @@ class _Compiler:
         if local == "elementRef":
             key = node.get("key", "")
             if key not in self.specs["elementSpec"]:
+                if self.external_names and key in self.external_names:
+                    return _repeat([self._ref(key)], *occurs)  # defined by an external module
                 return []
             return _repeat([self._ref(self._element_name(key))], *occurs)
         if local == "classRef":
@@ -866,12 +970,14 @@ class _Compiler:
             expand = node.get("expand")
             if expand and expand not in _EXPANSIONS:
                 raise self.err(f"classRef/@expand={expand!r} is not a TEI value", node)
-            return _repeat([self._ref(f"{key}_{expand}" if expand else key)], *occurs)
+            return _repeat([self._ref(self._p(f"{key}_{expand}" if expand else key))], *occurs)
         if local == "macroRef":
             key = node.get("key", "")
             if key not in self.specs["macroSpec"]:
+                if self.external_names and key in self.external_names:
+                    return _repeat([self._ref(key)], *occurs)
                 return []
-            return _repeat([self._ref(key)], *occurs)
+            return _repeat([self._ref(self._p(key))], *occurs)
         if local in ("dataRef", "valList"):
             return _repeat(self._data(node, spec), *occurs)
         if local == "textNode":
@@ -1004,9 +1110,9 @@ class _Compiler:
     def _drop_dangling(self, grammar: etree._Element) -> None:
         """Remove references to patterns the schema does not define, then empty containers."""
         grammar.extend(self.any_defines)
-        if any(True for _ in grammar.iter(_r("include"))):
-            return  # an external grammar may define what is referenced
-        defined = {d.get("name") for d in grammar.iter(_r("define"))}
+        if self.external_names is None:
+            return  # an external grammar teikit cannot read may define what is referenced
+        defined = {d.get("name") for d in grammar.iter(_r("define"))} | self.external_names
         dangling = [r for r in grammar.iter(_r("ref")) if r.get("name") not in defined]
         for ref in dangling:
             parent = ref.getparent()
@@ -1043,40 +1149,84 @@ def _schema_spec(root: etree._Element, wanted: str | None, label: str) -> etree.
     return schemas[0]
 
 
-def _source(
-    schema: etree._Element,
-    path: Path | None,
-    p5subset: bytes | Path | None,
-    label: str,
-    depth: int,
-) -> _Source:
-    value = schema.get("source", "").strip()
-    version = None
-    match = re.fullmatch(r"tei:(\S+)", value) or re.search(r"/Vault/P5/([^/]+)/", value)
-    if match:
-        version = match.group(1)
-    elif value and not value.startswith(("http://", "https://")):
-        local = Path(value) if path is None else (path.parent / value)
-        if not local.is_file():
-            raise _error(f"schemaSpec/@source {value!r}: no such file ({local})", schema, label)
-        return _load_source(local, None, label, depth)
-    elif value and p5subset is None:
+_VAULT: Final = "https://www.tei-c.org/Vault/P5/{}/xml/tei/odd/p5subset.xml"
+_CATALOG_NS: Final = "urn:oasis:names:tc:entity:xmlns:xml:catalog"
+
+
+def read_catalog(path: Path) -> dict[str, Path]:
+    """Return the ``uri`` and ``system`` entries of the OASIS XML catalog *path*."""
+    root = load(path).root
+    entries: dict[str, Path] = {}
+    for entry in root.iter(f"{{{_CATALOG_NS}}}uri", f"{{{_CATALOG_NS}}}system"):
+        name = entry.get("name") or entry.get("systemId")
+        target = entry.get("uri")
+        if name and target:
+            entries[name] = (path.parent / target).resolve()
+    return entries
+
+
+@dataclass
+class _Sources:
+    """Where TEI sources and external grammars are found: never on the network."""
+
+    p5subset: bytes | Path | None
+    catalog: dict[str, Path]
+    label: str
+    depth: int = 0
+    loaded: dict[str, _Source] = field(default_factory=dict)
+
+    def locate(self, value: str, base: Path | None) -> Path | None:
+        """Return the local file for URL or path *value*, ``None`` when there is none."""
+        candidates = [value]
+        match = re.fullmatch(r"tei:(\S+)", value)
+        if match:
+            candidates = [
+                _VAULT.format(match.group(1)),
+                _VAULT.format(match.group(1)).replace("https:", "http:"),
+            ]
+        for candidate in candidates:
+            if candidate in self.catalog:
+                return self.catalog[candidate]
+            if candidate.replace("http:", "https:", 1) in self.catalog:
+                return self.catalog[candidate.replace("http:", "https:", 1)]
+        if value.startswith("file:"):
+            return Path(value[len("file://") :])
+        if "://" in value or value.startswith("tei:"):
+            return None
+        return Path(value) if base is None else base.parent / value
+
+    def source(self, value: str, where: etree._Element, base: Path | None) -> _Source:
+        """Return the TEI source that ``@source`` *value* names (the default when empty)."""
+        value = value.strip()
+        if not value:
+            if self.p5subset is not None:
+                return self._load(self.p5subset)
+            return _bundled_source()
+        local = self.locate(value, base)
+        if local is not None:
+            if not local.is_file():
+                raise _error(f"@source {value!r}: no such file ({local})", where, self.label)
+            return self._load(local)
+        match = re.fullmatch(r"tei:(\S+)", value) or re.search(r"/Vault/P5/([^/]+)/", value)
+        version = match.group(1) if match else None
+        if self.p5subset is not None:
+            return self._load(self.p5subset)
+        if version in ("current", "latest", BUNDLED_VERSION):
+            return _bundled_source()
+        wanted = f"TEI {version}" if version else repr(value)
         raise _error(
-            f"schemaSpec/@source {value!r}: teikit does not download sources; "
-            "give a local p5subset.xml with --source",
-            schema,
-            label,
+            f"@source asks for {wanted}; teikit bundles TEI {BUNDLED_VERSION} and never "
+            "downloads: give that release's p5subset.xml with --source (or map the URL in "
+            "a --catalog)",
+            where,
+            self.label,
         )
-    if p5subset is not None:
-        return _load_source(p5subset, None, label, depth)
-    if version not in (None, "current", "latest", BUNDLED_VERSION):
-        raise _error(
-            f"schemaSpec/@source asks for TEI {version}; teikit bundles {BUNDLED_VERSION}: "
-            "give that release's p5subset.xml with --source",
-            schema,
-            label,
-        )
-    return _bundled_source()
+
+    def _load(self, source: bytes | Path) -> _Source:
+        key = str(source.resolve()) if isinstance(source, Path) else f"bytes:{hash(source)}"
+        if key not in self.loaded:
+            self.loaded[key] = _load_source(source, self, self.label, self.depth)
+        return self.loaded[key]
 
 
 _BUNDLED_SOURCE: list[_Source] = []
@@ -1088,9 +1238,7 @@ def _bundled_source() -> _Source:
     return _BUNDLED_SOURCE[0]
 
 
-def _load_source(
-    source: bytes | Path, p5subset: bytes | Path | None, label: str, depth: int
-) -> _Source:
+def _load_source(source: bytes | Path, sources: _Sources, label: str, depth: int) -> _Source:
     document = load(source) if isinstance(source, Path) else load(source, name="p5subset.xml")
     root = document.root
     schemas = list(root.iter(_t("schemaSpec")))
@@ -1098,24 +1246,21 @@ def _load_source(
         # a chained customisation: compile the source ODD first, then use its specs
         if depth > 8:
             raise OddError(f"{label}: ODD sources chain more than 8 deep")
-        compiled = _compile(document.root, document.path, p5subset, None, document.name, depth + 1)
+        inner = _Sources(sources.p5subset, sources.catalog, document.name, depth + 1)
+        compiled = _compile(document.root, document.path, inner, None)
         return _index(compiled.compiled.getroot())
     return _index(root)
 
 
 def _compile(
-    root: etree._Element,
-    path: Path | None,
-    p5subset: bytes | Path | None,
-    schema_ident: str | None,
-    label: str,
-    depth: int,
+    root: etree._Element, path: Path | None, sources: _Sources, schema_ident: str | None
 ) -> CompiledOdd:
-    schema = _schema_spec(root, schema_ident, label)
-    source = _source(schema, path, p5subset, label, depth)
+    schema = _schema_spec(root, schema_ident, sources.label)
+    source = sources.source(schema.get("source", ""), schema, path)
     name = schema.get("ident", "schema")
-    compiler = _Compiler(root, name, source, label, schema)
+    compiler = _Compiler(root, name, source, sources.label, schema)
     compiler.path = path
+    compiler.sources = sources
     grammar, isosch, compiled = compiler.compile(schema)
     return CompiledOdd(
         name,
@@ -1131,12 +1276,15 @@ def compile_odd(
     *,
     p5subset: str | Path | bytes | None = None,
     schema: str | None = None,
+    catalog: str | Path | None = None,
 ) -> CompiledOdd:
     """Compile the ODD customisation *source* (a path or its bytes) into RELAX NG and Schematron.
 
     *p5subset* is the TEI source to customise (a ``p5subset.xml`` path or bytes); by default
     the ODD's ``schemaSpec/@source`` when it names a local file, else the bundled release.
-    *schema* picks a ``schemaSpec`` by ``@ident`` when the ODD has several.
+    *schema* picks a ``schemaSpec`` by ``@ident`` when the ODD has several. *catalog* is an
+    OASIS XML catalog mapping the URLs the ODD names (``@source``, ``moduleRef/@url``) to local
+    files: teikit never downloads.
 
     :raises OddError: the ODD uses something teikit does not support, or refers to
         something that does not exist (the message names the construct and its line).
@@ -1145,8 +1293,12 @@ def compile_odd(
     """
     document = load(Path(source) if isinstance(source, str) else source)
     reference: bytes | Path | None = Path(p5subset) if isinstance(p5subset, str) else p5subset
+    entries = read_catalog(Path(catalog)) if catalog is not None else {}
+    sources = _Sources(reference, entries, document.name)
     try:
-        return _compile(document.root, document.path, reference, schema, document.name, 0)
+        result = _compile(document.root, document.path, sources, schema)
+        result.warnings[:0] = [f"{w.location()}: {w.message}" for w in document.warnings]
+        return result
     except TeikitError:
         raise
     except RecursionError:  # pragma: no cover - pathological nesting
