@@ -374,3 +374,65 @@ def test_corpus_same_verdicts(name: str, tmp_path: Path) -> None:
     assert sorted(theirs - ours) == []
     # the sample is not trivial: some files pass and some fail under tei_all and the others
     assert 0 < len(theirs) < len(files) or name == "tei_bare"
+
+
+# ---------------------------------------------------------------------------------------------
+# teikit validate with an ODD as the schema (compiled once, kept in teikit's cache)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder with mini.odd, a valid and an invalid letter, and its own cache folder."""
+    monkeypatch.setenv("TEIKIT_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "mini.odd").write_bytes(
+        odd(
+            '<elementSpec ident="p" mode="change"><attList><attDef ident="type" mode="add">'
+            '<valList type="closed"><valItem ident="a"/></valList></attDef></attList>'
+            "</elementSpec>"
+        )
+    )
+    (tmp_path / "good.xml").write_bytes(document('<p type="a">x</p>'))
+    (tmp_path / "bad.xml").write_bytes(document('<p type="b">x</p>'))
+    return tmp_path
+
+
+def test_validate_with_an_odd_schema(project: Path, runner: CliRunner) -> None:
+    schema = str(project / "mini.odd")
+    good = runner.invoke(cli, ["validate", "--schema", schema, str(project / "good.xml")])
+    assert good.exit_code == 0, good.output
+    bad = runner.invoke(cli, ["validate", "--schema", schema, str(project / "bad.xml")])
+    assert bad.exit_code == 1
+    assert "bad.xml:1: error:" in bad.stdout + bad.stderr
+    cached = sorted((project / "cache" / "odd").glob("*.rng"))
+    assert len(cached) == 1
+    assert etree.parse(str(cached[0])).getroot().tag == f"{{{RNG}}}grammar"
+
+
+def test_xml_model_naming_an_odd(project: Path, runner: CliRunner) -> None:
+    data = (project / "bad.xml").read_bytes()
+    declared = b'<?xml-model href="mini.odd" type="application/xml"?>\n' + data
+    (project / "declared.xml").write_bytes(declared)
+    result = runner.invoke(cli, ["validate", str(project / "declared.xml")])
+    assert result.exit_code == 1
+    assert "mini.odd" in result.stdout + result.stderr
+
+
+def test_odd_cache_is_verified_and_follows_the_source(project: Path) -> None:
+    from teikit.odd.cache import compiled_schema
+
+    first = compiled_schema(project / "mini.odd")
+    first.write_text("not a grammar")  # a damaged entry is compiled again, not trusted
+    again = compiled_schema(project / "mini.odd")
+    assert again == first
+    assert etree.parse(str(again)).getroot().tag == f"{{{RNG}}}grammar"
+    # a chained ODD: editing its source ODD invalidates the cached grammar
+    base = project / "base.odd"
+    base.write_bytes(odd(""))
+    chained = project / "chained.odd"
+    chained.write_bytes(odd("", source="base.odd").replace(b'ident="mini"', b'ident="c"'))
+    before = compiled_schema(chained).read_bytes()
+    base.write_bytes(
+        odd('<elementSpec ident="title" mode="change"><content><textNode/></content></elementSpec>')
+    )
+    after = compiled_schema(chained).read_bytes()
+    assert before != after

@@ -79,6 +79,8 @@ class CompiledOdd:
     rng: etree._ElementTree
     isosch: etree._ElementTree
     warnings: list[str] = field(default_factory=list)
+    #: the local files the compilation read besides the ODD (TEI sources, external grammars)
+    inputs: list[Path] = field(default_factory=list)
 
     def rng_bytes(self) -> bytes:
         """Return the RELAX NG grammar serialised as UTF-8 XML."""
@@ -522,6 +524,7 @@ class _Compiler:
                 for member in spec.iterfind(f"{_t('classes')}/{_t('memberOf')}"):
                     key = member.get("key", "")
                     self.memberships.setdefault(key, []).append((kind, ident))
+        self.used_atts = self._used_att_classes()
         grammar = etree.Element(
             _r("grammar"),
             nsmap={None: RNG_NS, "tei": TEI_NS, "a": _A_NS, "sch": SCH_NS},  # type: ignore[dict-item]
@@ -536,6 +539,7 @@ class _Compiler:
             local = self.sources.locate(url, self.path)
             if local is not None and local.is_file():
                 url = local.resolve().as_uri()
+                self.sources.inputs.append(local.resolve())
             else:
                 self.warnings.append(
                     f"{self.label}:{source_line(ref)}: moduleRef url={url!r} is not a local "
@@ -560,7 +564,8 @@ class _Compiler:
                 self._att_class(ident, spec, grammar)
             else:
                 self._model_class(ident, grammar)
-            self._constraints(spec, grammar, ident, None)
+            if spec.get("type") != "atts" or ident in self.used_atts:
+                self._constraints(spec, grammar, ident, None)
         for ident, spec in specs["elementSpec"].items():
             grammar.append(self._element(ident, spec))
         for constraint in self.schema_constraints:
@@ -585,6 +590,10 @@ class _Compiler:
             etree.SubElement(start, _r("choice")).extend(refs)
         self._drop_dangling(grammar)
         self._override_externals(grammar)
+        if self.patterns:
+            # the prefixes the embedded rules use, declared where Schematron readers look
+            for position, (prefix, uri) in enumerate(self._namespaces().items(), start=1):
+                grammar.insert(position, etree.Element(_s("ns"), prefix=prefix, uri=uri))
         return grammar, self._isosch(), self._compiled(schema)
 
     def _has_start(self, url: str, include: etree._Element) -> bool:
@@ -654,6 +663,25 @@ class _Compiler:
             elif self.specs["classSpec"][member].get("type") == "model":
                 refs.append(self._ref(self._p(member)))
         return refs
+
+    def _used_att_classes(self) -> set[str]:
+        """Return the attribute classes some element of the schema inherits from."""
+        used: set[str] = set()
+        stack = [
+            member.get("key", "")
+            for spec in self.specs["elementSpec"].values()
+            for member in spec.iterfind(f"{_t('classes')}/{_t('memberOf')}")
+        ]
+        while stack:
+            key = stack.pop()
+            spec = self.specs["classSpec"].get(key)
+            if key in used or spec is None or spec.get("type") != "atts":
+                continue
+            used.add(key)
+            stack.extend(
+                m.get("key", "") for m in spec.iterfind(f"{_t('classes')}/{_t('memberOf')}")
+            )
+        return used
 
     def _model_class(self, ident: str, grammar: etree._Element) -> None:
         members = self._members(ident)
@@ -738,7 +766,8 @@ class _Compiler:
                 grammar, _r("define"), name=self._p(f"{ident}.attribute.{self._att_suffix(attdef)}")
             )
             attribute.append(self._attribute(attdef, spec))
-            self._constraints(attdef, grammar, f"{ident}-{attdef.get('ident')}", None)
+            if ident in self.used_atts:  # odd2odd prunes classes no element uses
+                self._constraints(attdef, grammar, f"{ident}-{attdef.get('ident')}", None)
 
     def _att_refs(self, spec: etree._Element) -> list[etree._Element]:
         """Return references for the ``attRef`` elements of *spec* (external attributes)."""
@@ -1100,12 +1129,70 @@ class _Compiler:
     def _isosch(self) -> etree._Element:
         schema = etree.Element(_s("schema"), nsmap={"sch": SCH_NS}, queryBinding="xslt2")
         etree.SubElement(schema, _s("title")).text = f"ISO Schematron rules for {self.name}"
-        namespaces = {"tei": TEI_NS, "xs": "http://www.w3.org/2001/XMLSchema", "rng": RNG_NS}
-        namespaces.update(self.sch_ns)
-        for prefix, uri in namespaces.items():
+        for prefix, uri in self._namespaces().items():
             etree.SubElement(schema, _s("ns"), prefix=prefix, uri=uri)
+        schema.extend(self._param_lists())
+        schema.extend(self._deprecations())
         schema.extend(copy.deepcopy(p) for p in self.patterns)
         return schema
+
+    def _namespaces(self) -> dict[str, str]:
+        """Return the prefixes the Schematron rules may use (extract-isosch's defaults)."""
+        namespaces = {
+            "tei": TEI_NS,
+            "xs": "http://www.w3.org/2001/XMLSchema",
+            "rng": RNG_NS,
+            "rna": _A_NS,
+            "sch": SCH_NS,
+            "sch1x": "http://www.ascc.net/xml/schematron",
+            "teix": _TEIX_NS,
+        }
+        namespaces.update(self.sch_ns)
+        return namespaces
+
+    def _deprecations(self) -> Iterator[etree._Element]:
+        """Yield extract-isosch's warning for each element the TEI is going to remove."""
+        for ident, spec in self.specs["elementSpec"].items():
+            if not spec.get("validUntil"):
+                continue
+            pattern = etree.Element(_s("pattern"))
+            rule = etree.SubElement(pattern, _s("rule"), context=f"tei:{ident}")
+            report = etree.SubElement(rule, _s("report"), test="true()", role="nonfatal")
+            report.text = "WARNING: use of deprecated element — The "
+            etree.SubElement(
+                report, _s("name")
+            ).tail = f" element will be removed from the TEI on {spec.get('validUntil')}."
+            yield pattern
+
+    def _param_lists(self) -> Iterator[etree._Element]:
+        """Yield extract-isosch's checks of ``param/@name`` against each value's ``paramList``."""
+        for ident, spec in self.specs["elementSpec"].items():
+            number = 0
+            for attdef in self._own_attdefs(spec):
+                for item in attdef.iterfind(f"{_t('valList')}/{_t('valItem')}"):
+                    names = [
+                        p.get("ident", "")
+                        for p in item.iterfind(f"{_t('paramList')}/{_t('paramSpec')}")
+                    ]
+                    if not names:
+                        continue
+                    number += 1
+                    pattern = etree.Element(_s("pattern"), id=f"teipm-{ident}-paramList-{number}")
+                    owner = f"parent::tei:{ident}/@{attdef.get('ident')}"
+                    context = f"tei:param[{owner}='{item.get('ident')}']"
+                    rule = etree.SubElement(pattern, _s("rule"), context=context)
+                    check = etree.SubElement(
+                        rule,
+                        _s("assert"),
+                        role="error",
+                        test=" or ".join(f"@name='{n}'" for n in names),
+                    )
+                    check.text = "Parameter name '"
+                    etree.SubElement(check, _s("value-of"), select="@name").tail = "' (on "
+                    etree.SubElement(
+                        check, _s("value-of"), select="ancestor::tei:elementSpec/@ident"
+                    ).tail = f") not allowed. Must be drawn from the list: {', '.join(names)}"
+                    yield pattern
 
     def _drop_dangling(self, grammar: etree._Element) -> None:
         """Remove references to patterns the schema does not define, then empty containers."""
@@ -1174,6 +1261,7 @@ class _Sources:
     label: str
     depth: int = 0
     loaded: dict[str, _Source] = field(default_factory=dict)
+    inputs: list[Path] = field(default_factory=list)
 
     def locate(self, value: str, base: Path | None) -> Path | None:
         """Return the local file for URL or path *value*, ``None`` when there is none."""
@@ -1224,6 +1312,8 @@ class _Sources:
 
     def _load(self, source: bytes | Path) -> _Source:
         key = str(source.resolve()) if isinstance(source, Path) else f"bytes:{hash(source)}"
+        if isinstance(source, Path) and source.resolve() not in self.inputs:
+            self.inputs.append(source.resolve())
         if key not in self.loaded:
             self.loaded[key] = _load_source(source, self, self.label, self.depth)
         return self.loaded[key]
@@ -1247,6 +1337,7 @@ def _load_source(source: bytes | Path, sources: _Sources, label: str, depth: int
         if depth > 8:
             raise OddError(f"{label}: ODD sources chain more than 8 deep")
         inner = _Sources(sources.p5subset, sources.catalog, document.name, depth + 1)
+        inner.inputs = sources.inputs  # one list: every file the compilation read
         compiled = _compile(document.root, document.path, inner, None)
         return _index(compiled.compiled.getroot())
     return _index(root)
@@ -1268,6 +1359,7 @@ def _compile(
         grammar.getroottree(),
         isosch.getroottree(),
         compiler.warnings,
+        sources.inputs,
     )
 
 
