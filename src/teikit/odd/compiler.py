@@ -140,6 +140,13 @@ class _Source:
     version: str | None
 
 
+def _unique_name(spec: etree._Element, default_ns: str | None = None) -> str:
+    """Return odd2odd's key for *spec*: its ident, preceded by its namespace unless TEI's."""
+    ns = spec.get("ns") or default_ns
+    ident = spec.get("ident", "")
+    return ident if not ns or ns == TEI_NS else f"{ns}{ident}"
+
+
 def _index(root: etree._Element) -> _Source:
     specs: dict[str, dict[str, etree._Element]] = {kind: {} for kind in _SPEC_KINDS}
     modules: set[str] = set()
@@ -149,7 +156,8 @@ def _index(root: etree._Element) -> _Source:
         if kind == "moduleSpec":
             modules.add(ident)
         elif element.get("mode") in (None, "add", "replace"):
-            specs[kind].setdefault(ident, element)
+            name = _unique_name(element) if kind == "elementSpec" else element.get("ident", "")
+            specs[kind].setdefault(name, element)
             if element.get("module"):
                 modules.add(element.get("module", ""))
     version = None
@@ -466,21 +474,25 @@ class _Compiler:
                 "in the TEI source (ignored)"
             )
             return
-        include = set(ref.get("include", "").split())
+        # include="" includes nothing (odd2odd tests the attribute, not its tokens)
+        include = set(ref.get("include", "").split()) if ref.get("include") is not None else None
         exclude = set(ref.get("except", "").split())
         for kind, specs in origin.specs.items():
-            for ident, spec in specs.items():
+            for name, spec in specs.items():
                 if spec.get("module") != key:
                     continue
+                ident = spec.get("ident", "")
                 if kind == "elementSpec" and (
-                    (include and ident not in include) or ident in exclude
+                    (include is not None and ident not in include) or ident in exclude
                 ):
                     continue
-                selected[kind][ident] = copy.deepcopy(spec)
+                selected[kind][name] = copy.deepcopy(spec)
 
     def _apply(self, spec: etree._Element, selected: dict[str, dict[str, etree._Element]]) -> None:
         kind = _local(spec)
         ident = spec.get("ident", "")
+        if kind == "elementSpec":
+            ident = _unique_name(spec, self.schema.get("ns"))
         mode = spec.get("mode", "add")
         table = selected[kind]
         if mode == "delete":
@@ -566,6 +578,8 @@ class _Compiler:
                 self._model_class(ident, grammar)
             if spec.get("type") != "atts" or ident in self.used_atts:
                 self._constraints(spec, grammar, ident, None)
+        for ident, spec in specs["dataSpec"].items():
+            self._constraints(spec, grammar, ident, None)
         for ident, spec in specs["elementSpec"].items():
             grammar.append(self._element(ident, spec))
         for constraint in self.schema_constraints:
@@ -573,11 +587,15 @@ class _Compiler:
         start = etree.SubElement(grammar, _r("start"))
         if self.combine_start:
             start.set("combine", "choice")
+        by_ident: dict[str, str] = {}
+        for key, spec in specs["elementSpec"].items():
+            if key == spec.get("ident") or spec.get("ident", "") not in by_ident:
+                by_ident[spec.get("ident", "")] = key  # the TEI element wins a shared name
         wanted = schema.get("start", "").split() or [
             s for s in ("TEI", "teiCorpus") if s in specs["elementSpec"]
         ]
-        refs = [self._ref(self._element_name(s)) for s in wanted if s in specs["elementSpec"]]
-        missing = [s for s in wanted if s not in specs["elementSpec"]]
+        refs = [self._ref(self._element_name(by_ident[s])) for s in wanted if s in by_ident]
+        missing = [s for s in wanted if s not in by_ident]
         if missing:
             raise self.err(
                 f"schemaSpec/@start names {' '.join(missing)}, not in the schema", schema
@@ -648,10 +666,11 @@ class _Compiler:
         """Return the pattern name of a TEI class, macro or attribute (``schemaSpec/@prefix``)."""
         return f"{self.prefix}{name}"
 
-    def _element_name(self, ident: str) -> str:
-        spec = self.specs["elementSpec"].get(ident)
-        prefix = spec.get("prefix", self.prefix) if spec is not None else self.prefix
-        return f"{prefix}{ident}"
+    def _element_name(self, key: str) -> str:
+        spec = self.specs["elementSpec"].get(key)
+        if spec is None:
+            return f"{self.prefix}{key}"
+        return f"{spec.get('prefix', self.prefix)}{spec.get('ident', '')}"
 
     # model classes
 
@@ -943,6 +962,9 @@ class _Compiler:
     def _embedded(self, node: etree._Element) -> etree._Element:
         """Copy embedded RELAX NG, pointing its references at the schema's pattern names."""
         copied = copy.deepcopy(node)
+        content = next((a for a in node.iterancestors(_t("content"))), None)
+        if content is not None and content.get("autoPrefix") == "false":
+            return copied  # the ODD wrote the final pattern names itself
         for div in copied.iter(_r("div")):
             # <rng:div> belongs at grammar level; in a pattern teikit reads it as a group
             div.tag = _r("group")
@@ -1059,7 +1081,9 @@ class _Compiler:
         define = self._define(self._element_name(ident))
         alt = spec.find(_t("altIdent"))
         element = etree.SubElement(
-            define, _r("element"), name=(alt.text or "").strip() if alt is not None else ident
+            define,
+            _r("element"),
+            name=(alt.text or "").strip() if alt is not None else spec.get("ident", ident),
         )
         element.set("ns", spec.get("ns", self.default_ns))
         content = spec.find(_t("content"))
@@ -1069,11 +1093,12 @@ class _Compiler:
             for child in list(element):
                 element.remove(child)
             element.append(etree.Element(_r("empty")))
-        self._constraints(spec, element, ident, ident)
+        real = spec.get("ident", ident)
+        self._constraints(spec, element, real, real)
         self._element_attributes(spec, element)
         for attdef in self._own_attdefs(spec):
             if attdef.get("mode") != "delete":
-                self._constraints(attdef, element, f"{ident}-{attdef.get('ident')}", ident)
+                self._constraints(attdef, element, f"{real}-{attdef.get('ident')}", real)
         etree.SubElement(element, _r("empty"))
         return define
 
@@ -1115,7 +1140,9 @@ class _Compiler:
                 )
                 pattern.extend(copy.deepcopy(r) for r in rules)
                 if checks:
-                    context = f"tei:{element}" if element else "tei:*"
+                    owner = self.specs["elementSpec"].get(element or "")
+                    prefix = self._prefix_for(owner) if owner is not None else "tei"
+                    context = f"{prefix}:{element}" if element else "tei:*"
                     parent_attdef = constraint.getparent()
                     if _is_tei(parent_attdef, "attDef"):
                         context = f"{context}/@{parent_attdef.get('ident')}"  # type: ignore[union-attr]
@@ -1136,6 +1163,12 @@ class _Compiler:
         schema.extend(copy.deepcopy(p) for p in self.patterns)
         return schema
 
+    def _prefix_for(self, spec: etree._Element) -> str:
+        """Return the Schematron prefix of the namespace of element *spec*."""
+        ns = spec.get("ns") or self.default_ns
+        found = [p for p, uri in self._namespaces().items() if uri == ns]
+        return found[0] if found else "tei"
+
     def _namespaces(self) -> dict[str, str]:
         """Return the prefixes the Schematron rules may use (extract-isosch's defaults)."""
         namespaces = {
@@ -1152,11 +1185,13 @@ class _Compiler:
 
     def _deprecations(self) -> Iterator[etree._Element]:
         """Yield extract-isosch's warning for each element the TEI is going to remove."""
-        for ident, spec in self.specs["elementSpec"].items():
+        for spec in self.specs["elementSpec"].values():
             if not spec.get("validUntil"):
                 continue
             pattern = etree.Element(_s("pattern"))
-            rule = etree.SubElement(pattern, _s("rule"), context=f"tei:{ident}")
+            rule = etree.SubElement(
+                pattern, _s("rule"), context=f"{self._prefix_for(spec)}:{spec.get('ident')}"
+            )
             report = etree.SubElement(rule, _s("report"), test="true()", role="nonfatal")
             report.text = "WARNING: use of deprecated element — The "
             etree.SubElement(
