@@ -343,18 +343,13 @@ def corpus_sample() -> list[Path]:
     return tests + letters
 
 
-CORPUS_ODDS = {
-    "tei_bare": "tei-odd/source/Exemplars/tei_bare.odd",
-    "tei_lite": "tei-odd/source/Exemplars/tei_lite.odd",
-    "tei_all": "tei-odd/source/Exemplars/tei_all.odd",
-    "cmi-customization": "cmif/odd/cmi-customization.odd",
-}
-CORPUS_REFERENCES = {
-    "tei_bare": "tei-odd/reference/tei_bare.rng",
-    "tei_lite": "tei-odd/reference/tei_lite.rng",
-    "tei_all": "tei-odd/reference/tei_all.rng",
-    "cmi-customization": "cmif/schema/cmi-customization.rng",
-}
+#: The README's required ODDs and CMIF: the ODD and the published RELAX NG.
+_REQUIRED = ("tei_all", "tei_lite", "tei_bare", "tei_simplePrint", "tei_ms", "tei_corpus")
+_REQUIRED += ("tei_speech", "tei_drama")
+CORPUS_ODDS = {name: f"tei-odd/source/Exemplars/{name}.odd" for name in _REQUIRED}
+CORPUS_ODDS["cmi-customization"] = "cmif/odd/cmi-customization.odd"
+CORPUS_REFERENCES = {name: f"tei-odd/reference/{name}.rng" for name in _REQUIRED}
+CORPUS_REFERENCES["cmi-customization"] = "cmif/schema/cmi-customization.rng"
 
 
 @pytest.mark.shared
@@ -486,3 +481,23 @@ def test_tei_lite_fr_schematron_as_embedded() -> None:
     theirs = rules(etree.parse(str(reference)).getroot())
     assert len(theirs) == 23
     assert rules(compiled.isosch.getroot()) == theirs
+
+
+@pytest.mark.shared
+def test_detest_errors_on_the_lines_tei_expects(tmp_path: Path) -> None:
+    """TEI's own test of ODD processing: Jing reports errors on exactly the lines of TEI's
+    expected results (P5/Test/expected-results, recorded in validation.json)."""
+    jing = command("jing")
+    detest = json.loads(
+        shared_path("schemas", "tei-odd", "validation", "validation.json").read_text()
+    )["C_detest"]
+    source, _ = job("detest")
+    rng = tmp_path / "detest.rng"
+    rng.write_bytes(compile_odd(source, catalog=TEI_ODD / "catalog.xml").rng_bytes())
+    instance = TEI_ODD / "source" / "Test" / "detest.xml"
+    result = subprocess.run(
+        [jing, "-i", str(rng), str(instance)], capture_output=True, text=True, check=False
+    )
+    lines = sorted({int(n) for n in re.findall(r":(\d+):\d+: error", result.stdout)})
+    assert lines == detest["relaxng_error_lines_expected(rnv)"]
+    assert len(lines) == 18

@@ -530,12 +530,12 @@ class _Compiler:
         self.anys = 0
         self.patterns: list[etree._Element] = []
         self.sch_ns: dict[str, str] = {}
-        self.memberships: dict[str, list[tuple[str, str]]] = {}
+        self.memberships: dict[str, list[tuple[str, str, etree._Element]]] = {}
         for kind in ("elementSpec", "classSpec"):
             for ident, spec in specs[kind].items():
                 for member in spec.iterfind(f"{_t('classes')}/{_t('memberOf')}"):
                     key = member.get("key", "")
-                    self.memberships.setdefault(key, []).append((kind, ident))
+                    self.memberships.setdefault(key, []).append((kind, ident, member))
         self.used_atts = self._used_att_classes()
         grammar = etree.Element(
             _r("grammar"),
@@ -674,14 +674,28 @@ class _Compiler:
 
     # model classes
 
-    def _members(self, ident: str) -> list[etree._Element]:
-        refs = []
-        for kind, member in self.memberships.get(ident, []):
+    def _members(self, ident: str) -> list[list[etree._Element]]:
+        """Return, per member of model class *ident*, its patterns (``memberOf/@min``, ``@max``
+        repeat it, as odd2relax does)."""
+        members = []
+        for kind, member, membership in self.memberships.get(ident, []):
             if kind == "elementSpec":
-                refs.append(self._ref(self._element_name(member)))
+                ref = self._ref(self._element_name(member))
             elif self.specs["classSpec"][member].get("type") == "model":
-                refs.append(self._ref(self._p(member)))
-        return refs
+                ref = self._ref(self._p(member))
+            else:
+                continue
+            low: int = 1
+            high: int | None = 1
+            if membership.get("min") is not None or membership.get("max") is not None:
+                bounds = etree.Element(
+                    "bounds",
+                    minOccurs=membership.get("min", "1"),
+                    maxOccurs=membership.get("max", "unbounded"),
+                )
+                low, high = _occurs(bounds, self.label)
+            members.append(_repeat([ref], low, high))
+        return members
 
     def _used_att_classes(self) -> set[str]:
         """Return the attribute classes some element of the schema inherits from."""
@@ -708,7 +722,8 @@ class _Compiler:
             define = etree.SubElement(grammar, _r("define"), name=self._p(f"{ident}{suffix}"))
             if suffix in ("", "_alternation"):
                 if members:
-                    etree.SubElement(define, _r("choice")).extend(copy.deepcopy(members))
+                    choice = etree.SubElement(define, _r("choice"))
+                    choice.extend(copy.deepcopy(p) for patterns in members for p in patterns)
                 else:
                     etree.SubElement(define, _r("notAllowed"))
                 continue
@@ -722,9 +737,9 @@ class _Compiler:
                 tag = "notAllowed" if suffix == "_sequenceRepeatable" else "empty"
                 etree.SubElement(define, _r(tag))
                 continue
-            for member in members:
+            for patterns in members:
                 target = define if wrapper is None else etree.SubElement(define, _r(wrapper))
-                target.append(copy.deepcopy(member))
+                target.extend(copy.deepcopy(p) for p in patterns)
 
     # attribute classes
 
