@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from conftest import SHARED, command, shared_path
@@ -218,6 +220,38 @@ def test_cli_compile_writes_three_files(tmp_path: Path, runner: CliRunner) -> No
             "//rng:element[@name]", namespaces={"rng": RNG}
         )
     )
+
+
+def test_cli_warns_about_what_it_skips(tmp_path: Path, runner: CliRunner) -> None:
+    source = tmp_path / "mini.odd"
+    source.write_bytes(odd('<moduleRef key="nosuch"/>'))
+    result = runner.invoke(cli, ["odd", "compile", str(source), "-o", str(tmp_path)])
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[0] == (
+        f"teikit: warning: {source}:1: moduleRef key='nosuch': no module 'nosuch' in the TEI "
+        "source (ignored)"
+    )
+    assert len(result.stdout.splitlines()) == 3
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    low=st.integers(min_value=0, max_value=3),
+    extra=st.one_of(st.none(), st.integers(min_value=0, max_value=3)),
+)
+def test_occurrences_accept_exactly_the_counts_allowed(low: int, extra: int | None) -> None:
+    """minOccurs/maxOccurs of any size: the grammar accepts n p's exactly when low <= n <= high."""
+    high = "unbounded" if extra is None else str(low + extra)
+    rng = compile_odd(
+        odd(
+            '<elementSpec ident="body" mode="change"><content><elementRef key="p" '
+            f'minOccurs="{low}" maxOccurs="{high}"/></content></elementSpec>'
+        )
+    ).rng_bytes()
+    schema = etree.RelaxNG(etree.fromstring(rng))
+    for n in range(8):
+        allowed = n >= low and (extra is None or n <= low + extra)
+        assert schema.validate(etree.fromstring(document("<p/>" * n))) == allowed, n
 
 
 def test_cli_errors(tmp_path: Path, runner: CliRunner) -> None:

@@ -662,6 +662,21 @@ class _Compiler:
         if _simplify(container):
             container.append(etree.Element(_r("empty")))
 
+    def _document(self, spec: etree._Element, target: etree._Element) -> None:
+        """Add the spec's gloss and description as ``a:documentation`` (what editors show)."""
+        language = self.schema.get("docLang") or self.schema.get(f"{{{XML_NS}}}lang") or "en"
+
+        def text(tag: str) -> str:
+            found = spec.findall(_t(tag))
+            chosen = [f for f in found if f.get(f"{{{XML_NS}}}lang", language) == language]
+            chosen = chosen or [f for f in found if f.get(f"{{{XML_NS}}}lang") in (None, "en")]
+            return " ".join("".join(str(t) for t in chosen[0].itertext()).split()) if chosen else ""
+
+        gloss, desc = text("gloss"), text("desc")
+        words = f"({gloss}) {desc}".strip() if gloss else desc
+        if words:
+            etree.SubElement(target, f"{{{_A_NS}}}documentation").text = words
+
     def _p(self, name: str) -> str:
         """Return the pattern name of a TEI class, macro or attribute (``schemaSpec/@prefix``)."""
         return f"{self.prefix}{name}"
@@ -862,6 +877,7 @@ class _Compiler:
         alt = attdef.find(_t("altIdent"))
         name = (alt.text or "").strip() if alt is not None and (alt.text or "").strip() else ident
         attribute = etree.Element(_r("attribute"), name=name)
+        self._document(attdef, attribute)
         if attdef.get("ns") and not ident.startswith("xml:"):
             attribute.set("ns", attdef.get("ns", ""))
         datatype = attdef.find(_t("datatype"))
@@ -1101,6 +1117,7 @@ class _Compiler:
             name=(alt.text or "").strip() if alt is not None else spec.get("ident", ident),
         )
         element.set("ns", spec.get("ns", self.default_ns))
+        self._document(spec, element)
         content = spec.find(_t("content"))
         patterns = self._content(content, spec, f"element {ident}")
         element.extend(patterns)
