@@ -7,9 +7,11 @@ instances, never by bytes (see docs/odd.md).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -55,6 +57,17 @@ def is_valid(rng: bytes, instance: bytes) -> bool:
     """Validate with lxml's RELAX NG (small grammars only)."""
     schema = etree.RelaxNG(etree.fromstring(rng))
     return schema.validate(etree.fromstring(instance))
+
+
+def test_bundled_source_is_tei_4_9_0a_byte_for_byte() -> None:
+    """The bundled p5subset.xml is the one shared/schemas/tei-odd/README.md describes."""
+    from teikit.odd import bundled_p5subset
+
+    data = bundled_p5subset()
+    assert len(data) == 4_171_457
+    expected = "b92475157206985493b113bd9272adb2e0072d13e47d9547e6b4df9078cf1956"
+    assert hashlib.sha256(data).hexdigest() == expected
+    assert BUNDLED_VERSION == "4.9.0a"
 
 
 @pytest.fixture(scope="module")
@@ -479,15 +492,16 @@ SCHEMATRON_DIFFERENCES: dict[str, str] = {
 }
 
 
-def rules(root: etree._Element) -> set[tuple[str, str]]:
-    """Return the (rule context, assertion test) pairs of a Schematron schema, spaces normalised."""
+def rules(root: etree._Element) -> Counter[tuple[str, str]]:
+    """Return the (rule context, assertion test) pairs of a Schematron schema, spaces
+    normalised, with how often each occurs (a rule twice is two findings)."""
     sch = "http://purl.oclc.org/dsdl/schematron"
-    return {
+    return Counter(
         (" ".join(rule.get("context", "").split()), " ".join(check.get("test", "").split()))
         for rule in root.iter(f"{{{sch}}}rule")
         for check in rule
         if check.tag in (f"{{{sch}}}assert", f"{{{sch}}}report")
-    }
+    )
 
 
 @pytest.mark.shared
@@ -513,7 +527,7 @@ def test_tei_lite_fr_schematron_as_embedded() -> None:
     reference = shared_path("schemas", "tei-odd", "reference", "tei_lite_fr.rng")
     compiled = compile_odd(TEI_ODD / "source" / "Exemplars" / "tei_lite_fr.odd")
     theirs = rules(etree.parse(str(reference)).getroot())
-    assert len(theirs) == 23
+    assert sum(theirs.values()) == 23
     assert rules(compiled.isosch.getroot()) == theirs
 
 
@@ -535,3 +549,50 @@ def test_detest_errors_on_the_lines_tei_expects(tmp_path: Path) -> None:
     lines = sorted({int(n) for n in re.findall(r":(\d+):\d+: error", result.stdout)})
     assert lines == detest["relaxng_error_lines_expected(rnv)"]
     assert len(lines) == 18
+
+
+def tei_messages(text: str) -> Counter[str]:
+    """Return the messages of a TEI ``*.messages.txt`` file: each is ``MESSAGE (TEST)``, over
+    one or more lines; the test in parentheses is dropped, spaces normalised."""
+    messages: Counter[str] = Counter()
+    lines: list[str] = []
+    for line in text.splitlines():
+        lines.append(line)
+        joined = " ".join(" ".join(lines).split())
+        if not joined.endswith(")") or joined.count("(") != joined.count(")"):
+            continue
+        depth = 0
+        for position in range(len(joined) - 1, -1, -1):
+            depth += {")": 1, "(": -1}.get(joined[position], 0)
+            if depth == 0:
+                break
+        messages[joined[:position].strip()] += 1
+        lines = []
+    return messages
+
+
+@pytest.mark.shared
+def test_detest_schematron_gives_tei_s_messages(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """teikit's Schematron, run with the compiled .isosch on detest.xml, reports exactly the
+    messages TEI's own Schematron pipeline reported (validation/*.messages.txt)."""
+    monkeypatch.setenv("TEIKIT_CACHE_DIR", str(tmp_path / "cache"))
+    expected = tei_messages(
+        shared_path(
+            "schemas", "tei-odd", "validation", "detest-on-detest.xml.messages.txt"
+        ).read_text()
+    )
+    source, _ = job("detest")
+    isosch = tmp_path / "detest.isosch"
+    isosch.write_bytes(compile_odd(source, catalog=TEI_ODD / "catalog.xml").isosch_bytes())
+    instance = TEI_ODD / "source" / "Test" / "detest.xml"
+    result = runner.invoke(cli, ["validate", "--schema", str(isosch), str(instance), "-f", "json"])
+    report = json.loads(result.stdout)
+    ours = Counter(
+        re.sub(r"\s*\[[^\]]*\]$", "", " ".join(d["message"].split()))
+        for d in report["files"][0]["diagnostics"]
+        if d["code"].startswith("sch.")
+    )
+    assert sum(expected.values()) == 39
+    assert ours == expected

@@ -389,6 +389,7 @@ class _Compiler:
         self, odd: etree._Element, name: str, source: _Source, label: str, schema: etree._Element
     ) -> None:
         self.schema = schema
+        self.changed_classes: dict[str, set[str]] = {}
         self.path: Path | None = None
         self.sources = _Sources(None, {}, label)
         self.combine_start = False
@@ -500,6 +501,9 @@ class _Compiler:
         elif mode == "change":
             if ident in table:
                 _merge_children(table[ident], spec)
+                if kind == "classSpec":
+                    named = self.changed_classes.setdefault(ident, set())
+                    named.update(a.get("ident", "") for a in spec.iter(_t("attDef")))
             elif ident in self.source.specs[kind]:
                 pass  # changing something the schema does not include: odd2odd ignores it
             else:
@@ -578,6 +582,13 @@ class _Compiler:
                 self._model_class(ident, grammar)
             if spec.get("type") != "atts" or ident in self.used_atts:
                 self._constraints(spec, grammar, ident, None)
+                if ident in self.changed_classes:
+                    # as in the reference output: in a class the ODD changes, the constraints
+                    # of the attributes the change does not name are extracted a second time
+                    for attdef in self._own_attdefs(spec):
+                        named = attdef.get("ident") in self.changed_classes[ident]
+                        if attdef.get("mode") != "delete" and not named:
+                            self._constraints(attdef, grammar, ident, None)
         for ident, spec in specs["dataSpec"].items():
             self._constraints(spec, grammar, ident, None)
         for ident, spec in specs["elementSpec"].items():
@@ -842,18 +853,25 @@ class _Compiler:
             mode = attdef.get("mode")
             if mode == "delete" or ident == "xmlns":
                 continue  # a namespace declaration is not an attribute in RELAX NG
-            if mode == "change":
-                base = None
-                for member in spec.iterfind(f"{_t('classes')}/{_t('memberOf')}"):
-                    base = self._find_class_attdef(member.get("key", ""), ident, set())
-                    if base is not None:
-                        break
-                if base is None:
-                    continue  # changes an attribute the element does not have: dropped
+            effective = self._effective_attdef(spec, attdef)
+            if effective is None:
+                continue  # changes an attribute the element does not have: dropped
+            element.append(self._attribute(effective, spec))
+
+    def _effective_attdef(
+        self, spec: etree._Element, attdef: etree._Element
+    ) -> etree._Element | None:
+        """Return *attdef*, or for a change of an inherited attribute the class's definition
+        with the change merged in (odd2odd's mergeAttribute); ``None`` if there is none."""
+        if attdef.get("mode") != "change":
+            return attdef
+        for member in spec.iterfind(f"{_t('classes')}/{_t('memberOf')}"):
+            base = self._find_class_attdef(member.get("key", ""), attdef.get("ident", ""), set())
+            if base is not None:
                 merged = copy.deepcopy(base)
                 _merge_attdef(merged, attdef)
-                attdef = merged
-            element.append(self._attribute(attdef, spec))
+                return merged
+        return None
 
     def _inherit(
         self, key: str, own: dict[str, etree._Element], element: etree._Element, seen: set[str]
@@ -1130,6 +1148,7 @@ class _Compiler:
         self._element_attributes(spec, element)
         for attdef in self._own_attdefs(spec):
             if attdef.get("mode") != "delete":
+                # a changed inherited attribute's class constraints stay with the class
                 self._constraints(attdef, element, f"{real}-{attdef.get('ident')}", real)
         etree.SubElement(element, _r("empty"))
         return define
@@ -1152,6 +1171,10 @@ class _Compiler:
             if constraint.get("scheme") not in ("schematron", "isoschematron"):
                 continue
             if constraint.get("mode") == "delete":
+                continue
+            if constraint.get(f"{{{XML_NS}}}lang", "en") != "en":
+                # a translation of another constraint (TEI has French twins of some): the
+                # TEI Stylesheets, run for English, leave them out, and so does teikit
                 continue
             body = constraint.find(_t("constraint"))
             if body is None:
