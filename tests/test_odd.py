@@ -281,6 +281,13 @@ def test_cli_errors(tmp_path: Path, runner: CliRunner) -> None:
     result = runner.invoke(cli, ["odd", "compile", str(tmp_path / "missing.odd")])
     assert result.exit_code == 3
     assert "missing.odd" in result.stderr
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    good = tmp_path / "good.odd"
+    good.write_bytes(odd(""))
+    result = runner.invoke(cli, ["odd", "compile", str(good), "-o", str(blocker / "sub")])
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"teikit: error: {blocker / 'sub'}: cannot create the folder")
     result = runner.invoke(cli, ["odd", "compile"])
     assert result.exit_code == 2
     assert not list(tmp_path.glob("*.rng"))
@@ -596,3 +603,18 @@ def test_detest_schematron_gives_tei_s_messages(
     )
     assert sum(expected.values()) == 39
     assert ours == expected
+
+
+def test_validate_with_an_odd_when_the_cache_cannot_be_written(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cache folder that cannot be made costs time, never the verdict."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("TEIKIT_CACHE_DIR", str(blocker))
+    (tmp_path / "mini.odd").write_bytes(odd(""))
+    (tmp_path / "bad.xml").write_bytes(document("<list/>"))
+    args = ["validate", "--schema", str(tmp_path / "mini.odd"), str(tmp_path / "bad.xml")]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1
+    assert "bad.xml:1: error:" in result.stdout + result.stderr

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from teikit.errors import OutputError
 from teikit.odd import compile_odd
 from teikit.output import atomic_open_binary
 
@@ -60,7 +61,10 @@ def compile_(
     result = compile_odd(source, p5subset=p5subset, schema=schema, catalog=catalog)
     for warning in result.warnings:
         click.echo(f"teikit: warning: {warning}", err=True)
-    output.mkdir(parents=True, exist_ok=True)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{output}: cannot create the folder: {exc.strerror or exc}") from None
     for suffix, data in (
         ("compiled.odd", result.compiled_bytes()),
         ("rng", result.rng_bytes()),

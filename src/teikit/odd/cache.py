@@ -80,10 +80,15 @@ def compiled_schema(odd: Path) -> Path:
     if write_cache_file(target, compiled.rng_bytes()):
         write_cache_file(manifest, json.dumps({"odd": str(odd), "inputs": inputs}).encode())
         return target
-    # no writable cache: keep the grammar beside nothing else, in a private temporary file
+    # no writable cache: a private temporary file, removed when the process ends
+    import atexit
     import tempfile
 
-    handle, name = tempfile.mkstemp(suffix=".rng", prefix="teikit-odd-")
-    with open(handle, "wb") as stream:
-        stream.write(compiled.rng_bytes())
+    try:
+        handle, name = tempfile.mkstemp(suffix=".rng", prefix="teikit-odd-")
+        with open(handle, "wb") as stream:
+            stream.write(compiled.rng_bytes())
+    except OSError as exc:
+        raise SchemaLoadError(f"{odd}: nowhere to keep the compiled grammar: {exc}") from None
+    atexit.register(Path(name).unlink, missing_ok=True)
     return Path(name)
