@@ -332,7 +332,6 @@ def _occurs(element: etree._Element, name: str) -> tuple[int, int | None]:
 
     low = number("minOccurs", "1")
     high = number("maxOccurs", "1")
-    assert low is not None or element.get("minOccurs") == "unbounded"
     if low is None:
         raise _error(f"{_local(element)}/@minOccurs cannot be 'unbounded'", element, name)
     if high is not None and low > high:
@@ -1478,6 +1477,13 @@ def compile_odd(
         something that does not exist (the message names the construct and its line).
     :raises DocumentLoadError: a file cannot be read.
     :raises InputError: a file is not well-formed XML.
+
+    >>> odd = (b'<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body>'
+    ...        b'<schemaSpec ident="notes" start="p"><moduleRef key="tei"/>'
+    ...        b'<moduleRef key="core" include="p hi"/></schemaSpec></body></text></TEI>')
+    >>> compiled = compile_odd(odd)
+    >>> compiled.name, [e.get("name") for e in compiled.rng.iter("{*}element") if e.get("name")]
+    ('notes', ['p', 'hi'])
     """
     document = load(Path(source) if isinstance(source, str) else source)
     reference: bytes | Path | None = Path(p5subset) if isinstance(p5subset, str) else p5subset
