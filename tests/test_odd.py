@@ -618,3 +618,36 @@ def test_validate_with_an_odd_when_the_cache_cannot_be_written(
     result = runner.invoke(cli, args)
     assert result.exit_code == 1
     assert "bad.xml:1: error:" in result.stdout + result.stderr
+
+
+def test_layers_of_the_odd_package() -> None:
+    """teikit.odd is a capability: it imports core modules only (no click, no rich), and only
+    the CLI and validation's runner (for --schema X.odd) import it."""
+    import ast
+
+    package = Path(__file__).resolve().parent.parent / "src" / "teikit"
+
+    def imports(path: Path) -> set[str]:
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+        return names
+
+    for path in (package / "odd").glob("*.py"):
+        outside = {
+            n for n in imports(path) if n.startswith("teikit.") and not n.startswith("teikit.odd")
+        }
+        allowed = {"teikit.__about__", "teikit.document", "teikit.errors", "teikit.namespaces"}
+        allowed |= {"teikit.resources", "teikit.diagnostics"}
+        assert outside <= allowed, (path.name, outside - allowed)
+        assert not {n.split(".")[0] for n in imports(path)} & {"click", "rich"}
+    users = {
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if "odd" not in path.relative_to(package).parts[:1]
+        and any(n.startswith("teikit.odd") for n in imports(path))
+    }
+    assert users == {"cli/odd.py", "validation/runner.py"}
