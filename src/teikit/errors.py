@@ -62,3 +62,7 @@ class UnknownFormatError(TeikitError, LookupError):
 
 class OutputError(TeikitError, OSError):
     """An output file could not be written."""
+
+
+class OddError(TeikitError, ValueError):
+    """An ODD customisation could not be compiled (unsupported construct, bad reference)."""

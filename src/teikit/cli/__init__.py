@@ -71,6 +71,7 @@ COMMANDS: Final = {
     "register": "teikit.cli.register:register",
     "lint": "teikit.cli.lint:lint",
     "annotate": "teikit.cli.annotate:annotate",
+    "odd": "teikit.cli.odd:odd",
 }
 
 

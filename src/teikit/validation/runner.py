@@ -8,7 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -220,6 +220,10 @@ class Validator:
 
     def _compile(self, ref: SchemaRef) -> list[Engine]:
         engines: list[Engine] = []
+        if ref.kind is SchemaKind.RELAXNG and ref.path.suffix.lower() == ".odd":
+            from teikit.odd.cache import compiled_schema  # the ODD's grammar, compiled once
+
+            ref = replace(ref, path=compiled_schema(ref.path))
         if ref.kind is SchemaKind.RELAXNG:
             tree = None  # the grammar parsed once, for RELAX NG and its embedded Schematron
             if self.options.engine == "jing":

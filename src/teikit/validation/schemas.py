@@ -99,7 +99,7 @@ def kind_from_suffix(path: Path) -> SchemaKind:
     :raises SchemaLoadError: the suffix is not one teikit knows.
     """
     suffix = path.suffix.lower()
-    if suffix == ".rng":
+    if suffix in (".rng", ".odd"):  # an ODD is compiled to RELAX NG (teikit.odd.cache)
         return SchemaKind.RELAXNG
     if suffix == ".xsd":
         return SchemaKind.XSD
@@ -111,7 +111,7 @@ def kind_from_suffix(path: Path) -> SchemaKind:
             f"`trang {path.name} {path.with_suffix('.rng').name}`"
         )
     raise SchemaLoadError(
-        f"{path}: unknown schema type {suffix!r} (expected .rng, .xsd, .sch or .isosch)"
+        f"{path}: unknown schema type {suffix!r} (expected .rng, .odd, .xsd, .sch or .isosch)"
     )
 
 
