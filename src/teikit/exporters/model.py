@@ -1891,8 +1891,10 @@ def export_documents(
             models.append(model)
         if on_document is not None:
             on_document(name)
-    corpus = build_corpus(models)
     result = ExportResult(report, exported=len(models))
+    if not models:  # nothing could be read: no empty page, folder or collection (issue 12)
+        return result
+    corpus = build_corpus(models)
     accepted = spec.options
     extra = {k: v for k, v in (options or {}).items() if k in accepted}
     if "report" in accepted:
