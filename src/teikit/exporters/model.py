@@ -930,7 +930,14 @@ class _Builder:
         pointer, status, keys, href = self.resolve_pointers(element, expected_kind(kind))
         date = None
         if kind == "date":
-            span, _rejected = date_range(element)
+            span, rejected = date_range(element)
+            for name, raw in rejected:  # the same dates as validate and entities reject
+                self.warn(
+                    element,
+                    "export.invalid-date",
+                    f"<{_local(element)}> @{name}={raw!r} is not an ISO 8601 date; "
+                    "exported without a date value",
+                )
             exact = span.precision == "exact"
             date = DateValue(
                 "",
