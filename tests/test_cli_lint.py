@@ -223,3 +223,22 @@ def test_the_bundled_telegram_is_lint_clean(runner: CliRunner) -> None:
     head, row = result.stderr.splitlines()[-2:]
     assert head == "files  clean  flagged  errors  warnings    time"
     assert re.match(r"^\s+1\s+1\s+0\s+0\s+0\s+\d+\.\d\d s$", row)
+
+
+def test_a_date_that_is_a_year_gets_its_value(runner: CliRunner, tmp_path: Path) -> None:
+    """``<date>1853</date>`` (ELTeC's sourceDesc) is the year 1853, not "no date form"."""
+    body = "<p>Printed <date>1853</date>, <date> 1853. </date>, <date>0000</date>.</p>"
+    path = write(tmp_path, document(body, register=""), "printed.xml")
+    result = run(runner, "lint", "--only", "dates", "-f", "json", str(path))
+    assert result.exit_code == 1
+    messages = [d["message"] for d in json.loads(result.stdout)["files"][0]["diagnostics"]]
+    assert messages == [
+        '<date> "1853" has no machine-readable value: propose @when="1853"; "1853" → 1853 (yyyy)',
+        '<date> "1853." has no machine-readable value: propose @when="1853"; "1853." → 1853 (yyyy)',
+        '<date> "0000" has no machine-readable value (no date form recognised in the text)',
+    ]
+    annotated = run(runner, "annotate", "--only", "dates", str(path), "-o", "-")
+    assert annotated.exit_code == 0
+    dates = etree.fromstring(annotated.stdout_bytes).findall(".//{*}body//{*}date")
+    assert [d.get("when") for d in dates] == ["1853", "1853", None]
+    assert "2 proposals applied, 1 left out" in annotated.stderr

@@ -655,6 +655,33 @@ def test_malformed_input_is_reported_and_the_others_exported(
     assert register.exists()
 
 
+def test_an_invalid_date_is_a_warning_as_in_entities(runner: CliRunner, tmp_path: Path) -> None:
+    """Issue 12: validate and entities flag @when='1951-07-03T25:00'; export said nothing."""
+    source = tmp_path / "late.xml"
+    source.write_text(
+        f'<TEI {TEI}><text><body><p>At <date when="1951-07-03T25:00">25 o\'clock</date>,\n'
+        '<date when="19510703">run together</date>, <date when="1951-07-03">3.7.51</date>.'
+        "</p></body></text></TEI>\n",
+        encoding="utf-8",
+    )
+    result = run(runner, str(source), "--to", "json")
+    assert result.exit_code == 0
+    assert [d["iso"] for d in json.loads(result.stdout)["dates"]] == ["1951-07-03"]
+    assert result.stderr.splitlines() == [
+        f"{source}:1: warning: <date> @when='1951-07-03T25:00' is not an ISO 8601 date; "
+        "exported without a date value [export.invalid-date]",
+        f"{source}:2: warning: <date> @when='19510703' is not an ISO 8601 date; "
+        "exported without a date value [export.invalid-date]",
+        "teikit export: 1 of 1 document(s) exported as json; findings: 2 export.invalid-date",
+    ]
+    entities = runner.invoke(cli, ["entities", "-f", "csv", str(source)])
+    assert [line.split(": warning: ")[0] for line in entities.stderr.splitlines()[:2]] == [
+        f"{source}:1",
+        f"{source}:2",
+    ]
+    assert "[entity.invalid-date]" in entities.stderr
+
+
 def test_unresolved_pointers_are_warnings(runner: CliRunner, tmp_path: Path) -> None:
     source = tmp_path / "dangling.xml"
     source.write_text(DANGLING, encoding="utf-8")

@@ -130,6 +130,32 @@ def test_export_of_one_non_tei_file_writes_nothing(tmp_path: Path, name: str) ->
 
 
 @pytest.mark.parametrize("name", sorted(ROOTS))
+@pytest.mark.parametrize(
+    ("fmt", "output"),
+    [
+        ("html", "site/"),
+        ("markdown", "pages/"),
+        ("geojson", "places/"),
+        ("geojson", "places.geojson"),
+        ("geojson", "-"),
+    ],
+)
+def test_export_of_only_non_tei_files_writes_no_folder_nor_collection(
+    tmp_path: Path, name: str, fmt: str, output: str
+) -> None:
+    """No empty index.html, registers, folder or FeatureCollection when nothing was read."""
+    path = write(tmp_path / "in", name)
+    result = run("export", str(path), "--to", fmt, "-o", output)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert_finding(result.stderr, path, name)
+    assert result.stderr.endswith(
+        f"teikit export: 0 of 1 document(s) exported as {fmt}; findings: 1 tei.not-tei\n"
+    )
+    assert {p.name for p in tmp_path.iterdir()} <= {"cache", "in"}  # nothing written
+
+
+@pytest.mark.parametrize("name", sorted(ROOTS))
 def test_lint_says_not_tei(tmp_path: Path, name: str) -> None:
     path = write(tmp_path / "in", name)
     result = run("lint", str(path))

@@ -930,7 +930,14 @@ class _Builder:
         pointer, status, keys, href = self.resolve_pointers(element, expected_kind(kind))
         date = None
         if kind == "date":
-            span, _rejected = date_range(element)
+            span, rejected = date_range(element)
+            for name, raw in rejected:  # the same dates as validate and entities reject
+                self.warn(
+                    element,
+                    "export.invalid-date",
+                    f"<{_local(element)}> @{name}={raw!r} is not an ISO 8601 date; "
+                    "exported without a date value",
+                )
             exact = span.precision == "exact"
             date = DateValue(
                 "",
@@ -1891,8 +1898,10 @@ def export_documents(
             models.append(model)
         if on_document is not None:
             on_document(name)
-    corpus = build_corpus(models)
     result = ExportResult(report, exported=len(models))
+    if not models:  # nothing could be read: no empty page, folder or collection (issue 12)
+        return result
+    corpus = build_corpus(models)
     accepted = spec.options
     extra = {k: v for k, v in (options or {}).items() if k in accepted}
     if "report" in accepted:

@@ -16,6 +16,7 @@ form                   example             value
 ``d Month``            ``3 July``          year of the document's date
 ``Month d``            ``July 3``          year of the document's date
 ``yesterday`` ...      ``yesterday``       the document's date minus one day
+``yyyy``               ``1853``            as written; only as the whole of a ``<date>``
 =====================  ==================  =========================================
 
 What cannot be decided is flagged, not guessed: ``3.7.`` (no year), ``3/7/1951`` (3 July or
@@ -52,6 +53,7 @@ _MONTH_NUMBER: Final = {name.casefold(): n for n, names in _MONTHS.items() for n
 _MONTH: Final = "|".join(sorted(_MONTH_NUMBER, key=len, reverse=True))
 _ORDINAL: Final = r"(?:\.|st|nd|rd|th)?"
 _RELATIVE: Final = {"yesterday": -1, "today": 0, "tomorrow": 1}
+_YEAR: Final = re.compile(r"\s*(?!0000)(\d{4})\.?\s*")  # the whole content of a <date>
 _PATTERN: Final = re.compile(
     "|".join(
         (
@@ -250,9 +252,17 @@ def find_dates(text: str, document_date: str | None = None) -> list[DateMatch]:
 def recognise_date(text: str, document_date: str | None = None) -> DateMatch | None:
     """Return the date that makes up *text* (the content of a ``<date>``), if there is one.
 
+    A year on its own (``<date>1853</date>``, as ELTeC's ``sourceDesc`` writes it) is that
+    year here, though not in running text, where four digits are as often a number.
+
     >>> recognise_date(" 3.7.51 ", "1951-07-03").value
     '1951-07-03'
+    >>> recognise_date("1853.").value
+    '1853'
     """
+    year = _YEAR.fullmatch(text)
+    if year is not None:
+        return DateMatch(year.start(1), year.end(1), year.group(1), year.group(1), "yyyy")
     found = find_dates(text, document_date)
     if len(found) != 1:
         return None
