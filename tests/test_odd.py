@@ -451,7 +451,8 @@ def test_validate_with_an_odd_schema(project: Path, runner: CliRunner) -> None:
     assert good.exit_code == 0, good.output
     bad = runner.invoke(cli, ["validate", "--schema", schema, str(project / "bad.xml")])
     assert bad.exit_code == 1
-    assert "bad.xml:1: error:" in bad.stdout + bad.stderr
+    wrong = 'value of attribute "type" of element "p" is invalid; must be equal to "a"'
+    assert f"bad.xml:1:205: error: {wrong}" in bad.stderr
     cached = sorted((project / "cache" / "odd").glob("*.rng"))
     assert len(cached) == 1
     assert etree.parse(str(cached[0])).getroot().tag == f"{{{RNG}}}grammar"
@@ -617,7 +618,9 @@ def test_validate_with_an_odd_when_the_cache_cannot_be_written(
     args = ["validate", "--schema", str(tmp_path / "mini.odd"), str(tmp_path / "bad.xml")]
     result = runner.invoke(cli, args)
     assert result.exit_code == 1
-    assert "bad.xml:1: error:" in result.stdout + result.stderr
+    assert 'bad.xml:1:205: error: element "list" not allowed anywhere in element "body"' in (
+        result.stderr
+    )
 
 
 def test_layers_of_the_odd_package() -> None:

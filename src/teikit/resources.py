@@ -226,11 +226,13 @@ def read_cache_json(path: Path) -> Any:
         return None
 
 
-def write_cache_file(target: Path, data: bytes) -> bool:
+def write_cache_file(target: Path, data: bytes, *, sealed: bool = True) -> bool:
     """Write cache file *target* atomically, sealed; return ``False`` (nothing written) on failure.
 
     A cache that cannot be written only costs time, so failures are not errors. Readers
-    running at the same time see the old file or the new one, never half of one.
+    running at the same time see the old file or the new one, never half of one. An entry
+    that another program must read as it is (a grammar for the RELAX NG loader) is written
+    with *sealed* false: its digest must then be kept in a sealed entry and checked.
     """
     import tempfile
 
@@ -247,7 +249,8 @@ def write_cache_file(target: Path, data: bytes) -> bool:
         return False
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(_SEAL_MARK + _seal(key, target, data) + b"\n")
+            if sealed:
+                stream.write(_SEAL_MARK + _seal(key, target, data) + b"\n")
             stream.write(data)
         os.replace(temporary, target)
     except BaseException as exc:  # Ctrl-C included: no hidden temporary file is left behind

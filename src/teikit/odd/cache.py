@@ -2,8 +2,11 @@
 
 The key is the SHA-256 of the ODD's bytes, of the bundled TEI source and of teikit's version.
 Beside each grammar a manifest lists the other files the compilation read (a local
-``p5subset.xml``, a source ODD, external grammars) with their digests; an entry whose
-manifest does not match any more, or that cannot be read, is compiled again.
+``p5subset.xml``, a source ODD, external grammars) with their digests, and the digest of the
+grammar itself; an entry whose manifest does not match any more, or that cannot be read, is
+compiled again. The grammar is written as it is, for the RELAX NG loader to read; the
+manifest is sealed like every cache entry (see :mod:`teikit.resources`), so a grammar
+replaced in the cache folder does not match it and is never used (issue 17).
 """
 
 from __future__ import annotations
@@ -46,10 +49,12 @@ def _fresh(target: Path, manifest: Path) -> bool:
         if _digest(Path(name)) != digest:
             return False
     try:
-        head = target.read_bytes()[:4096]
+        grammar = target.read_bytes()
     except OSError:
         return False
-    return f'xmlns="{RNG_NS}"'.encode() in head
+    if hashlib.sha256(grammar).hexdigest() != recorded.get("rng"):
+        return False  # replaced or damaged since it was written
+    return f'xmlns="{RNG_NS}"'.encode() in grammar[:4096]
 
 
 def compiled_schema(odd: Path) -> Path:
@@ -77,8 +82,11 @@ def compiled_schema(odd: Path) -> Path:
     except TeikitError as exc:
         raise SchemaLoadError(f"{odd}: cannot compile ODD: {exc}") from None
     inputs = {str(p): _digest(p) for p in compiled.inputs}
-    if write_cache_file(target, compiled.rng_bytes()):
-        write_cache_file(manifest, json.dumps({"odd": str(odd), "inputs": inputs}).encode())
+    grammar = compiled.rng_bytes()
+    record = {"odd": str(odd), "inputs": inputs, "rng": hashlib.sha256(grammar).hexdigest()}
+    if write_cache_file(target, grammar, sealed=False) and write_cache_file(
+        manifest, json.dumps(record).encode()
+    ):
         return target
     # no writable cache: a private temporary file, removed when the process ends
     import atexit
@@ -87,7 +95,7 @@ def compiled_schema(odd: Path) -> Path:
     try:
         handle, name = tempfile.mkstemp(suffix=".rng", prefix="teikit-odd-")
         with open(handle, "wb") as stream:
-            stream.write(compiled.rng_bytes())
+            stream.write(grammar)
     except OSError as exc:
         raise SchemaLoadError(f"{odd}: nowhere to keep the compiled grammar: {exc}") from None
     atexit.register(Path(name).unlink, missing_ok=True)
