@@ -1706,19 +1706,50 @@ class Corpus:
     """Several document models with their corpus-wide register.
 
     ``pages`` holds the output file name of each document in a folder export.
+
+    The lookups a page makes (:meth:`page_of`, :meth:`of_kind`, :meth:`has_kind`) use
+    indexes built once per corpus (issue 18: rebuilt per page, a folder export was
+    quadratic); they are rebuilt only when ``pages`` or ``register`` is replaced or resized.
     """
 
     documents: list[DocumentModel]
     register: list[CorpusEntity]
     pages: list[str] = field(default_factory=list)
     _by_entity: dict[tuple[int, str], CorpusEntity] = field(default_factory=dict)
+    _pages_by_id: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _pages_key: tuple[int, int, int] | None = field(default=None, repr=False, compare=False)
+    _kinds: dict[str, list[CorpusEntity]] = field(default_factory=dict, repr=False, compare=False)
+    _kinds_key: tuple[int, int] | None = field(default=None, repr=False, compare=False)
+
+    def pages_by_id(self) -> dict[str, str]:
+        """Return the output page of each document by its root ``xml:id`` (first one wins)."""
+        key = (id(self.pages), len(self.pages), len(self.documents))
+        if key != self._pages_key:
+            index: dict[str, str] = {}
+            for doc, page in zip(self.documents, self.pages, strict=False):
+                if doc.xml_id:
+                    index.setdefault(doc.xml_id, page)
+            self._pages_by_id, self._pages_key = index, key
+        return self._pages_by_id
+
+    def _by_kind(self) -> dict[str, list[CorpusEntity]]:
+        key = (id(self.register), len(self.register))
+        if key != self._kinds_key:
+            kinds: dict[str, list[CorpusEntity]] = {}
+            for entry in self.register:
+                kinds.setdefault(entry.entity.type, []).append(entry)
+            for entries in kinds.values():
+                entries.sort(key=lambda e: (e.entity.name.casefold(), e.key))
+            self._kinds, self._kinds_key = kinds, key
+        return self._kinds
 
     def of_kind(self, kind: str) -> list[CorpusEntity]:
         """Return the corpus entries of *kind*, sorted by name."""
-        return sorted(
-            (e for e in self.register if e.entity.type == kind),
-            key=lambda e: (e.entity.name.casefold(), e.key),
-        )
+        return list(self._by_kind().get(kind, ()))
+
+    def has_kind(self, kind: str) -> bool:
+        """Return whether the register has an entry of *kind*."""
+        return kind in self._by_kind()
 
     def entry_for(self, document: int, key: str) -> CorpusEntity | None:
         """Return the corpus entry of entity *key* in document number *document*."""
