@@ -7,15 +7,22 @@ page render reads from corpus-sized lists, and the Python function calls it make
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
 
+import pytest
+from click.testing import CliRunner
+
 from conftest import TELEGRAM
 from teikit import load
+from teikit.cli import cli
 from teikit.exporters.model import Corpus, DocumentModel, build_corpus, build_model
 from teikit.exporters.to_html import render_html
+from teikit.validation.runner import plan_chunks
 
 T = TypeVar("T")
 
@@ -99,3 +106,76 @@ def test_corpus_indexes_follow_the_corpus() -> None:
         )
         assert corpus.of_kind(kind) == expected
         assert corpus.has_kind(kind) is (kind in kinds)
+
+
+# -- validate: workers and tasks by bytes as well as files -------------------------------------
+
+
+def test_a_few_big_files_get_a_worker_each() -> None:
+    # ten ELTeC-sized novels: one task each, and every worker used (was one process)
+    jobs, tasks = plan_chunks([3_000_000] * 10, 2)
+    assert (jobs, tasks) == (2, [range(n, n + 1) for n in range(10)])
+    assert plan_chunks([3_000_000] * 3, 8)[0] == 3
+
+
+def test_small_files_are_grouped_and_big_ones_stand_alone() -> None:
+    small = 8_000
+    jobs, tasks = plan_chunks([small] * 40, 4)
+    assert tasks == [range(0, 16), range(16, 32), range(32, 40)]
+    assert jobs == 2  # one worker per full task of 16 files
+    assert plan_chunks([small] * 20, 2)[0] == 1  # too little work to start workers
+    jobs, tasks = plan_chunks([small, small, 5_000_000, small], 2)
+    assert tasks == [range(0, 2), range(2, 3), range(3, 4)]
+    assert jobs == 1
+    # tasks stay in input order and cover every input once
+    sizes = [small] * 5 + [2_000_000] + [300_000] * 7 + [small] * 30
+    jobs, tasks = plan_chunks(sizes, 2)
+    assert [i for task in tasks for i in task] == list(range(len(sizes)))
+    assert all(sum(sizes[i] for i in task) < 2 * 1_048_576 or len(task) == 1 for task in tasks)
+    assert jobs == 2
+    assert plan_chunks([], 4) == (1, [])
+
+
+_RNG = """<grammar xmlns="http://relaxng.org/ns/structure/1.0"
+  ns="http://www.tei-c.org/ns/1.0"><start><element name="TEI"><element name="text">
+  <zeroOrMore><element name="p"><text/></element></zeroOrMore></element></element></start>
+</grammar>"""
+
+
+def test_validate_gives_a_few_big_files_to_every_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import concurrent.futures
+
+    started: list[int] = []
+
+    class Recording(concurrent.futures.ProcessPoolExecutor):
+        def __init__(self, max_workers: int, **kwargs: Any) -> None:
+            started.append(max_workers)
+            super().__init__(max_workers, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Recording)
+    schema = tmp_path / "s.rng"
+    schema.write_text(_RNG, encoding="utf-8")
+    words = "<p>" + "word " * 250_000 + "</p>"  # 1.25 MB: a task of its own
+    names = []
+    for n in range(4):
+        path = tmp_path / f"big{n}.xml"
+        bad = "<q>not here</q>" if n == 2 else ""
+        path.write_text(
+            f'<TEI xmlns="http://www.tei-c.org/ns/1.0"><text>{words}{bad}</text></TEI>',
+            encoding="utf-8",
+        )
+        names.append(str(path))
+    result = CliRunner().invoke(
+        cli,
+        ["validate", "--no-cache", "--no-integrity", "-j", "2", "-f", "json", "-s", str(schema)]
+        + names,
+    )
+    assert result.exit_code == 1, result.output
+    assert started == [2]  # four 1.25 MB files: two workers (was none: 4 // 16 = 0)
+    report = json.loads(result.stdout)
+    assert [(f["file"], f["valid"]) for f in report["files"]] == [
+        (name, n != 2) for n, name in enumerate(names)
+    ]
+    assert [d["code"] for d in report["files"][2]["diagnostics"]] == ["rng.invalid"]
