@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import pytest
 from click.testing import CliRunner
 
-from conftest import TELEGRAM
+from conftest import REPO, TELEGRAM
 from teikit import load
 from teikit.cli import cli
 from teikit.exporters.model import Corpus, DocumentModel, build_corpus, build_model
@@ -179,3 +179,28 @@ def test_validate_gives_a_few_big_files_to_every_worker(
         (name, n != 2) for n, name in enumerate(names)
     ]
     assert [d["code"] for d in report["files"][2]["diagnostics"]] == ["rng.invalid"]
+
+
+# -- bench_validate: Jing gets only well-formed files --------------------------------------------
+
+
+@pytest.mark.jing
+def test_jing_is_given_only_well_formed_files(tmp_path: Path, jing: str) -> None:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import bench_validate
+
+    schema = tmp_path / "s.rng"
+    schema.write_text(_RNG, encoding="utf-8")
+    good = '<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><p>x</p></text></TEI>'
+    invalid = '<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><q>x</q></text></TEI>'
+    files = []
+    for name, text in (("a.xml", good), ("b.xml", good[:-3]), ("c.xml", invalid)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        files.append(str(tmp_path / name))
+    given_all = bench_validate.sh(jing, str(schema), *files)
+    assert "c.xml" not in given_all.stdout  # Jing stopped at b.xml: c.xml was never checked
+    well_formed = [name for name in files if bench_validate.parses(name)]
+    assert well_formed == [files[0], files[2]]
+    given_some = bench_validate.sh(jing, str(schema), *well_formed)
+    assert given_some.returncode == 1
+    assert [line.split(":")[0] for line in given_some.stdout.splitlines()] == [files[2]]
