@@ -16,12 +16,18 @@ from typing import Any, TypeVar
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
 
 from conftest import REPO, TELEGRAM
 from teikit import load
 from teikit.cli import cli
+from teikit.entities import extract
 from teikit.exporters.model import Corpus, DocumentModel, build_corpus, build_model
 from teikit.exporters.to_html import render_html
+from teikit.namespaces import TEI_NS, XML_ID
+from teikit.pointers import elements_with_id, id_index
 from teikit.validation.runner import plan_chunks
 
 T = TypeVar("T")
@@ -204,3 +210,46 @@ def test_jing_is_given_only_well_formed_files(tmp_path: Path, jing: str) -> None
     given_some = bench_validate.sh(jing, str(schema), *well_formed)
     assert given_some.returncode == 1
     assert [line.split(":")[0] for line in given_some.stdout.splitlines()] == [files[2]]
+
+
+# -- no XPath node-set of the whole document (libxml2 stops at 10 million nodes) ----------------
+
+
+@st.composite
+def _trees(draw: st.DrawFn) -> etree._Element:
+    """A TEI tree with ids, proposals, comments and processing instructions anywhere."""
+    root = etree.Element(f"{{{TEI_NS}}}TEI", nsmap={None: TEI_NS})
+    parents = [root]
+    for n in range(draw(st.integers(0, 40))):
+        parent = parents[draw(st.integers(0, len(parents) - 1))]
+        what = draw(st.sampled_from(["element", "element", "comment", "pi"]))
+        if what == "comment":
+            parent.append(etree.Comment("c"))
+            continue
+        if what == "pi":
+            parent.append(etree.ProcessingInstruction("pi", "x"))
+            continue
+        child = etree.SubElement(
+            parent, f"{{{TEI_NS}}}{draw(st.sampled_from(['p', 'div', 'seg']))}"
+        )
+        if draw(st.booleans()):
+            child.set(XML_ID, f"id{n}")
+        if draw(st.booleans()):
+            child.set("type", draw(st.sampled_from(["proposal", "other"])))
+        parents.append(child)
+    if draw(st.booleans()):
+        root.set(XML_ID, "root")
+    return root
+
+
+@given(_trees(), st.data())
+@settings(max_examples=60, deadline=None)
+def test_walks_select_what_the_xpaths_did(root: etree._Element, data: st.DataObject) -> None:
+    start = data.draw(st.sampled_from(list(root.iter(etree.Element))))
+    assert elements_with_id(start) == etree.XPath("//*[@xml:id]")(start)
+    assert extract._proposals(start) == etree.XPath("//*[@type='proposal']")(start)
+    assert list(id_index(start)) == list(
+        dict.fromkeys(
+            e.get(XML_ID) for e in root.iter() if isinstance(e.tag, str) and e.get(XML_ID)
+        )
+    )

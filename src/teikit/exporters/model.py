@@ -555,7 +555,6 @@ _NOTE_DIVS: Final = _xpath(
     ".//tei:text//tei:div[@type='notes'] | .//tei:text//tei:noteGrp[not(ancestor::tei:p)]"
 )
 _STANDOFF_NOTES: Final = _xpath("tei:standOff/tei:note | tei:standOff/tei:listAnnotation/tei:note")
-_IDS: Final = _xpath(".//*[@xml:id]")
 _PARTY_TAGS: Final = frozenset({"persName", "orgName", "name", "rs", "placeName", "settlement"})
 
 
@@ -804,7 +803,10 @@ class _Builder:
         return candidate
 
     def _reserve_text_ids(self, text: etree._Element) -> None:
-        for element in _find(_IDS, text):
+        # walked, not the XPath .//*[@xml:id]: no node-set limit (issue 18)
+        for element in text.iterdescendants(etree.Element):
+            if element.get(XML_ID) is None:
+                continue
             if (
                 not any(_local(a) in _SKIPPED for a in element.iterancestors())
                 and _local(element) not in _SKIPPED
