@@ -24,6 +24,7 @@ from conftest import REPO, TELEGRAM
 from teikit import load
 from teikit.cli import cli
 from teikit.entities import extract
+from teikit.exporters import model
 from teikit.exporters.model import Corpus, DocumentModel, build_corpus, build_model
 from teikit.exporters.to_html import render_html
 from teikit.namespaces import TEI_NS, XML_ID
@@ -229,13 +230,12 @@ def _trees(draw: st.DrawFn) -> etree._Element:
         if what == "pi":
             parent.append(etree.ProcessingInstruction("pi", "x"))
             continue
-        child = etree.SubElement(
-            parent, f"{{{TEI_NS}}}{draw(st.sampled_from(['p', 'div', 'seg']))}"
-        )
+        tag = draw(st.sampled_from(["p", "div", "seg", "text", "noteGrp", "note"]))
+        child = etree.SubElement(parent, f"{{{TEI_NS}}}{tag}")
         if draw(st.booleans()):
             child.set(XML_ID, f"id{n}")
         if draw(st.booleans()):
-            child.set("type", draw(st.sampled_from(["proposal", "other"])))
+            child.set("type", draw(st.sampled_from(["proposal", "other", "notes"])))
         parents.append(child)
     if draw(st.booleans()):
         root.set(XML_ID, "root")
@@ -243,11 +243,16 @@ def _trees(draw: st.DrawFn) -> etree._Element:
 
 
 @given(_trees(), st.data())
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 def test_walks_select_what_the_xpaths_did(root: etree._Element, data: st.DataObject) -> None:
     start = data.draw(st.sampled_from(list(root.iter(etree.Element))))
     assert elements_with_id(start) == etree.XPath("//*[@xml:id]")(start)
     assert extract._proposals(start) == etree.XPath("//*[@type='proposal']")(start)
+    notes = etree.XPath(
+        ".//tei:text//tei:div[@type='notes'] | .//tei:text//tei:noteGrp[not(ancestor::tei:p)]",
+        namespaces={"tei": TEI_NS},
+    )
+    assert model._note_divisions(start) == notes(start)
     assert list(id_index(start)) == list(
         dict.fromkeys(
             e.get(XML_ID) for e in root.iter() if isinstance(e.tag, str) and e.get(XML_ID)

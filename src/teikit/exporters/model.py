@@ -529,6 +529,29 @@ def _find(xpath: etree.XPath, node: etree._Element) -> list[etree._Element]:
     return [e for e in found if isinstance(e, etree._Element)] if isinstance(found, list) else []
 
 
+def _note_divisions(root: etree._Element) -> list[etree._Element]:
+    """Return the notes divisions and ``noteGrp`` (not in a ``p``) inside a ``text`` below *root*.
+
+    The same as ``.//tei:text//tei:div[@type='notes'] | .//tei:text//tei:noteGrp[not(ancestor::
+    tei:p)]``, walked: libxml2 cannot build that XPath's node-set for a document of over 10
+    million nodes (issue 18).
+    """
+    found: list[etree._Element] = []
+    for element in root.iterdescendants(f"{_T}div", f"{_T}noteGrp"):
+        if element.tag == f"{_T}div":
+            if element.get("type") != "notes":
+                continue
+        elif any(True for _ in element.iterancestors(f"{_T}p")):
+            continue
+        for ancestor in element.iterancestors():
+            if ancestor is root:
+                break
+            if ancestor.tag == f"{_T}text":
+                found.append(element)
+                break
+    return found
+
+
 def _strings(xpath: etree.XPath, node: etree._Element) -> list[str]:
     """Return the attribute values or texts *xpath* selects from *node*."""
     found = xpath(node)
@@ -551,9 +574,6 @@ _DESCRIPTION: Final = _xpath(
     "tei:fileDesc/tei:sourceDesc//tei:note[@type='description'] | tei:profileDesc/tei:abstract"
 )
 _TEXT: Final = _xpath("tei:text")
-_NOTE_DIVS: Final = _xpath(
-    ".//tei:text//tei:div[@type='notes'] | .//tei:text//tei:noteGrp[not(ancestor::tei:p)]"
-)
 _STANDOFF_NOTES: Final = _xpath("tei:standOff/tei:note | tei:standOff/tei:listAnnotation/tei:note")
 _PARTY_TAGS: Final = frozenset({"persName", "orgName", "name", "rs", "placeName", "settlement"})
 
@@ -1007,7 +1027,7 @@ class _Builder:
 
     def _collect_target_notes(self) -> None:
         seen: set[etree._Element] = set()
-        for division in [*_find(_NOTE_DIVS, self.root), *_find(_STANDOFF_NOTES, self.root)]:
+        for division in [*_note_divisions(self.root), *_find(_STANDOFF_NOTES, self.root)]:
             notes = [division] if _local(division) == "note" else division.iter(f"{_T}note")
             for note in notes:
                 if note in seen or any(a in seen for a in note.iterancestors(f"{_T}note")):
