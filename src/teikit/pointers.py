@@ -40,7 +40,9 @@ __all__ = [
     "PointerResolver",
     "PointerStatus",
     "PrefixDef",
+    "elements_with_id",
     "Resolution",
+    "id_index",
     "iter_pointers",
     "prefix_defs",
     "root_id",
@@ -118,9 +120,6 @@ class Resolution:
     reason: str | None = None
 
 
-_FIND_IDS: Final = etree.XPath("//*[@xml:id]")
-
-
 def root_id(path: Path) -> tuple[str, etree._Element] | None:
     """Return the root ``xml:id`` of the XML file *path* and a copy of its root element.
 
@@ -180,11 +179,20 @@ def prefix_defs(root: etree._Element) -> dict[str, PrefixDef]:
     return found
 
 
+def elements_with_id(root: etree._Element) -> list[etree._Element]:
+    """Return the elements of *root*'s document that carry an ``xml:id``, in document order.
+
+    The same as the XPath ``//*[@xml:id]``, but walked: libxml2 cannot build the node-set of
+    that XPath for a document of over 10 million nodes (issue 18).
+    """
+    top = root.getroottree().getroot()
+    return [e for e in top.iter(etree.Element) if e.get(XML_ID) is not None]
+
+
 def id_index(root: etree._Element) -> dict[str, etree._Element]:
-    """Return the first element carrying each ``xml:id`` below *root*."""
+    """Return the first element carrying each ``xml:id`` in *root*'s document."""
     index: dict[str, etree._Element] = {}
-    elements: list[etree._Element] = _FIND_IDS(root)  # type: ignore[assignment]
-    for element in elements:
+    for element in elements_with_id(root):
         index.setdefault(element.get(XML_ID, ""), element)
     return index
 

@@ -247,7 +247,7 @@ class _DocumentExtractor:
         if options.registers:
             records.extend(iter_register_entries(document, options.types))
         proposals_wanted = options.wants(EntityKind.PROPOSAL.value)
-        proposal_elements = _elements(_PROPOSALS(document.root)) if proposals_wanted else []
+        proposal_elements = _proposals(document.root) if proposals_wanted else []
         proposal_set = set(proposal_elements)
         ordered, rule_of = self._candidates(document, proposal_set)
         if not ordered:
@@ -282,14 +282,19 @@ class _DocumentExtractor:
     ) -> tuple[list[etree._Element], dict[etree._Element, MentionRule]]:
         """Return the proposals and mention elements in document order, with their rules."""
         rule_of: dict[etree._Element, MentionRule] = {}
-        if not self.xpath_rules and not proposals:
-            for element in document.root.iter(*self.by_tag):
+        ordered: list[etree._Element] = []
+        if not self.xpath_rules:  # one walk, no XPath node-set (its limit: issue 18)
+            root = document.root
+            for element in root.iter(etree.Element) if proposals else root.iter(*self.by_tag):
+                if element in proposals:
+                    ordered.append(element)
+                    continue
                 rule = self._match(element, {})
                 if rule is not None:
                     rule_of[element] = rule
-            return list(rule_of), rule_of
+                    ordered.append(element)
+            return ordered, rule_of
         matched = {rule: set(_elements(xpath(document.root))) for rule, xpath in self.xpath_rules}
-        ordered: list[etree._Element] = []
         for element in _elements(self.in_order(document.root)):
             if element in proposals:
                 ordered.append(element)
@@ -438,6 +443,16 @@ class _DocumentExtractor:
             xpath="" if element.get(XML_ID) else self.paths.path(element),
             location=Location.HEADER if header else Location.TEXT,
         )
+
+
+def _proposals(root: etree._Element) -> list[etree._Element]:
+    """Return the elements with ``@type="proposal"`` in *root*'s document, in document order.
+
+    The same as the XPath ``//*[@type='proposal']``, walked: libxml2 cannot build that
+    XPath's node-set for a document of over 10 million nodes (issue 18).
+    """
+    top = root.getroottree().getroot()
+    return [e for e in top.iter(etree.Element) if e.get("type") == "proposal"]
 
 
 def _elements(result: object) -> list[etree._Element]:

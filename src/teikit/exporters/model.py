@@ -529,6 +529,29 @@ def _find(xpath: etree.XPath, node: etree._Element) -> list[etree._Element]:
     return [e for e in found if isinstance(e, etree._Element)] if isinstance(found, list) else []
 
 
+def _note_divisions(root: etree._Element) -> list[etree._Element]:
+    """Return the notes divisions and ``noteGrp`` (not in a ``p``) inside a ``text`` below *root*.
+
+    The same as ``.//tei:text//tei:div[@type='notes'] | .//tei:text//tei:noteGrp[not(ancestor::
+    tei:p)]``, walked: libxml2 cannot build that XPath's node-set for a document of over 10
+    million nodes (issue 18).
+    """
+    found: list[etree._Element] = []
+    for element in root.iterdescendants(f"{_T}div", f"{_T}noteGrp"):
+        if element.tag == f"{_T}div":
+            if element.get("type") != "notes":
+                continue
+        elif any(True for _ in element.iterancestors(f"{_T}p")):
+            continue
+        for ancestor in element.iterancestors():
+            if ancestor is root:
+                break
+            if ancestor.tag == f"{_T}text":
+                found.append(element)
+                break
+    return found
+
+
 def _strings(xpath: etree.XPath, node: etree._Element) -> list[str]:
     """Return the attribute values or texts *xpath* selects from *node*."""
     found = xpath(node)
@@ -551,11 +574,7 @@ _DESCRIPTION: Final = _xpath(
     "tei:fileDesc/tei:sourceDesc//tei:note[@type='description'] | tei:profileDesc/tei:abstract"
 )
 _TEXT: Final = _xpath("tei:text")
-_NOTE_DIVS: Final = _xpath(
-    ".//tei:text//tei:div[@type='notes'] | .//tei:text//tei:noteGrp[not(ancestor::tei:p)]"
-)
 _STANDOFF_NOTES: Final = _xpath("tei:standOff/tei:note | tei:standOff/tei:listAnnotation/tei:note")
-_IDS: Final = _xpath(".//*[@xml:id]")
 _PARTY_TAGS: Final = frozenset({"persName", "orgName", "name", "rs", "placeName", "settlement"})
 
 
@@ -804,7 +823,10 @@ class _Builder:
         return candidate
 
     def _reserve_text_ids(self, text: etree._Element) -> None:
-        for element in _find(_IDS, text):
+        # walked, not the XPath .//*[@xml:id]: no node-set limit (issue 18)
+        for element in text.iterdescendants(etree.Element):
+            if element.get(XML_ID) is None:
+                continue
             if (
                 not any(_local(a) in _SKIPPED for a in element.iterancestors())
                 and _local(element) not in _SKIPPED
@@ -1012,7 +1034,7 @@ class _Builder:
 
     def _collect_target_notes(self) -> None:
         seen: set[etree._Element] = set()
-        for division in [*_find(_NOTE_DIVS, self.root), *_find(_STANDOFF_NOTES, self.root)]:
+        for division in [*_note_divisions(self.root), *_find(_STANDOFF_NOTES, self.root)]:
             notes = [division] if _local(division) == "note" else division.iter(f"{_T}note")
             for note in notes:
                 if note in seen or any(a in seen for a in note.iterancestors(f"{_T}note")):
@@ -1713,19 +1735,50 @@ class Corpus:
     """Several document models with their corpus-wide register.
 
     ``pages`` holds the output file name of each document in a folder export.
+
+    The lookups a page makes (:meth:`page_of`, :meth:`of_kind`, :meth:`has_kind`) use
+    indexes built once per corpus (issue 18: rebuilt per page, a folder export was
+    quadratic); they are rebuilt only when ``pages`` or ``register`` is replaced or resized.
     """
 
     documents: list[DocumentModel]
     register: list[CorpusEntity]
     pages: list[str] = field(default_factory=list)
     _by_entity: dict[tuple[int, str], CorpusEntity] = field(default_factory=dict)
+    _pages_by_id: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _pages_key: tuple[int, int, int] | None = field(default=None, repr=False, compare=False)
+    _kinds: dict[str, list[CorpusEntity]] = field(default_factory=dict, repr=False, compare=False)
+    _kinds_key: tuple[int, int] | None = field(default=None, repr=False, compare=False)
+
+    def pages_by_id(self) -> dict[str, str]:
+        """Return the output page of each document by its root ``xml:id`` (first one wins)."""
+        key = (id(self.pages), len(self.pages), len(self.documents))
+        if key != self._pages_key:
+            index: dict[str, str] = {}
+            for doc, page in zip(self.documents, self.pages, strict=False):
+                if doc.xml_id:
+                    index.setdefault(doc.xml_id, page)
+            self._pages_by_id, self._pages_key = index, key
+        return self._pages_by_id
+
+    def _by_kind(self) -> dict[str, list[CorpusEntity]]:
+        key = (id(self.register), len(self.register))
+        if key != self._kinds_key:
+            kinds: dict[str, list[CorpusEntity]] = {}
+            for entry in self.register:
+                kinds.setdefault(entry.entity.type, []).append(entry)
+            for entries in kinds.values():
+                entries.sort(key=lambda e: (e.entity.name.casefold(), e.key))
+            self._kinds, self._kinds_key = kinds, key
+        return self._kinds
 
     def of_kind(self, kind: str) -> list[CorpusEntity]:
         """Return the corpus entries of *kind*, sorted by name."""
-        return sorted(
-            (e for e in self.register if e.entity.type == kind),
-            key=lambda e: (e.entity.name.casefold(), e.key),
-        )
+        return list(self._by_kind().get(kind, ()))
+
+    def has_kind(self, kind: str) -> bool:
+        """Return whether the register has an entry of *kind*."""
+        return kind in self._by_kind()
 
     def entry_for(self, document: int, key: str) -> CorpusEntity | None:
         """Return the corpus entry of entity *key* in document number *document*."""

@@ -313,7 +313,7 @@ def _corpus_nav(body: etree._Element, corpus: Corpus | None, current: str | None
     links += [
         (name, heading)
         for kind, (name, heading) in REGISTER_PAGES.items()
-        if kind in ("person", "place") or corpus.of_kind(kind)
+        if kind in ("person", "place") or corpus.has_kind(kind)
     ]
     for href, label in links:
         item = _el(items, "li")
@@ -335,11 +335,8 @@ class _DocumentPage:
         self.proposals = {p.id: p for p in model.proposals}
         self.notes = {n.number: n for n in model.notes}
         self.lang = model.metadata.language
-        self.pages_by_id: dict[str, str] = {}
-        if corpus is not None and corpus.pages:
-            for doc, page in zip(corpus.documents, corpus.pages, strict=False):
-                if doc.xml_id:
-                    self.pages_by_id.setdefault(doc.xml_id, page)
+        # built once per corpus, not per page (issue 18)
+        self.pages_by_id = corpus.pages_by_id() if corpus is not None else {}
 
     def ui(self, element: etree._Element) -> etree._Element:
         """Mark *element* as English user-interface text when the document is not English."""
@@ -1103,7 +1100,7 @@ def html_corpus_pages(corpus: Corpus) -> list[tuple[str, Callable[[IO[str]], Non
     """Return the index and register pages of a folder export (name, writer)."""
     pages = [("index.html", _writer(lambda: _index_page(corpus)))]
     for kind, (name, _heading) in REGISTER_PAGES.items():
-        if kind in ("person", "place") or corpus.of_kind(kind):
+        if kind in ("person", "place") or corpus.has_kind(kind):
             pages.append((name, _writer(functools.partial(_register_page, corpus, kind))))
     return pages
 

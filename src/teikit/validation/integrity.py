@@ -34,7 +34,7 @@ from teikit.kinds import (
     matcher_for,
 )
 from teikit.namespaces import TEI_NS, XML_ID
-from teikit.pointers import POINTER_ATTRIBUTES, PointerResolver, PointerStatus
+from teikit.pointers import POINTER_ATTRIBUTES, PointerResolver, PointerStatus, elements_with_id
 from teikit.roots import classify_root, not_tei_finding
 
 __all__ = ["check_integrity", "parse_w3c_date"]
@@ -145,7 +145,6 @@ _MARKED_LIMIT = 100_000  # marked elements held at once; a larger document is wa
 _PREFIX_DEF: Final = f"{{{TEI_NS}}}prefixDef"
 _TEI_PREFIX: Final = f"{{{TEI_NS}}}"
 _TEI_ANY: Final = f"{{{TEI_NS}}}*"
-_FIND_IDS: Final = etree.XPath("//*[@xml:id]")
 
 
 def _local_name(element: etree._Element) -> str:
@@ -364,7 +363,7 @@ def check_integrity(
         marked: Iterable[etree._Element] | None = document.survey(_MARKS, _MARKED_LIMIT)
         if marked is None:
             marked = (e for e in document.root.iter(_TEI_ANY) if not _MARKS.isdisjoint(e.keys()))
-            with_ids: list[etree._Element] = _FIND_IDS(document.root)  # type: ignore[assignment]
+            with_ids = elements_with_id(document.root)  # walked: no XPath node-set limit
         else:
             with_ids = [element for element in marked if element.get(XML_ID) is not None]
         findings = [*_check_root(document), *_check_ids(document, resolver, with_ids)]

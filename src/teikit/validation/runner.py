@@ -45,7 +45,8 @@ if TYPE_CHECKING:  # imported when first needed: a run served from the cache nev
 __all__ = ["Input", "ValidationOptions", "Validator", "expand_paths"]
 
 STDIN: Final = "-"
-_CHUNK: Final = 16
+_CHUNK: Final = 16  # files per worker task
+_CHUNK_BYTES: Final = 1 << 20  # ... or bytes: a bigger file is a task of its own (issue 18)
 _KEEP_BYTES: Final = 8 << 20  # a file's bytes are kept for its findings' lines up to this
 _JING_BATCH: Final = 500  # files per Jing process (memory: the batch's trees are kept)
 # What makes a verdict besides the options, for the verdict cache: changed with the default
@@ -469,16 +470,22 @@ class Validator:
 
     def _check_all(self, todo: Sequence[Input]) -> Iterator[_Outcome]:
         # Jing starts a JVM per call: give it batches of files (in each worker).
-        size = _JING_BATCH if self.options.engine == "jing" else 1
-        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-        jobs = max(1, min(self.options.jobs, len(todo) // max(_CHUNK, size)))
+        jing = self.options.engine == "jing"
+        jobs, ranges = plan_chunks(
+            [_size_of(item) for item in todo],
+            self.options.jobs,
+            files=_JING_BATCH if jing else _CHUNK,
+            size=(_JING_BATCH if jing else 1) * _CHUNK_BYTES,
+        )
+        # A task's files are checked one by one (one tree in memory), Jing's all at once.
+        chunks = [[todo[r.start : r.stop]] if jing else [[todo[i]] for i in r] for r in ranges]
         if jobs == 1:
-            return (outcome for chunk in chunks for outcome in self.check_many(chunk))
+            return (outcome for chunk in chunks for outcome in _check_chunk(self, chunk))
         import multiprocessing  # not before: a run served from the cache never needs it
         from concurrent.futures import ProcessPoolExecutor
 
         if "fork" not in multiprocessing.get_all_start_methods():
-            return (outcome for chunk in chunks for outcome in self.check_many(chunk))
+            return (outcome for chunk in chunks for outcome in _check_chunk(self, chunk))
         global _WORKER
         _WORKER = self  # inherited by the forked workers, with its compiled schemas
         gc.freeze()  # keep inherited objects out of the workers' collections (copy-on-write)
@@ -487,7 +494,45 @@ class Validator:
         pool = ProcessPoolExecutor(
             jobs, mp_context=multiprocessing.get_context("fork"), initializer=ignore_interrupts
         )
-        return _in_pool(pool, chunks, max(1, _CHUNK // size))
+        return _in_pool(pool, chunks, 1)
+
+
+def _size_of(item: Input) -> int:
+    """Return the bytes of *item* (0 when unknown: refused, or gone since it was found)."""
+    if item.data is not None:
+        return len(item.data)
+    if item.path is None or item.refused is not None:
+        return 0
+    try:
+        return item.path.stat().st_size
+    except OSError:
+        return 0
+
+
+def plan_chunks(
+    sizes: Sequence[int], jobs: int, *, files: int = _CHUNK, size: int = _CHUNK_BYTES
+) -> tuple[int, list[range]]:
+    """Return the workers to start and the tasks (ranges of consecutive inputs) for *sizes*.
+
+    A task ends at *files* inputs or once it holds *size* bytes; an input of *size* bytes
+    or more is a task of its own. One worker per full task, at most *jobs*: many small
+    files and a few big ones alike use every worker, a few small files stay in-process.
+    """
+    chunks: list[range] = []
+    full = 0
+    start, total = 0, 0
+    for end, bytes_ in enumerate(sizes):
+        if end > start and bytes_ >= size:  # a big file starts a task of its own
+            chunks.append(range(start, end))
+            start, total = end, 0
+        total += bytes_
+        if end + 1 - start >= files or total >= size:
+            chunks.append(range(start, end + 1))
+            full += 1
+            start, total = end + 1, 0
+    if start < len(sizes):
+        chunks.append(range(start, len(sizes)))
+    return max(1, min(jobs, full)), chunks
 
 
 class _SpecializedRelaxNG:
@@ -523,13 +568,17 @@ class _SpecializedRelaxNG:
 _WORKER: Validator | None = None
 
 
-def _check_in_worker(chunk: Sequence[Input]) -> list[_Outcome]:
+def _check_chunk(validator: Validator, chunk: Sequence[Sequence[Input]]) -> list[_Outcome]:
+    return [outcome for batch in chunk for outcome in validator.check_many(batch)]
+
+
+def _check_in_worker(chunk: Sequence[Sequence[Input]]) -> list[_Outcome]:
     assert _WORKER is not None
-    return _WORKER.check_many(chunk)
+    return _check_chunk(_WORKER, chunk)
 
 
 def _in_pool(
-    pool: ProcessPoolExecutor, chunks: Sequence[Sequence[Input]], chunksize: int
+    pool: ProcessPoolExecutor, chunks: Sequence[Sequence[Sequence[Input]]], chunksize: int
 ) -> Iterator[_Outcome]:
     from teikit.interrupts import stop_pool
 
