@@ -95,6 +95,7 @@ from teikit.document import TeiDocument, load
 from teikit.errors import SchemaLoadError, TeikitError
 from teikit.namespaces import RNG_NS, SCH_NS, TEI_NS, XML_NS
 from teikit.resources import cache_dir, read_cache_json, write_cache_file
+from teikit.validation import schematron_fast
 
 if TYPE_CHECKING:
     from elementpath import XPathContext
@@ -1299,6 +1300,9 @@ class _Expr:
     type: str = _ANY
     error: str | None = None
     xpath1: str | None = None  # the XPath 1.0 form libxml2 runs, when there is one
+    # How elementpath evaluates it once per anchor node (schematron_fast): None until the
+    # first evaluation, False when it cannot.
+    anchor: schematron_fast.Anchored | bool | None = None
 
     @property
     def engine(self) -> str:
@@ -1409,6 +1413,7 @@ class _Run:
         self.documents = _Documents(schema._folder)
         self.global_lxml: dict[str, Any] = {}
         self.global_ep: dict[str, Any] = {}
+        self.anchored: dict[tuple[schematron_fast.Anchored, Any], Any] = {}
         self.errors: dict[tuple[int, str], list[Any]] = {}
         # The names that occur in the document, to skip rules that cannot match.
         self.tags, self.attributes = document.names()
@@ -2273,20 +2278,39 @@ class SchematronSchema:
             if name in scope.lets or name in self._global_lets or (name in scope.pattern.lets):
                 ep_variables[name] = scope.ep_value(name)
         node = run.ep_item(item)
-        context = self._ep_context(run, node, ep_variables)
-        local = self._local
-        saved = getattr(local, "current_ep", None)
-        local.current_ep = run.ep_item(scope.item) if scope.item is not item else node
-        try:
-            token = expr.token.get()
-            result = token.evaluate(context)
-        finally:
-            local.current_ep = saved
+        token = expr.token.get()
+        result = schematron_fast.NOT_FOUND
+        if schematron_fast.ENABLED and kind != "string":  # the token is expr.source's
+            result = self._anchored_value(run, expr, token, node)
+        if result is schematron_fast.NOT_FOUND:
+            context = self._ep_context(run, node, ep_variables)
+            local = self._local
+            saved = getattr(local, "current_ep", None)
+            local.current_ep = run.ep_item(scope.item) if scope.item is not item else node
+            try:
+                result = token.evaluate(context)
+            finally:
+                local.current_ep = saved
         if kind == "test":
             return bool(token.boolean_value(result))
         if kind == "string":
             return result if isinstance(result, str) else str(result)
         return result
+
+    def _anchored_value(self, run: _Run, expr: _Expr, token: Any, node: Any) -> Any:
+        """Return *expr*'s value on *node* computed once per anchor, or ``NOT_FOUND``."""
+        if expr.anchor is None:
+            parse = lambda text: self._parse(text)[0]  # noqa: E731
+            expr.anchor = schematron_fast.find_anchor(expr.source, token, parse) or False
+        if not isinstance(expr.anchor, schematron_fast.Anchored):
+            return schematron_fast.NOT_FOUND
+        return schematron_fast.anchored_value(
+            expr.anchor,
+            node,
+            run.node_tree,
+            lambda item: self._ep_context(run, item),
+            run.anchored,
+        )
 
     def _run_pattern(self, run: _Run, pattern: _Pattern) -> list[Diagnostic]:
         if pattern.quick and self._passes_quick_checks(run, pattern):
