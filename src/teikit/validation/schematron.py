@@ -1303,6 +1303,9 @@ class _Expr:
     # How elementpath evaluates it once per anchor node (schematron_fast): None until the
     # first evaluation, False when it cannot.
     anchor: schematron_fast.Anchored | bool | None = None
+    # For a test ``A and B`` run by elementpath: ``boolean(A)`` for libxml2 when A has an
+    # XPath 1.0 form (schematron_fast.left_of_and); None until first needed, False if not.
+    guard: etree.XPath | bool | None = None
 
     @property
     def engine(self) -> str:
@@ -2273,6 +2276,10 @@ class SchematronSchema:
             if expr.lxml is not None:
                 raise _EvaluationError("this expression runs only on element context nodes")
             raise _EvaluationError(expr.error or "cannot be compiled")
+        if kind == "test" and schematron_fast.ENABLED and isinstance(item, etree._Element):
+            guard = self._guard(expr)
+            if guard is not None and not guard(item):
+                return False
         ep_variables = {}
         for name in expr.variables:
             if name in scope.lets or name in self._global_lets or (name in scope.pattern.lets):
@@ -2296,6 +2303,18 @@ class SchematronSchema:
         if kind == "string":
             return result if isinstance(result, str) else str(result)
         return result
+
+    def _guard(self, expr: _Expr) -> etree.XPath | None:
+        """Return libxml2's form of the left operand of *expr*'s ``and``, if it has one."""
+        if expr.guard is None:
+            expr.guard = False
+            if expr.token is not None and self._use_lxml:
+                parse = lambda text: self._parse(text)[0]  # noqa: E731
+                left = schematron_fast.left_of_and(expr.source, expr.token.get(), parse)
+                xpath1 = None if left is None else self._analyse(left, "test", {})["xpath1"]
+                if xpath1 is not None:
+                    expr.guard = self._lxml_compile(f"boolean({xpath1})") or False
+        return expr.guard if isinstance(expr.guard, etree.XPath) else None
 
     def _anchored_value(self, run: _Run, expr: _Expr, token: Any, node: Any) -> Any:
         """Return *expr*'s value on *node* computed once per anchor, or ``NOT_FOUND``."""
