@@ -189,3 +189,43 @@ def test_real_corpora_give_the_same_findings(monkeypatch: pytest.MonkeyPatch) ->
             assert fast == findings(schema, document, fast=False), file.name
             compared += len(fast)
     assert compared > 0
+
+
+AMONG = """<schema xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2">
+  <ns prefix="tei" uri="http://www.tei-c.org/ns/1.0"/>
+  <pattern id="next">
+    <rule context="tei:l[@part = ('I', 'M')]">
+      <assert test="following::tei:l[1]/@part = ('M', 'F')">no next part</assert>
+      <report test="(@n | tei:seg) != ('1', 'x')">other than 1 or x</report>
+      <report test="@part = ('it''s', 'M')">kept for elementpath</report>
+    </rule>
+  </pattern>
+</schema>"""
+
+
+def test_comparisons_with_a_sequence_of_strings_run_in_libxml2(tmp_path: Path) -> None:
+    sch = tmp_path / "rules.sch"
+    sch.write_text(AMONG)
+    schema = load_schematron(sch)
+    engines = [engine for rule in schema.rules for _kind, _test, engine in rule.checks]
+    assert engines == ["lxml", "lxml", "elementpath"]
+    assert schema.rules[0].selector == "lxml"
+    document = teikit.load(
+        f'<TEI xmlns="{TEI_NS}"><text><body><lg>'
+        '<l part="I" n="1"/><l part="M" n="2"/><l part="I"><seg>x</seg></l><l part="F"/>'
+        '<l part="M" n="1"><seg>1</seg></l><l/><l part="I"/></lg></body></text></TEI>'.encode()
+    )
+    found = [(d.line, d.xpath, d.message) for d in schema.validate(document)]
+    assert found == [(d.line, d.xpath, d.message) for d in schema.without_lxml().validate(document)]
+    # != is true when some pair differs: for any node, as '1' != 'x'; l[7] has neither
+    assert [(path.rsplit("/", 1)[1], message) for _line, path, message in found] == [
+        ("tei:l[1]", "other than 1 or x [next]"),
+        ("tei:l[2]", "no next part [next]"),
+        ("tei:l[2]", "other than 1 or x [next]"),
+        ("tei:l[2]", "kept for elementpath [next]"),
+        ("tei:l[3]", "other than 1 or x [next]"),
+        ("tei:l[5]", "no next part [next]"),
+        ("tei:l[5]", "other than 1 or x [next]"),
+        ("tei:l[5]", "kept for elementpath [next]"),
+        ("tei:l[7]", "no next part [next]"),
+    ]

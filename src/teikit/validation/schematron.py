@@ -1100,6 +1100,8 @@ class _Translator:
             self.visit(token[0])
             self.visit(token[1])
             return _BOOL
+        if symbol in ("=", "!=") and _string_literals(token[1]) is not None:
+            return self.among(token)
         if symbol in ("=", "!="):
             left, right = self.visit(token[0]), self.visit(token[1])
             texts = _PATHS | {_STR}
@@ -1129,6 +1131,29 @@ class _Translator:
         if label in ("function", "external function"):
             return self.function(symbol, [self.visit(child) for child in token])
         raise _Unsafe(symbol)
+
+    def among(self, token: Any) -> str:
+        """Rewrite ``X = ('a', 'b')`` (X nodes) as ``boolean((X)[. = 'a' or . = 'b'])``.
+
+        A general comparison is true when some pair of items compares true: a node of X
+        whose string value (an attribute's or element's untyped value is compared as a
+        string) is one of the strings, or, for ``!=``, differs from one of them.
+        """
+        if self.visit(token[0]) not in _PATHS:
+            raise _Unsafe(token.symbol)
+        literals = _string_literals(token[1]) or []
+        opening = token[1].span[0]
+        closing = _closing_paren(self.source, opening)
+        if self.source[opening : opening + 1] != "(" or closing < 0:
+            raise _Unsafe(token.symbol)
+        texts = [self.source[a:b] for a, b in literals]
+        if any(text[0] in text[1:-1] for text in texts):  # 'it''s' is no XPath 1.0 literal
+            raise _Unsafe(token.symbol)
+        start = min(t.span[0] for t in _walk(token[0]))
+        test = " or ".join(f". {token.symbol} {text}" for text in texts)
+        self.edits.append((start, start, "boolean(("))
+        self.edits.append((token.span[0], closing + 1, f")[{test}])"))
+        return _BOOL
 
     @staticmethod
     def function(name: str, args: list[str]) -> str:
@@ -1171,6 +1196,25 @@ class _Translator:
         if name == "current" and n == 0:
             return _NODE
         raise _Unsafe(name)
+
+
+def _string_literals(token: Any) -> list[tuple[int, int]] | None:
+    """Return the spans of the strings of a sequence ``('a', 'b', ...)``, else ``None``."""
+    if token.symbol != "(" or token.label != "expression" or len(token) != 1:
+        return None
+    if token[0].symbol != ",":
+        return None
+    spans: list[tuple[int, int]] = []
+    pending = [token[0]]
+    while pending:
+        item = pending.pop()
+        if item.symbol == ",":
+            pending.extend(reversed(list(item)))
+        elif item.symbol == "(string)":
+            spans.append(item.span)
+        else:
+            return None
+    return spans
 
 
 def _same_string(token: Any, kind: str) -> bool:
