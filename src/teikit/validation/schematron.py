@@ -23,12 +23,17 @@ Engines
     ``and``/``or``, the string and node functions of XPath 1.0 on single items, ``=``/``!=``
     between strings or nodes, order comparisons and ``+ - * mod`` between numbers, and the
     value comparisons ``eq ne lt le gt ge`` between single strings or numbers (rewritten to
-    ``= != < <= > >=``). Everything else (sequences, ``if``/``for``, casts, regular
-    expressions, ``tokenize``, ``div``...) goes to elementpath, on a node tree built only for
-    the documents that need one. Rule contexts are selected the same way, and a rule whose
+    ``= != < <= > >=``), and ``=``/``!=`` between nodes and a sequence of string literals
+    (``@part = ('M', 'F')``, rewritten to ``boolean((@part)[. = 'M' or . = 'F'])``).
+    Everything else (sequences, ``if``/``for``, casts, regular expressions, ``tokenize``,
+    ``div``...) goes to elementpath, on a node tree built only for the documents that need
+    one. Rule contexts are selected the same way, and a rule whose
     context names elements or attributes that do not occur in the document is skipped: this
-    is what keeps TEI All fast on real corpora. :meth:`SchematronSchema.without_lxml` gives
-    the same schema run by elementpath alone, to cross-check the shortcuts.
+    is what keeps TEI All fast on real corpora. Paths that do not depend on the context node
+    are evaluated once per document or ancestor, and ``A and B`` is screened by ``A`` in
+    libxml2: see :mod:`teikit.validation.schematron_fast`.
+    :meth:`SchematronSchema.without_lxml` gives the same schema run by elementpath alone, to
+    cross-check the shortcuts.
 
 Semantics
     A rule context is an XSLT pattern: it matches the nodes of ``//(pattern)`` (each branch
