@@ -23,12 +23,17 @@ Engines
     ``and``/``or``, the string and node functions of XPath 1.0 on single items, ``=``/``!=``
     between strings or nodes, order comparisons and ``+ - * mod`` between numbers, and the
     value comparisons ``eq ne lt le gt ge`` between single strings or numbers (rewritten to
-    ``= != < <= > >=``). Everything else (sequences, ``if``/``for``, casts, regular
-    expressions, ``tokenize``, ``div``...) goes to elementpath, on a node tree built only for
-    the documents that need one. Rule contexts are selected the same way, and a rule whose
+    ``= != < <= > >=``), and ``=``/``!=`` between nodes and a sequence of string literals
+    (``@part = ('M', 'F')``, rewritten to ``boolean((@part)[. = 'M' or . = 'F'])``).
+    Everything else (sequences, ``if``/``for``, casts, regular expressions, ``tokenize``,
+    ``div``...) goes to elementpath, on a node tree built only for the documents that need
+    one. Rule contexts are selected the same way, and a rule whose
     context names elements or attributes that do not occur in the document is skipped: this
-    is what keeps TEI All fast on real corpora. :meth:`SchematronSchema.without_lxml` gives
-    the same schema run by elementpath alone, to cross-check the shortcuts.
+    is what keeps TEI All fast on real corpora. Paths that do not depend on the context node
+    are evaluated once per document or ancestor, and ``A and B`` is screened by ``A`` in
+    libxml2: see :mod:`teikit.validation.schematron_fast`.
+    :meth:`SchematronSchema.without_lxml` gives the same schema run by elementpath alone, to
+    cross-check the shortcuts.
 
 Semantics
     A rule context is an XSLT pattern: it matches the nodes of ``//(pattern)`` (each branch
@@ -95,6 +100,7 @@ from teikit.document import TeiDocument, load
 from teikit.errors import SchemaLoadError, TeikitError
 from teikit.namespaces import RNG_NS, SCH_NS, TEI_NS, XML_NS
 from teikit.resources import cache_dir, read_cache_json, write_cache_file
+from teikit.validation import schematron_fast
 
 if TYPE_CHECKING:
     from elementpath import XPathContext
@@ -1099,6 +1105,8 @@ class _Translator:
             self.visit(token[0])
             self.visit(token[1])
             return _BOOL
+        if symbol in ("=", "!=") and _string_literals(token[1]) is not None:
+            return self.among(token)
         if symbol in ("=", "!="):
             left, right = self.visit(token[0]), self.visit(token[1])
             texts = _PATHS | {_STR}
@@ -1128,6 +1136,29 @@ class _Translator:
         if label in ("function", "external function"):
             return self.function(symbol, [self.visit(child) for child in token])
         raise _Unsafe(symbol)
+
+    def among(self, token: Any) -> str:
+        """Rewrite ``X = ('a', 'b')`` (X nodes) as ``boolean((X)[. = 'a' or . = 'b'])``.
+
+        A general comparison is true when some pair of items compares true: a node of X
+        whose string value (an attribute's or element's untyped value is compared as a
+        string) is one of the strings, or, for ``!=``, differs from one of them.
+        """
+        if self.visit(token[0]) not in _PATHS:
+            raise _Unsafe(token.symbol)
+        literals = _string_literals(token[1]) or []
+        opening = token[1].span[0]
+        closing = _closing_paren(self.source, opening)
+        if self.source[opening : opening + 1] != "(" or closing < 0:
+            raise _Unsafe(token.symbol)
+        texts = [self.source[a:b] for a, b in literals]
+        if any(text[0] in text[1:-1] for text in texts):  # 'it''s' is no XPath 1.0 literal
+            raise _Unsafe(token.symbol)
+        start = min(t.span[0] for t in _walk(token[0]))
+        test = " or ".join(f". {token.symbol} {text}" for text in texts)
+        self.edits.append((start, start, "boolean(("))
+        self.edits.append((token.span[0], closing + 1, f")[{test}])"))
+        return _BOOL
 
     @staticmethod
     def function(name: str, args: list[str]) -> str:
@@ -1170,6 +1201,25 @@ class _Translator:
         if name == "current" and n == 0:
             return _NODE
         raise _Unsafe(name)
+
+
+def _string_literals(token: Any) -> list[tuple[int, int]] | None:
+    """Return the spans of the strings of a sequence ``('a', 'b', ...)``, else ``None``."""
+    if token.symbol != "(" or token.label != "expression" or len(token) != 1:
+        return None
+    if token[0].symbol != ",":
+        return None
+    spans: list[tuple[int, int]] = []
+    pending = [token[0]]
+    while pending:
+        item = pending.pop()
+        if item.symbol == ",":
+            pending.extend(reversed(list(item)))
+        elif item.symbol == "(string)":
+            spans.append(item.span)
+        else:
+            return None
+    return spans
 
 
 def _same_string(token: Any, kind: str) -> bool:
@@ -1299,6 +1349,12 @@ class _Expr:
     type: str = _ANY
     error: str | None = None
     xpath1: str | None = None  # the XPath 1.0 form libxml2 runs, when there is one
+    # How elementpath evaluates it once per anchor node (schematron_fast): None until the
+    # first evaluation, False when it cannot.
+    anchor: schematron_fast.Anchored | bool | None = None
+    # For a test ``A and B`` run by elementpath: ``boolean(A)`` for libxml2 when A has an
+    # XPath 1.0 form (schematron_fast.left_of_and); None until first needed, False if not.
+    guard: etree.XPath | bool | None = None
 
     @property
     def engine(self) -> str:
@@ -1409,6 +1465,7 @@ class _Run:
         self.documents = _Documents(schema._folder)
         self.global_lxml: dict[str, Any] = {}
         self.global_ep: dict[str, Any] = {}
+        self.anchored: dict[tuple[schematron_fast.Anchored, Any], Any] = {}
         self.errors: dict[tuple[int, str], list[Any]] = {}
         # The names that occur in the document, to skip rules that cannot match.
         self.tags, self.attributes = document.names()
@@ -2268,25 +2325,60 @@ class SchematronSchema:
             if expr.lxml is not None:
                 raise _EvaluationError("this expression runs only on element context nodes")
             raise _EvaluationError(expr.error or "cannot be compiled")
+        if kind == "test" and schematron_fast.ENABLED and isinstance(item, etree._Element):
+            guard = self._guard(expr)
+            if guard is not None and not guard(item):
+                return False
         ep_variables = {}
         for name in expr.variables:
             if name in scope.lets or name in self._global_lets or (name in scope.pattern.lets):
                 ep_variables[name] = scope.ep_value(name)
         node = run.ep_item(item)
-        context = self._ep_context(run, node, ep_variables)
-        local = self._local
-        saved = getattr(local, "current_ep", None)
-        local.current_ep = run.ep_item(scope.item) if scope.item is not item else node
-        try:
-            token = expr.token.get()
-            result = token.evaluate(context)
-        finally:
-            local.current_ep = saved
+        token = expr.token.get()
+        result = schematron_fast.NOT_FOUND
+        if schematron_fast.ENABLED and kind != "string":  # the token is expr.source's
+            result = self._anchored_value(run, expr, token, node)
+        if result is schematron_fast.NOT_FOUND:
+            context = self._ep_context(run, node, ep_variables)
+            local = self._local
+            saved = getattr(local, "current_ep", None)
+            local.current_ep = run.ep_item(scope.item) if scope.item is not item else node
+            try:
+                result = token.evaluate(context)
+            finally:
+                local.current_ep = saved
         if kind == "test":
             return bool(token.boolean_value(result))
         if kind == "string":
             return result if isinstance(result, str) else str(result)
         return result
+
+    def _guard(self, expr: _Expr) -> etree.XPath | None:
+        """Return libxml2's form of the left operand of *expr*'s ``and``, if it has one."""
+        if expr.guard is None:
+            expr.guard = False
+            if expr.token is not None and self._use_lxml:
+                parse = lambda text: self._parse(text)[0]  # noqa: E731
+                left = schematron_fast.left_of_and(expr.source, expr.token.get(), parse)
+                xpath1 = None if left is None else self._analyse(left, "test", {})["xpath1"]
+                if xpath1 is not None:
+                    expr.guard = self._lxml_compile(f"boolean({xpath1})") or False
+        return expr.guard if isinstance(expr.guard, etree.XPath) else None
+
+    def _anchored_value(self, run: _Run, expr: _Expr, token: Any, node: Any) -> Any:
+        """Return *expr*'s value on *node* computed once per anchor, or ``NOT_FOUND``."""
+        if expr.anchor is None:
+            parse = lambda text: self._parse(text)[0]  # noqa: E731
+            expr.anchor = schematron_fast.find_anchor(expr.source, token, parse) or False
+        if not isinstance(expr.anchor, schematron_fast.Anchored):
+            return schematron_fast.NOT_FOUND
+        return schematron_fast.anchored_value(
+            expr.anchor,
+            node,
+            run.node_tree,
+            lambda item: self._ep_context(run, item),
+            run.anchored,
+        )
 
     def _run_pattern(self, run: _Run, pattern: _Pattern) -> list[Diagnostic]:
         if pattern.quick and self._passes_quick_checks(run, pattern):
