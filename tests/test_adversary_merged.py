@@ -1,0 +1,92 @@
+"""Issue 17, checked again on the merged branches: attacks that only exist together.
+
+Each test here is a case found by attacking the merged main (the report lines that name the
+configuration and schemas, outputs, caches and the guards of the other branches); the
+cases that could hang run in a subprocess with a timeout.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from lxml import etree
+
+from teikit.cli import cli
+
+TEI = "http://www.tei-c.org/ns/1.0"
+LETTER = (
+    f'<TEI xmlns="{TEI}"><teiHeader><fileDesc><titleStmt><title>t</title></titleStmt>'
+    "<publicationStmt><p>p</p></publicationStmt><sourceDesc><p>s</p></sourceDesc>"
+    "</fileDesc></teiHeader><text><body><p>Hello</p></body></text></TEI>\n"
+)
+ANY_RNG = (
+    '<grammar xmlns="http://relaxng.org/ns/structure/1.0"><start><ref name="any"/></start>'
+    '<define name="any"><element><anyName/><zeroOrMore><choice><attribute><anyName/>'
+    '</attribute><text/><ref name="any"/></choice></zeroOrMore></element></define></grammar>\n'
+)
+HOSTILE = "proj\nFORGED: error \x1b[31m"
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEIKIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def tmp_path_of(project: Path) -> str:
+    return str(project.parent)
+
+
+@pytest.fixture
+def hostile_project(tmp_path: Path) -> Path:
+    """A project whose folder and schema names hold a newline and an ESC."""
+    project = tmp_path / HOSTILE
+    project.mkdir()
+    (project / "pyproject.toml").write_text("")
+    (project / "s\nFORGED2.rng").write_text(ANY_RNG)
+    (project / "teikit.toml").write_text('schema = ["s\\nFORGED2.rng"]\n')
+    (project / "a.xml").write_text(LETTER)
+    return project
+
+
+@pytest.mark.parametrize("command", ["validate", "lint"])
+def test_configuration_and_schema_lines_cannot_forge_a_line(
+    hostile_project: Path, command: str
+) -> None:
+    result = invoke(command, str(hostile_project / "a.xml"))
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert not [line for line in lines if line.startswith("FORGED")]
+    assert "\x1b" not in result.stderr
+    configuration = [line for line in lines if line.startswith("configuration: ")]
+    base = tmp_path_of(hostile_project)
+    assert configuration == [f"configuration: {base}/proj\\x0aFORGED: error \\x1b[31m/teikit.toml"]
+
+
+def test_junit_properties_escape_hostile_configuration_paths(hostile_project: Path) -> None:
+    result = invoke("validate", "-f", "junit", str(hostile_project / "a.xml"))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    tree = etree.fromstring(result.stdout.encode())
+    values = {p.get("name"): p.get("value") for p in tree.iter("property")}
+    base = tmp_path_of(hostile_project)
+    assert values == {
+        "configuration": f"{base}/proj\\x0aFORGED: error \\x1b[31m/teikit.toml",
+        "schema": f"{base}/proj\\x0aFORGED: error \\x1b[31m/s\\x0aFORGED2.rng",
+    }
+
+
+def test_json_configuration_paths_are_escaped_like_file_names(hostile_project: Path) -> None:
+    result = invoke("validate", "-f", "json", str(hostile_project / "a.xml"))
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    base = tmp_path_of(hostile_project)
+    assert document["configuration"] == [f"{base}/proj\\x0aFORGED: error \\x1b[31m/teikit.toml"]
+    assert document["schemas"] == [f"{base}/proj\\x0aFORGED: error \\x1b[31m/s\\x0aFORGED2.rng"]
