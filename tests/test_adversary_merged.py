@@ -8,6 +8,10 @@ cases that could hang run in a subprocess with a timeout.
 from __future__ import annotations
 
 import json
+import os
+import resource
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,3 +94,58 @@ def test_json_configuration_paths_are_escaped_like_file_names(hostile_project: P
     base = tmp_path_of(hostile_project)
     assert document["configuration"] == [f"{base}/proj\\x0aFORGED: error \\x1b[31m/teikit.toml"]
     assert document["schemas"] == [f"{base}/proj\\x0aFORGED: error \\x1b[31m/s\\x0aFORGED2.rng"]
+
+
+def teikit_process(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run teikit in a child process with a time limit and 1.5 GB of address space."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
+
+    return subprocess.run(
+        [sys.executable, "-m", "teikit", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=limit,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+
+
+@pytest.mark.parametrize("command", ["validate", "lint", "entities", "export --to text"])
+def test_config_naming_a_fifo_or_a_device_is_refused_not_read(tmp_path: Path, command: str) -> None:
+    (tmp_path / "a.xml").write_text(LETTER)
+    os.mkfifo(tmp_path / "fifo.toml")
+    (tmp_path / "zero.toml").symlink_to("/dev/zero")
+    for name, why in (
+        ("fifo.toml", "a FIFO (named pipe), not a file: not read"),
+        ("zero.toml", "a character device, not a file: not read"),
+    ):
+        result = teikit_process(*command.split(), "--config", name, "a.xml", cwd=tmp_path)
+        message = f"{name}: cannot read configuration: {why}"
+        assert message in result.stderr
+        assert "internal error" not in result.stderr
+        assert result.returncode == (1 if command == "validate" else 3), result.stderr
+
+
+def test_a_huge_or_utf16_teikit_toml_found_by_discovery_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "a.xml").write_text(LETTER)
+    toml = tmp_path / "teikit.toml"
+    toml.write_text('schema = ["x.rng"]\n', encoding="utf-16")
+    result = teikit_process("lint", "a.xml", cwd=tmp_path)
+    assert result.returncode == 3
+    assert result.stderr == (
+        "teikit: error: "
+        f"{toml}: cannot read configuration: not UTF-8 (byte 0); TOML files are UTF-8\n"
+    )
+    toml.unlink()
+    with toml.open("wb") as handle:  # 2 GiB, sparse: the address space limit is 1.5 GB
+        handle.truncate(2 << 30)
+    result = teikit_process("lint", "a.xml", cwd=tmp_path)
+    assert result.returncode == 3
+    assert result.stderr == (
+        f"teikit: error: {toml}: cannot read configuration: larger than 16,777,216 bytes, "
+        "the limit for a configuration file\n"
+    )
