@@ -149,3 +149,36 @@ def test_a_huge_or_utf16_teikit_toml_found_by_discovery_is_a_clear_error(tmp_pat
         f"teikit: error: {toml}: cannot read configuration: larger than 16,777,216 bytes, "
         "the limit for a configuration file\n"
     )
+
+
+PARTIAL_RESULT = """
+import multiprocessing, os, struct, time
+from concurrent.futures import ProcessPoolExecutor
+from teikit.interrupts import ignore_interrupts, stop_pool
+
+POOL = None
+
+def partial_result(_):
+    # what a worker terminated in the middle of writing a large result leaves in the pipe
+    os.write(POOL._result_queue._writer.fileno(), struct.pack("!i", 1 << 20) + b"abc")
+    time.sleep(60)
+
+if __name__ == "__main__":
+    context = multiprocessing.get_context("fork")
+    POOL = ProcessPoolExecutor(2, mp_context=context, initializer=ignore_interrupts)
+    POOL.submit(partial_result, 0)
+    time.sleep(1)
+    stop_pool(POOL)
+    print("stopped", flush=True)
+"""
+
+
+def test_a_worker_stopped_while_writing_a_result_does_not_hang_the_exit(tmp_path: Path) -> None:
+    """Ctrl-C during ``validate -j 2`` printed "interrupted" and hung now and then: the
+    pool's manager thread waited for the rest of a result for ever, and Python joins it."""
+    script = tmp_path / "partial.py"
+    script.write_text(PARTIAL_RESULT)
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=30
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "stopped\n", "")
