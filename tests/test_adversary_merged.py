@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -96,11 +97,15 @@ def test_json_configuration_paths_are_escaped_like_file_names(hostile_project: P
     assert document["schemas"] == [f"{base}/proj\\x0aFORGED: error \\x1b[31m/s\\x0aFORGED2.rng"]
 
 
-def teikit_process(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run teikit in a child process with a time limit and 1.5 GB of address space."""
+def teikit_process(
+    *args: str, cwd: Path, timeout: float = 60, memory: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run teikit in a child process with a time limit and (*memory*) 1.5 GB of address
+    space (too little for Java to start)."""
 
     def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
+        if memory:
+            resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
 
     return subprocess.run(
         [sys.executable, "-m", "teikit", *args],
@@ -182,3 +187,39 @@ def test_a_worker_stopped_while_writing_a_result_does_not_hang_the_exit(tmp_path
         [sys.executable, str(script)], capture_output=True, text=True, timeout=30
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "stopped\n", "")
+
+
+@pytest.mark.parametrize("engine", ["lxml", "jing"])
+@pytest.mark.parametrize("reference", ["include", "externalRef"])
+def test_a_relaxng_include_of_a_fifo_or_a_device_is_refused(
+    tmp_path: Path, engine: str, reference: str
+) -> None:
+    if engine == "jing" and shutil.which("jing") is None:
+        pytest.skip("jing is not installed")
+    (tmp_path / "d.xml").write_text(LETTER)
+    os.mkfifo(tmp_path / "fifo.rng")
+    (tmp_path / "zero.rng").symlink_to("/dev/zero")
+    names = ["fifo.rng"]
+    if engine == "lxml":  # Java cannot start in the address space that keeps a regression
+        names.append("zero.rng")  # reading /dev/zero from filling the memory
+    for name in names:
+        pattern = f'<{reference} href="{name}"/>'
+        if reference == "externalRef":
+            pattern = f"<start>{pattern}</start>"
+        (tmp_path / "s.rng").write_text(
+            f'<grammar xmlns="http://relaxng.org/ns/structure/1.0">{pattern}</grammar>\n'
+        )
+        result = teikit_process(
+            "validate", "--no-cache", "--engine", engine, "--schema", "s.rng", "d.xml",
+            cwd=tmp_path, memory=engine == "lxml", timeout=30,
+        )  # fmt: skip
+        assert result.returncode == 3, result.stderr
+        if name == "fifo.rng":
+            assert result.stderr == (
+                f"teikit: error: {tmp_path / name}: a FIFO (named pipe), not a file: not read\n"
+            )
+        else:  # refused as a link out of the schema's folder
+            assert result.stderr == (
+                f"teikit: error: {tmp_path / 's.rng'}:1: refused {reference} of 'zero.rng': "
+                f"/dev/zero is outside the schema's folder {tmp_path}\n"
+            )
