@@ -223,3 +223,23 @@ def test_a_relaxng_include_of_a_fifo_or_a_device_is_refused(
                 f"teikit: error: {tmp_path / 's.rng'}:1: refused {reference} of 'zero.rng': "
                 f"/dev/zero is outside the schema's folder {tmp_path}\n"
             )
+
+
+def test_an_xsd_declared_utf7_is_refused_by_the_xmlschema_engine(tmp_path: Path) -> None:
+    body = (
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+        '<xs:element name="TEI"/></xs:schema>'
+    )
+    hidden = body.replace("<", "+ADw-").replace(">", "+AD4-")
+    (tmp_path / "s.xsd").write_bytes(b'<?xml version="1.0" encoding="UTF-7"?>\n' + hidden.encode())
+    (tmp_path / "d.xml").write_text(LETTER)
+    result = invoke(
+        "validate", "--no-cache", "--xsd-engine", "xmlschema",
+        "--schema", str(tmp_path / "s.xsd"), str(tmp_path / "d.xml"),
+    )  # fmt: skip
+    assert result.exit_code == 3
+    assert result.stderr == (
+        f"teikit: error: {tmp_path / 's.xsd'}: encoding 'UTF-7' is not read by teikit (it can "
+        "hide markup: '+ADw-' is '<'); convert the document to UTF-8 (see docs/security.md for "
+        "the encodings teikit reads)\n"
+    )
