@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from teikit.errors import TeikitError
+from teikit.errors import FileRefusedError, TeikitError
+from teikit.sources import ReadPolicy, read_regular_file
 
 __all__ = [
     "ConfigError",
@@ -42,6 +43,8 @@ __all__ = [
 STANDALONE: Final = "teikit.toml"
 PYPROJECT: Final = "pyproject.toml"
 _ROOT_MARKERS: Final = (".git", PYPROJECT)
+#: The largest configuration file read (bytes).
+MAX_SIZE: Final = 16 << 20
 
 
 class ConfigError(TeikitError, ValueError):
@@ -89,10 +92,20 @@ def _untrusted(candidate: Path, folder_mode: os.stat_result) -> str | None:
     return None
 
 
+def _read_bytes(path: Path) -> bytes:
+    """Return the bytes of configuration file *path*: a regular file, never a FIFO or a
+    device (``--config /dev/zero`` must not fill the memory), at most 16 MiB.
+
+    :raises OSError: the file is missing or cannot be read.
+    :raises FileRefusedError: it is not a regular file, or too large.
+    """
+    return read_regular_file(path, ReadPolicy(follow_symlinks=True, max_file_size=MAX_SIZE))
+
+
 def _declares_teikit(pyproject: Path) -> bool:
     try:
-        text = pyproject.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = _read_bytes(pyproject).decode("utf-8", errors="replace")
+    except (OSError, TeikitError):
         return False
     return "[tool.teikit" in text
 
@@ -137,7 +150,7 @@ def find_config(start: Path | None = None) -> Path | None:
     return discover(start if start is not None else Path.cwd()).path
 
 
-_LOADED: dict[tuple[str, int, int], dict[str, Any]] = {}
+_LOADED: dict[tuple[str, bytes], dict[str, Any]] = {}
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -146,14 +159,25 @@ def _read_toml(path: Path) -> dict[str, Any]:
     else:  # pragma: no cover - exercised on Python 3.10 only
         import tomli as tomllib
     try:
-        with path.open("rb") as handle:
-            info = os.fstat(handle.fileno())
-            key = (os.path.abspath(path), info.st_mtime_ns, info.st_size)
-            if key in _LOADED:
-                return _LOADED[key]
-            data = tomllib.load(handle)
+        raw = _read_bytes(path)
+    except FileRefusedError as exc:
+        reason = exc.diagnostic.message
+        if exc.diagnostic.code == "io.too-large":
+            reason = f"larger than {MAX_SIZE:,} bytes, the limit for a configuration file"
+        raise ConfigError(f"{path}: cannot read configuration: {reason}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read configuration: {exc.strerror or exc}") from None
+    except TeikitError as exc:  # missing: "no such file"
+        raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
+    key = (os.path.abspath(path), raw)
+    if key in _LOADED:
+        return _LOADED[key]
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: cannot read configuration: not UTF-8 (byte {exc.start}); TOML files are UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: cannot read configuration: not valid TOML: {exc}") from None
     _LOADED[key] = data

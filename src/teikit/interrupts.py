@@ -60,6 +60,7 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
         # alone would wait for the running tasks, which may be what hangs.
         processes = list((getattr(pool, "_processes", None) or {}).values())
         manager = getattr(pool, "_executor_manager_thread", None)
+        results = getattr(pool, "_result_queue", None)  # shutdown() forgets it
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             if process.is_alive():
@@ -69,5 +70,14 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
             if process.is_alive():  # pragma: no cover - SIGTERM is not ignored by workers
                 process.kill()
                 process.join(5)
+        # A worker terminated in the middle of writing a result left the pool's manager
+        # thread waiting for the rest of it for ever, and the interpreter joins that thread
+        # at exit: the run printed "interrupted" and hung (once in about ten interrupts of
+        # validate -j 2). The workers are gone, so this process holds the last writing end
+        # of the result pipe: closing it ends the wait (the manager sees the pool broken).
+        writer = getattr(results, "_writer", None)
+        if writer is not None:
+            with contextlib.suppress(OSError):
+                writer.close()
         if manager is not None:  # it sees the workers gone and ends; joined now, not at exit
             manager.join(5)  # (where it would race with the interpreter's own shutdown hook)

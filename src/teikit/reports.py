@@ -63,11 +63,11 @@ def to_json(report: Report, fail_on: Severity = Severity.ERROR) -> str:
         "format_version": JSON_FORMAT_VERSION,
         "teikit_version": __version__,
         "fail_on": str(fail_on),
-        "configuration": report.configuration,  # the files used, by --config or found
-        "ignored_configuration": report.skipped_configuration,
-        "schemas": report.schemas,
+        "configuration": [escape_text(p) for p in report.configuration],  # used, or found
+        "ignored_configuration": [escape_text(p) for p in report.skipped_configuration],
+        "schemas": [escape_text(p) for p in report.schemas],
         "files": files,
-        "notices": [d.as_dict() for d in report.notices],
+        "notices": [d.escaped(newlines=True).as_dict() for d in report.notices],
         "summary": {
             "files": summary.files,
             "valid": summary.valid,
@@ -117,7 +117,8 @@ def to_junit(report: Report, fail_on: Severity = Severity.ERROR) -> str:
                 str(d.escaped(newlines=True)) for d in others
             )
     if report.notices:
-        notes = (f"{d.severity}: {d.message} [{d.code}]" for d in report.notices)
+        escaped = (notice.escaped() for notice in report.notices)  # one line each
+        notes = (f"{d.severity}: {d.message} [{d.code}]" for d in escaped)
         etree.SubElement(suite, "system-out").text = "\n".join(notes)
     return etree.tostring(suites, encoding="unicode", pretty_print=True)
 
@@ -134,7 +135,7 @@ def _junit_properties(suite: Any, report: Report) -> None:
     if settings:
         properties = etree.SubElement(suite, "properties")
         for name, value in settings:
-            etree.SubElement(properties, "property", name=name, value=value)
+            etree.SubElement(properties, "property", name=name, value=escape_text(value))
 
 
 def _escape_data(text: str) -> str:
@@ -152,7 +153,7 @@ def to_github(report: Report) -> str:
     """Return GitHub Actions workflow commands (``::error file=…,line=…,col=…::message``)."""
     lines = [
         f"::{_COMMAND[d.severity]} title={_escape_property(d.code)}::{_escape_data(d.message)}"
-        for d in report.notices
+        for d in (notice.escaped(newlines=True) for notice in report.notices)
     ]
     for diagnostic in (d.escaped(newlines=True) for d in report):
         properties = [f"file={_escape_property(diagnostic.file or '')}"]

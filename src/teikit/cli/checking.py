@@ -11,7 +11,7 @@ import click
 
 from teikit.cli import EXIT_FINDINGS
 from teikit.cli.options import OutputFile, config_option, refuse_inputs
-from teikit.diagnostics import Report, Severity
+from teikit.diagnostics import Report, Severity, escape_text
 from teikit.output import is_stdout
 from teikit.reports import REPORT_FORMATS, to_github, to_json, to_junit
 
@@ -74,7 +74,7 @@ def settings_lines(report: Report) -> list[str]:
     lines.extend(f"ignored configuration: {skipped}" for skipped in report.skipped_configuration)
     if report.schemas:
         lines.append(f"schemas: {', '.join(report.schemas)}")
-    return lines
+    return [escape_text(line) for line in lines]  # paths from outside: no forged line
 
 
 def emit_report(

@@ -39,6 +39,7 @@ from teikit.validation.specialize import (
     check_expansion,
     check_grammar_size,
     flatten_relaxng,
+    read_schema_file,
     specialize_flattened,
     vocabulary_of,
 )
@@ -84,7 +85,7 @@ def load_relaxng(path: Path) -> RelaxNGSchema:
             "'trang schema.rnc schema.rng' or use the jing engine"
         )
     try:
-        data = path.read_bytes()
+        data = read_schema_file(path)
     except OSError as exc:
         raise SchemaLoadError(f"{path}: cannot read schema: {exc.strerror or exc}") from None
     try:
@@ -218,7 +219,7 @@ class RelaxNGSchema:
             # Included files are part of the key; flattening also applies the refusals now.
             self._flat, sources = flatten_relaxng(tree)
             for source in sources:
-                included = source.read_bytes()
+                included = read_schema_file(source)
                 digest.update(len(included).to_bytes(8, "big") + included)
         self._digest = digest
 

@@ -42,8 +42,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 from lxml import etree
 
 from teikit.document import make_parser
-from teikit.errors import SchemaLoadError
+from teikit.errors import FileRefusedError, SchemaLoadError, TeikitError
 from teikit.namespaces import RNG_NS, XML_NS
+from teikit.sources import ReadPolicy, read_policy, read_regular_file
 
 __all__ = [
     "MAX_INCLUDE_DEPTH",
@@ -127,6 +128,23 @@ def flatten_relaxng(schema: etree._ElementTree) -> tuple[etree._ElementTree, tup
         ) from None
 
 
+def read_schema_file(path: Path) -> bytes:
+    """Return the bytes of the schema file *path*: a regular file (a link is followed), never
+    a FIFO, a device or a file in ``/proc``, within the size limit.
+
+    :raises SchemaLoadError: the file is not a regular file (a FIFO named by an ``include``
+        hung the run, also under Jing, and ``/dev/zero`` filled the memory), or too large.
+    :raises OSError: the file is missing or cannot be read.
+    """
+    policy = ReadPolicy(follow_symlinks=True, max_file_size=read_policy().max_file_size)
+    try:
+        return read_regular_file(path, policy)
+    except FileRefusedError as exc:
+        raise SchemaLoadError(str(exc)) from None
+    except TeikitError as exc:  # missing: what the callers expect of a file they cannot read
+        raise OSError(str(exc)) from None
+
+
 def check_expansion(path: Path) -> int:
     """Return how many patterns the schema at *path* has with every include inlined.
 
@@ -147,7 +165,7 @@ def check_expansion(path: Path) -> int:
             continue
         own[current], edges[current] = 0, []
         try:
-            data = current.read_bytes()
+            data = read_schema_file(current)
             root = etree.fromstring(data, make_parser()[0], base_url=str(current))
         except (OSError, etree.XMLSyntaxError):
             continue
@@ -465,7 +483,7 @@ class _Flattener:
     def _read(self, element: etree._Element, path: Path, ns: str) -> etree._Element:
         """Read and prepare the file at *path*, which *element* includes."""
         try:
-            data = path.read_bytes()
+            data = read_schema_file(path)
         except OSError as exc:
             raise SchemaLoadError(f"{_where(element)}: cannot read {path}: {exc}") from None
         try:

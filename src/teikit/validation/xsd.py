@@ -28,10 +28,12 @@ from typing import Any, Final, Literal, cast
 import xmlschema
 from lxml import etree
 
+from teikit import encodings
 from teikit.diagnostics import Diagnostic, Severity
 from teikit.document import TeiDocument, make_parser
 from teikit.errors import SchemaLoadError
 from teikit.namespaces import NSMAP
+from teikit.validation.specialize import read_schema_file
 
 __all__ = [
     "DEFAULT_ENGINE",
@@ -169,11 +171,17 @@ class XmlschemaXsdSchema:
         absolute = path.resolve()  # xmlschema's sandbox misplaces relative paths
         if not absolute.is_file():
             raise SchemaLoadError(f"{path}: no such schema file")
+        try:
+            refusal = encodings.refusal(read_schema_file(absolute))
+        except OSError as exc:
+            raise SchemaLoadError(f"{path}: cannot read schema: {exc}") from None
+        if refusal is not None:  # UTF-7 was an internal error (ValueError) in xmlschema
+            raise SchemaLoadError(f"{path}: {refusal}")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 self._schema = xmlschema.XMLSchema(str(absolute), allow="sandbox", defuse="always")
-            except (xmlschema.XMLSchemaException, OSError, SyntaxError) as exc:
+            except (xmlschema.XMLSchemaException, OSError, SyntaxError, ValueError) as exc:
                 raise SchemaLoadError(f"{path}: invalid XSD: {_first_line(exc)}") from None
         refused = [str(w.message) for w in caught if "import" in type(w.message).__name__.lower()]
         if refused:
