@@ -495,3 +495,18 @@ def test_a_pattern_keeps_links_inside_its_leading_folder(corpus: Path) -> None:
     assert not isinstance(found["good.xml"], RefusedPath)
     # named on the command line, the link is followed: the user chose it
     assert invoke("validate", "--no-cache", str(corpus / "out.xml")).exit_code == 0
+
+
+@pytest.mark.parametrize("command", ["validate", "entities", "lint", "export"])
+def test_an_encoding_name_with_a_nul_is_refused_not_an_internal_error(
+    tmp_path: Path, command: str
+) -> None:
+    """Found by the robustness property test: codecs.lookup raises ValueError on a NUL."""
+    (tmp_path / "nul.xml").write_bytes(
+        b'<?xml version="1.0" encoding="\x00TF-8"?><TEI xmlns="http://www.tei-c.org/ns/1.0"/>'
+    )
+    extra = ["--to", "text"] if command == "export" else []
+    result = CliRunner().invoke(cli, [command, *extra, str(tmp_path / "nul.xml")])
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    assert "nul.xml" in result.stderr

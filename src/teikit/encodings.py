@@ -134,7 +134,7 @@ def detect_encoding(data: bytes) -> str:
     if declared:
         try:
             return codecs.lookup(declared).name
-        except LookupError:
+        except (LookupError, ValueError):  # ValueError: a name with a NUL in it
             pass
     return family
 
@@ -147,7 +147,7 @@ def is_allowed(name: str) -> bool:
     """
     try:
         return codecs.lookup(name).name in ALLOWED
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a name with a NUL in it
         return False
 
 
@@ -161,7 +161,7 @@ def refusal(data: bytes) -> str | None:
         return None
     try:
         known = codecs.lookup(declared).name
-    except LookupError:
+    except (LookupError, ValueError):
         return f"unknown encoding {declared!r} declared; teikit reads UTF-8, UTF-16 and a few more"
     why = " (it can hide markup: '+ADw-' is '<')" if known == "utf-7" else ""
     return (
@@ -221,7 +221,7 @@ encoding="UTF-8"
         return None
     try:
         codec = codecs.lookup(encoding).name
-    except LookupError:
+    except (LookupError, ValueError):
         return None
     if not (codec.startswith(("iso8859-", "cp125", "koi8"))) or data.isascii():
         return None

@@ -274,8 +274,10 @@ class _LazyToken:
 
 #: Seconds of processor time that all the regular expressions of one document's Schematron
 #: run may take (the ``regex`` module's ``timeout`` counts processor time, not wall time).
+#: Only the time spent inside regular expressions counts: a slow machine or a big document
+#: must not turn a rule into "could not be evaluated in time".
 REGEX_TIME_LIMIT: Final = 2.0
-_regex_clock = threading.local()  # .deadline: a time.process_time() value, set by validate()
+_regex_clock = threading.local()  # .left: seconds of the budget left, set by validate()
 _REGEX_FUNCTIONS: Final = ("matches", "replace", "tokenize", "analyze-string")
 _TIMED_METHODS: Final = frozenset(
     {"search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer"}
@@ -288,11 +290,23 @@ class _RegexTimeoutError(Exception):
 
 def _regex_timeout() -> float:
     """Return the seconds left for regular expressions; raise when none are left."""
-    deadline = getattr(_regex_clock, "deadline", None)
-    left = REGEX_TIME_LIMIT if deadline is None else deadline - time.process_time()
+    left: float | None = getattr(_regex_clock, "left", None)
+    if left is None:  # outside a document's run (a library call): the whole budget
+        return REGEX_TIME_LIMIT
     if left <= 0:
         raise _RegexTimeoutError(_regex_timeout_message())
     return left
+
+
+def _timed(method: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call a ``regex`` matching *method* within the time left, and charge what it took."""
+    left = _regex_timeout()
+    start = time.process_time()
+    try:
+        return method(*args, timeout=left, **kwargs)
+    finally:
+        if getattr(_regex_clock, "left", None) is not None:
+            _regex_clock.left = left - (time.process_time() - start)
 
 
 def _regex_timeout_message() -> str:
@@ -313,7 +327,7 @@ class _TimedPattern:
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._pattern, name)
         if name in _TIMED_METHODS:
-            return functools.partial(attribute, timeout=_regex_timeout())
+            return functools.partial(_timed, attribute)
         return attribute
 
 
@@ -339,17 +353,17 @@ class _TimedRe:
         return _TimedPattern(self._compiled(pattern, flags))
 
     def search(self, pattern: str, string: str, flags: int = 0) -> Any:
-        return self._compiled(pattern, flags).search(string, timeout=_regex_timeout())
+        return _timed(self._compiled(pattern, flags).search, string)
 
     def match(self, pattern: str, string: str, flags: int = 0) -> Any:
-        return self._compiled(pattern, flags).match(string, timeout=_regex_timeout())
+        return _timed(self._compiled(pattern, flags).match, string)
 
     def sub(self, pattern: str, replacement: Any, string: str, count: int = 0) -> Any:
         compiled = self._compiled(pattern, 0)
-        return compiled.sub(replacement, string, count, timeout=_regex_timeout())
+        return _timed(compiled.sub, replacement, string, count)
 
     def split(self, pattern: str, string: str, maxsplit: int = 0, flags: int = 0) -> Any:
-        return self._compiled(pattern, flags).split(string, maxsplit, timeout=_regex_timeout())
+        return _timed(self._compiled(pattern, flags).split, string, maxsplit)
 
 
 def _timed_function_class(base: Any) -> Any:
@@ -1841,9 +1855,9 @@ class SchematronSchema:
         run = _Run(self, document)
         local = self._local
         previous = getattr(local, "run", None)
-        previous_deadline = getattr(_regex_clock, "deadline", None)
+        previous_budget = getattr(_regex_clock, "left", None)
         local.run = run
-        _regex_clock.deadline = time.process_time() + REGEX_TIME_LIMIT
+        _regex_clock.left = REGEX_TIME_LIMIT
         try:
             out: list[Diagnostic] = []
             selected = set(self._always)
@@ -1859,7 +1873,7 @@ class SchematronSchema:
             return out
         finally:
             local.run = previous
-            _regex_clock.deadline = previous_deadline
+            _regex_clock.left = previous_budget
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (self._spec, self._use_lxml, self.rule_errors))
