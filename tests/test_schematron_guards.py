@@ -210,6 +210,21 @@ def test_each_binding_gets_its_xpath_version(tmp_path: Path) -> None:
     }
 
 
+def test_an_xpath_31_arity_in_an_xslt2_schema_is_run_as_31(tmp_path: Path) -> None:
+    """DraCor's rules call tokenize(@sex) with one argument (XPath 3.1): the 2.0 parser
+    accepts it and fails on evaluation, SchXslt on Saxon runs it. No rule error."""
+    body = (
+        '<pattern id="p"><rule context="tei:person">'
+        '<report test="count(tokenize(@sex)) gt 1">two sexes: <value-of select="@sex"/>'
+        "</report></rule></pattern>"
+    )
+    doc = teikit.load(
+        tei(tmp_path, '<listPerson><person sex="m f"/><person sex="m"/></listPerson>')
+    )
+    found = load_schematron(schema(tmp_path, body, "xslt2")).validate(doc)
+    assert [(d.code, d.message) for d in found] == [("sch.report", "two sexes: m f [p]")]
+
+
 # -- 3. value-of whitespace as SchXslt -------------------------------------------------------
 
 

@@ -255,6 +255,19 @@ class _LazyToken:
             self._token = token
         return self._token
 
+    def upgrade(self) -> bool:
+        """Parse the expression again as XPath 3.1, if an XPath 2 parser parsed it; return
+        whether that gave a new token (``tokenize(@x)`` with one argument is XPath 3.1: the
+        2.0 parser accepts it and fails on evaluation, where SchXslt on Saxon runs it)."""
+        fallback = self._schema._fallback_parser
+        if fallback is None or getattr(self._token, "parser", None) is fallback:
+            return False
+        try:
+            self._token = fallback.parse(self.source)
+        except Exception:  # elementpath raises many kinds of errors
+            return False
+        return True
+
 
 # --------------------------------------------------------------------------------------------
 # elementpath's parsers, with two repairs.
@@ -2343,6 +2356,16 @@ class SchematronSchema:
             guard = self._guard(expr)
             if guard is not None and not guard(item):
                 return False
+        try:
+            return self._ep_eval(run, expr, item, scope, kind)
+        except Exception as exc:  # an arity that only XPath 3.1 knows: parsed again as 3.1
+            if "XPST0017" in str(exc) and expr.token.upgrade():
+                expr.anchor = None
+                return self._ep_eval(run, expr, item, scope, kind)
+            raise
+
+    def _ep_eval(self, run: _Run, expr: _Expr, item: _Item, scope: _Scope, kind: str) -> Any:
+        """Evaluate *expr* on *item* with elementpath."""
         ep_variables = {}
         for name in expr.variables:
             if name in scope.lets or name in self._global_lets or (name in scope.pattern.lets):
