@@ -203,13 +203,16 @@ class Result:
         )
 
     def mentions(self) -> tuple[collections.Counter[str], collections.Counter[str]]:
-        """Return the entity rows by type and, of those with a pointer, the resolved ones."""
+        """Return the entity rows by type, and the status of the person, place and org rows
+        that have a pointer (``resolved``, ``external``, ``unresolved``, ``wrong-kind``)."""
         rows = self.runs["entities"].json()
         kinds = collections.Counter(str(row["type"]) for row in rows)
-        resolved = collections.Counter(
-            str(row["type"]) for row in rows if row.get("status") == "resolved"
+        statuses = collections.Counter(
+            str(row.get("status"))
+            for row in rows
+            if row["type"] in ("person", "place", "org") and row.get("status") != "no-ref"
         )
-        return kinds, resolved
+        return kinds, statuses
 
 
 def environment(work: Path, corpus: Corpus) -> dict[str, str]:
@@ -237,7 +240,7 @@ def run_corpus(corpus: Corpus, work: Path, sample: int | None = None) -> Result:
     schema = ["--schema", str(SHARED / "schemas/tei-p5/tei_all.rng")] if corpus.tei_all else []
     site = work / "site"
     runs = {
-        "validate": teikit(["validate", "--format", "json", *schema, *paths], env, work),
+        "validate": teikit(["validate", "--format", "json", *schema, *indexes, *paths], env, work),
         "entities": teikit(["entities", "-f", "json", *indexes, *paths], env, work),
         "lint": teikit(["lint", "--format", "json", "-j", "1", *indexes, *paths], env, work),
         "register build": teikit(
@@ -256,16 +259,21 @@ def table(results: Sequence[Result]) -> str:
     """Return the Markdown table of *results*."""
     lines = [
         "| corpus | files | well-formed | valid | mentions (person / place / org / date) "
-        "| resolved | top validate findings | top lint findings | CPU seconds (validate / "
-        "entities / lint / register / export) |",
+        "| pointers of names: resolved / external / unresolved | top validate findings "
+        "| top lint findings | CPU seconds (validate / entities / lint / register / export) |",
         "|---|---:|---:|---:|---|---:|---|---|---|",
     ]
     for result in results:
         summary = result.validate_summary()
-        kinds, resolved = result.mentions()
-        named = sum(kinds[k] for k in ("person", "place", "org"))
+        kinds, statuses = result.mentions()
+        pointed = sum(statuses.values())
         share = (
-            f"{sum(resolved[k] for k in ('person', 'place', 'org')) / named:.1%}" if named else "–"
+            " / ".join(
+                f"{statuses[status]:,} ({statuses[status] / pointed:.0%})"
+                for status in ("resolved", "external", "unresolved")
+            )
+            if pointed
+            else "none"
         )
         seconds = " / ".join(f"{run.cpu:.1f}" for run in result.runs.values())
         lines.append(
