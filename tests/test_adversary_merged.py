@@ -243,3 +243,47 @@ def test_an_xsd_declared_utf7_is_refused_by_the_xmlschema_engine(tmp_path: Path)
         "hide markup: '+ADw-' is '<'); convert the document to UTF-8 (see docs/security.md for "
         "the encodings teikit reads)\n"
     )
+
+
+@pytest.mark.parametrize("engine", ["lxml", "xmlschema"])
+def test_an_xsd_including_a_fifo_is_refused_not_a_hang(tmp_path: Path, engine: str) -> None:
+    """xmlschema opened the files of xs:include itself: a FIFO among them hung the run."""
+    os.mkfifo(tmp_path / "fifo.xsd")
+    (tmp_path / "x.xsd").write_text(
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+        '<xs:include schemaLocation="fifo.xsd"/><xs:element name="a"/></xs:schema>'
+    )
+    (tmp_path / "d.xml").write_text("<a/>")
+    done = teikit_process(
+        "validate", "--no-cache", "--xsd-engine", engine, "--schema", "x.xsd", "d.xml",
+        cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    assert "fifo.xsd" in done.stderr
+    assert "internal error" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "engine"),
+    [("s.rng", "lxml"), ("s.xsd", "lxml"), ("s.xsd", "xmlschema")],
+)
+def test_a_schema_declared_utf7_is_refused_by_every_engine(
+    tmp_path: Path, name: str, engine: str
+) -> None:
+    """UTF-7 can hide markup ('+ADw-' is '<'): schemas are input too (issue 17)."""
+    body = (
+        '<grammar xmlns="http://relaxng.org/ns/structure/1.0"><start><element name="a">'
+        "<empty/></element></start></grammar>"
+        if name.endswith(".rng")
+        else '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="a"/>'
+        "</xs:schema>"
+    )
+    (tmp_path / name).write_bytes(b'<?xml version="1.0" encoding="UTF-7"?>' + body.encode())
+    (tmp_path / "d.xml").write_text("<a/>")
+    result = invoke(
+        "validate", "--no-cache", "--xsd-engine", engine, "--schema", str(tmp_path / name),
+        str(tmp_path / "d.xml"),
+    )  # fmt: skip
+    assert result.exit_code == 3, result.output
+    assert "UTF-7" in result.stderr
+    assert "internal error" not in result.stderr

@@ -133,16 +133,23 @@ def read_schema_file(path: Path) -> bytes:
     a FIFO, a device or a file in ``/proc``, within the size limit.
 
     :raises SchemaLoadError: the file is not a regular file (a FIFO named by an ``include``
-        hung the run, also under Jing, and ``/dev/zero`` filled the memory), or too large.
+        hung the run, also under Jing, and ``/dev/zero`` filled the memory), too large, or
+        in an encoding teikit refuses (UTF-7).
     :raises OSError: the file is missing or cannot be read.
     """
     policy = ReadPolicy(follow_symlinks=True, max_file_size=read_policy().max_file_size)
     try:
-        return read_regular_file(path, policy)
+        data = read_regular_file(path, policy)
     except FileRefusedError as exc:
         raise SchemaLoadError(str(exc)) from None
     except TeikitError as exc:  # missing: what the callers expect of a file they cannot read
         raise OSError(str(exc)) from None
+    from teikit.encodings import refusal
+
+    why = refusal(data)
+    if why is not None:  # a schema is input too: UTF-7 could hide markup in it (issue 17)
+        raise SchemaLoadError(f"{path}: {why}")
+    return data
 
 
 def check_expansion(path: Path) -> int:

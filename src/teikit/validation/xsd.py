@@ -104,6 +104,8 @@ class LxmlXsdSchema:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        if path.is_file():  # a missing file: libxml2's message below
+            _check_schema_files(path.resolve())
         folder = path.resolve().parent
         parser, refusing = make_parser()
         # The schema's imports are read through the parser's resolvers: allow the folder.
@@ -161,6 +163,47 @@ class LxmlXsdSchema:
         ]
 
 
+_XSD_NS: Final = "http://www.w3.org/2001/XMLSchema"
+_INCLUDES: Final = tuple(
+    f"{{{_XSD_NS}}}{name}" for name in ("include", "import", "redefine", "override")
+)
+
+
+def _check_schema_files(path: Path) -> None:
+    """Read *path* and every local file it includes or imports as teikit reads schemas.
+
+    xmlschema opens the files of ``xs:include``/``xs:import`` itself: a FIFO among them hung
+    the run and a UTF-7 file was an internal error (issue 17). Each is checked first: a
+    regular file within the size limit, in an encoding teikit reads. Remote locations are
+    left to xmlschema's sandbox, which refuses them.
+
+    :raises SchemaLoadError: a file is not a regular file, too large, unreadable, not XML or
+        in a refused encoding.
+    """
+    pending, seen = [path], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            data = read_schema_file(current)
+        except OSError as exc:
+            raise SchemaLoadError(f"{current}: cannot read schema: {exc}") from None
+        refusal = encodings.refusal(data)
+        if refusal is not None:  # UTF-7 was an internal error (ValueError) in xmlschema
+            raise SchemaLoadError(f"{current}: {refusal}")
+        parser, _ = make_parser()
+        try:
+            root = etree.fromstring(data, parser)
+        except etree.XMLSyntaxError:
+            continue  # xmlschema says what is wrong with it, in its words
+        for element in root.iter(_INCLUDES):
+            location = element.get("schemaLocation")
+            if location and "://" not in location and not location.startswith("urn:"):
+                pending.append((current.parent / location).resolve())
+
+
 class XmlschemaXsdSchema:
     """An XSD compiled by xmlschema, sandboxed to its folder and with entities defused."""
 
@@ -171,12 +214,8 @@ class XmlschemaXsdSchema:
         absolute = path.resolve()  # xmlschema's sandbox misplaces relative paths
         if not absolute.is_file():
             raise SchemaLoadError(f"{path}: no such schema file")
-        try:
-            refusal = encodings.refusal(read_schema_file(absolute))
-        except OSError as exc:
-            raise SchemaLoadError(f"{path}: cannot read schema: {exc}") from None
-        if refusal is not None:  # UTF-7 was an internal error (ValueError) in xmlschema
-            raise SchemaLoadError(f"{path}: {refusal}")
+        _check_schema_files(absolute)
+
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
