@@ -53,6 +53,7 @@ __all__ = [
     "expected_kind",
     "kind_of_type",
     "matcher_for",
+    "kind_named",
     "mention_kind",
     "parse_kinds",
 ]
@@ -301,6 +302,16 @@ def entry_kind(element: etree._Element) -> str | None:
     return None if entry is None else ENTRY_KINDS[str(entry.tag)]
 
 
+def kind_named(name: str, choices: Sequence[str]) -> str | None:
+    """Return the one of *choices* that *name* spells, singular or plural, in any case.
+
+    >>> kind_named(" Places", ["person", "place"]), kind_named("peron", ["person"])
+    ('place', None)
+    """
+    key = name.strip().lower()
+    return next((c for c in choices if key in (c.lower(), f"{c.lower()}s")), None)
+
+
 def parse_kinds(names: Iterable[str], choices: Sequence[str] = ENTITY_KINDS) -> tuple[str, ...]:
     """Return the kinds *names* spell, singular or plural, in any case.
 
@@ -311,8 +322,7 @@ def parse_kinds(names: Iterable[str], choices: Sequence[str] = ENTITY_KINDS) -> 
     """
     wanted: list[str] = []
     for name in names:
-        key = name.strip().lower()
-        found = next((c for c in choices if key in (c.lower(), f"{c.lower()}s")), None)
+        found = kind_named(name, choices)
         if found is None:
             raise ValueError(f"unknown kind {name.strip()!r} (choose from {', '.join(choices)})")
         if found not in wanted:

@@ -15,22 +15,19 @@ from collections.abc import Collection, Iterable
 from typing import Final
 
 from teikit.errors import TeikitError
+from teikit.kinds import kind_named
 
 __all__ = ["BUILTIN_TYPES", "UnknownTypeError", "resolve_types"]
 
 #: The kinds every document can have, as ``teikit entities`` names them.
 BUILTIN_TYPES: Final = ("person", "place", "org", "date", "proposal")
+# Names of the built-in kinds that are not the kind with or without an "s" (teikit.kinds)
 _ALIASES: Final = {
-    "persons": "person",
     "people": "person",
-    "places": "place",
-    "orgs": "org",
     "organisation": "org",
     "organisations": "org",
     "organization": "org",
     "organizations": "org",
-    "dates": "date",
-    "proposals": "proposal",
 }
 # rs/@type and name/@type values in a document's bytes (a superset is fine: it only lists
 # the choices; the extraction itself reads the parsed tree).
@@ -56,18 +53,7 @@ def _document_types(sources: Iterable[str | os.PathLike[str]]) -> set[str]:
 
 
 def _match(name: str, known: Collection[str]) -> str | None:
-    folded = name.casefold()
-    for candidate in known:
-        if candidate.casefold() == folded:
-            return candidate
-    alias = _ALIASES.get(folded)
-    if alias is not None:
-        return alias
-    if folded.endswith("s"):
-        for candidate in known:
-            if candidate.casefold() == folded[:-1]:
-                return candidate
-    return None
+    return kind_named(name, tuple(known)) or _ALIASES.get(name.strip().casefold())
 
 
 def resolve_types(
