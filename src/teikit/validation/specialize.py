@@ -34,9 +34,9 @@ element's content (TEI All needs at most 900) or :data:`MAX_EXPANDED_PATTERNS` i
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import unquote, urljoin, urlsplit
 
 from lxml import etree
@@ -189,25 +189,50 @@ def check_expansion(path: Path) -> int:
             edges[current].append(target)
             todo.append(target)
     # Sizes in reverse topological order; a cycle counts once (the engine refuses it).
-    size: dict[Path, int] = {}
-    stack: list[tuple[Path, int]] = [(start, 0)]
-    on_stack = {start}
-    while stack:
-        current, index = stack[-1]
-        targets = edges[current]
-        if index < len(targets):
-            stack[-1] = (current, index + 1)
-            target = targets[index]
-            if target not in size and target not in on_stack:
-                stack.append((target, 0))
-                on_stack.add(target)
+    total = _expanded_sizes([start], own, edges)[start]
+    if total > MAX_PATTERNS:  # no file reached from the start counts more than the start
+        raise SchemaLoadError(_too_large(str(path)))
+    return total
+
+
+_Node = TypeVar("_Node", bound=Hashable)
+_SIZE_CAP: Final = 1 << 62  # sizes stop growing here: a blown-up schema is refused anyway
+
+
+def _expanded_sizes(
+    roots: Iterable[_Node], own: Mapping[_Node, int], edges: Mapping[_Node, Sequence[_Node]]
+) -> dict[_Node, int]:
+    """Return the size of every node reached from *roots* with its edges expanded: its own
+    size plus the expanded sizes of its targets, each counted as often as it is referred to.
+
+    Children are sized before their parents, without recursion; an edge back into the path
+    being walked (a cycle) counts nothing, so no node counts more than a root it is reached
+    from. Sizes stop at :data:`_SIZE_CAP`.
+
+    >>> sizes = _expanded_sizes(["a"], {"a": 1, "b": 2}, {"a": ["b", "b"], "b": ["a"]})
+    >>> sizes["a"], sizes["b"]
+    (5, 2)
+    """
+    size: dict[_Node, int] = {}
+    for root in roots:
+        if root in size:
             continue
-        stack.pop()
-        on_stack.discard(current)
-        size[current] = own[current] + sum(size.get(t, 0) for t in targets)
-        if size[current] > MAX_PATTERNS:
-            raise SchemaLoadError(_too_large(str(path)))
-    return size[start]
+        stack: list[tuple[_Node, int]] = [(root, 0)]
+        active = {root}
+        while stack:
+            node, index = stack[-1]
+            targets = edges[node]
+            if index < len(targets):
+                stack[-1] = (node, index + 1)
+                target = targets[index]
+                if target not in size and target not in active:
+                    stack.append((target, 0))
+                    active.add(target)
+                continue
+            stack.pop()
+            active.discard(node)
+            size[node] = min(own[node] + sum(size.get(t, 0) for t in targets), _SIZE_CAP)
+    return size
 
 
 def _too_large(schema: str) -> str:
@@ -291,26 +316,7 @@ def check_grammar_size(grammar: etree._ElementTree, schema: str = "<schema>") ->
         ]
     # Expanded sizes of the defines, children first (a cycle outside elements counts once:
     # libxml2 refuses it anyway).
-    size: dict[str, int] = {}
-    for first in bodies:
-        stack = [(first, 0)]
-        active = {first}
-        while stack:
-            name, index = stack[-1]
-            if name in size:
-                stack.pop()
-                continue
-            targets = refs[name]
-            if index < len(targets):
-                stack[-1] = (name, index + 1)
-                target = targets[index]
-                if target not in size and target not in active:
-                    stack.append((target, 0))
-                    active.add(target)
-                continue
-            stack.pop()
-            active.discard(name)
-            size[name] = min(own[name] + sum(size.get(t, 0) for t in targets), 1 << 62)
+    size = _expanded_sizes(bodies, own, refs)
     units = [("start", list(root.iterchildren(f"{_R}start")))]
     units.extend((f"element of define {n!r}", bodies[n]) for n in shared)
     total = 0
