@@ -22,6 +22,16 @@ DATA = REPO / "tests" / "data"
 UPDATE_GOLDEN = os.environ.get("TEIKIT_UPDATE_GOLDEN", "") not in ("", "0")
 
 
+#: A RELAX NG grammar that accepts any well-formed document: for tests about everything but
+#: the schema (caches, configuration, outputs).
+ANY_GRAMMAR = (
+    '<grammar xmlns="http://relaxng.org/ns/structure/1.0"><start><ref name="any"/></start>'
+    '<define name="any"><element><anyName/><zeroOrMore><choice>'
+    '<attribute><anyName/></attribute><text/><ref name="any"/></choice></zeroOrMore>'
+    "</element></define></grammar>\n"
+)
+
+
 def check_golden(path: Path, actual: bytes) -> None:
     """Compare *actual* with the golden file *path* byte for byte.
 

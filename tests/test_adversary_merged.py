@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 from lxml import etree
 
+from conftest import ANY_GRAMMAR
 from teikit.cli import cli
 
 TEI = "http://www.tei-c.org/ns/1.0"
@@ -26,11 +27,6 @@ LETTER = (
     f'<TEI xmlns="{TEI}"><teiHeader><fileDesc><titleStmt><title>t</title></titleStmt>'
     "<publicationStmt><p>p</p></publicationStmt><sourceDesc><p>s</p></sourceDesc>"
     "</fileDesc></teiHeader><text><body><p>Hello</p></body></text></TEI>\n"
-)
-ANY_RNG = (
-    '<grammar xmlns="http://relaxng.org/ns/structure/1.0"><start><ref name="any"/></start>'
-    '<define name="any"><element><anyName/><zeroOrMore><choice><attribute><anyName/>'
-    '</attribute><text/><ref name="any"/></choice></zeroOrMore></element></define></grammar>\n'
 )
 HOSTILE = "proj\nFORGED: error \x1b[31m"
 
@@ -55,7 +51,7 @@ def hostile_project(tmp_path: Path) -> Path:
     project = tmp_path / HOSTILE
     project.mkdir()
     (project / "pyproject.toml").write_text("")
-    (project / "s\nFORGED2.rng").write_text(ANY_RNG)
+    (project / "s\nFORGED2.rng").write_text(ANY_GRAMMAR)
     (project / "teikit.toml").write_text('schema = ["s\\nFORGED2.rng"]\n')
     (project / "a.xml").write_text(LETTER)
     return project

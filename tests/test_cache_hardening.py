@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import teikit
-from conftest import REPO, nobody_prefix
+from conftest import ANY_GRAMMAR, REPO, nobody_prefix
 from teikit.cli import cli
 
 TEI = "http://www.tei-c.org/ns/1.0"
@@ -43,12 +43,6 @@ LENIENT = f"""<grammar xmlns="{RNG}" ns="{TEI}">
 </grammar>
 """
 STRICT = LENIENT.replace('name="p"', 'name="x"')
-ANYTHING = f"""<grammar xmlns="{RNG}"><start><ref name="any"/></start>
-  <define name="any"><element><anyName/><zeroOrMore><choice>
-    <attribute><anyName/></attribute><text/><ref name="any"/>
-  </choice></zeroOrMore></element></define>
-</grammar>
-"""
 WARNING = "teikit: warning: running without a cache: "
 
 
@@ -201,7 +195,7 @@ def test_a_teikit_toml_that_appears_is_seen(tmp_path: Path) -> None:
     assert (cached.exit_code, fresh.exit_code) == (1, 1)
     # and a configuration that changes its mind again
     (project / "teikit.toml").write_text('schema = "lenient.rng"\n')
-    (project / "lenient.rng").write_text(ANYTHING)
+    (project / "lenient.rng").write_text(ANY_GRAMMAR)
     assert [r.exit_code for r in both(*args)] == [0, 0]
 
 
@@ -230,7 +224,7 @@ def test_a_schema_path_that_maps_a_url_to_another_file_is_seen(
 def test_an_index_file_changed_in_place_is_seen(tmp_path: Path) -> None:
     register = f'<TEI xmlns="{TEI}"><listPerson><person xml:id="p1"/></listPerson></TEI>\n'
     letter = f'<TEI xmlns="{TEI}"><p><persName ref="#p1">A</persName></p></TEI>\n'
-    write(tmp_path, {"letter.xml": letter, "register.xml": register, "any.rng": ANYTHING})
+    write(tmp_path, {"letter.xml": letter, "register.xml": register, "any.rng": ANY_GRAMMAR})
     args = ("--no-schematron", "--schema", str(tmp_path / "any.rng"))
     args = (*args, "--index", str(tmp_path / "register.xml"), str(tmp_path / "letter.xml"))
     first = run(*args)
@@ -351,7 +345,7 @@ def test_a_replaced_specialised_grammar_is_not_used(
     grammars = list((private_cache / "relaxng").glob("*.rng"))
     assert grammars
     for grammar in grammars:
-        seal_as_an_attacker(grammar, ANYTHING.encode())
+        seal_as_an_attacker(grammar, ANY_GRAMMAR.encode())
     # another invalid letter of the same vocabulary: the verdict cache has nothing for it
     (tmp_path / "letter.xml").write_text(INVALID.replace("hello", "world"))
     result = run(*(("--no-cache",) if no_cache else ()), *args)
@@ -555,7 +549,7 @@ def test_a_grammar_another_user_planted_in_a_shared_folder_is_not_used(world: Pa
     """Two users share TEIKIT_CACHE_DIR (mode 1777, as on a CI runner): nobody plants a
     grammar that accepts anything where root's run would look for its grammar."""
     prefix = as_nobody()
-    write(world, {"letter.xml": INVALID, "s.rng": LENIENT, "any.rng": ANYTHING})
+    write(world, {"letter.xml": INVALID, "s.rng": LENIENT, "any.rng": ANY_GRAMMAR})
     shared = world / "shared"
     shared.mkdir()
     shared.chmod(0o1777)
@@ -699,7 +693,7 @@ def test_one_file_with_a_huge_vocabulary_does_not_grow_the_scan_cache(
     tmp_path: Path, private_cache: Path
 ) -> None:
     names = "".join(f"<name{n}/>" for n in range(20_000))
-    write(tmp_path, {"huge.xml": f'<TEI xmlns="{TEI}">{names}</TEI>', "any.rng": ANYTHING})
+    write(tmp_path, {"huge.xml": f'<TEI xmlns="{TEI}">{names}</TEI>', "any.rng": ANY_GRAMMAR})
     write(tmp_path, {"letter.xml": VALID})
     args = ("--no-integrity", "--no-cache", "--schema", str(tmp_path / "any.rng"))
     assert run(*args, str(tmp_path / "huge.xml"), str(tmp_path / "letter.xml")).exit_code == 0
@@ -720,7 +714,7 @@ def test_the_scan_cache_keeps_within_its_bounds(
 
     for number in range(10):
         (tmp_path / f"l{number}.xml").write_text(VALID.replace("<p>", f"<p><w{number}/>"))
-    (tmp_path / "any.rng").write_text(ANYTHING)
+    (tmp_path / "any.rng").write_text(ANY_GRAMMAR)
     # each file: 3 element names, a namespace and an attribute name (xmlns)
     monkeypatch.setattr(cache, "SCAN_MAX_REFERENCES", 27)
     args = ("--no-integrity", "--no-cache", "--schema", str(tmp_path / "any.rng"))

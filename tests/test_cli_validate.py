@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 from lxml import etree
 
-from conftest import REPO, TELEGRAM
+from conftest import ANY_GRAMMAR, REPO, TELEGRAM
 from teikit.cli import cli
 
 EXAMPLES = REPO / "examples"
@@ -160,12 +160,7 @@ def test_fail_on_warning(runner: CliRunner, tmp_path: Path) -> None:
 
 def _any_rng(folder: Path) -> Path:
     schema = folder / "any.rng"
-    schema.write_text(
-        '<grammar xmlns="http://relaxng.org/ns/structure/1.0"><start><ref name="any"/></start>'
-        '<define name="any"><element><anyName/><zeroOrMore><choice>'
-        '<attribute><anyName/></attribute><text/><ref name="any"/></choice></zeroOrMore>'
-        "</element></define></grammar>"
-    )
+    schema.write_text(ANY_GRAMMAR)
     return schema
 
 

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 from lxml import etree
 
-from conftest import REPO, TELEGRAM, teikit_as_nobody
+from conftest import ANY_GRAMMAR, REPO, TELEGRAM, teikit_as_nobody
 from teikit.cli import cli
 from teikit.config import configs_for, discover
 
@@ -27,12 +27,6 @@ IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 TEI_NS = "http://www.tei-c.org/ns/1.0"
 #: Invalid against any TEI schema; valid against the grammar below, which takes anything.
 INVALID = f'<TEI xmlns="{TEI_NS}"><bogus/></TEI>\n'
-ANY_GRAMMAR = (
-    '<grammar xmlns="http://relaxng.org/ns/structure/1.0"><start><ref name="any"/></start>'
-    '<define name="any"><element><anyName/><zeroOrMore><choice>'
-    '<attribute><anyName/></attribute><text/><ref name="any"/></choice></zeroOrMore>'
-    "</element></define></grammar>"
-)
 
 
 def invoke(runner: CliRunner, *args: str) -> Result:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import REPO, TELEGRAM, teikit_as_nobody
+from conftest import ANY_GRAMMAR, REPO, TELEGRAM, teikit_as_nobody
 from teikit.cli import cli
 from teikit.errors import OutputError
 from teikit.output import atomic_open
@@ -31,12 +31,6 @@ from teikit.resources import write_cache_file
 
 SCHEMA = REPO / "schemas" / "teikit-letter.rng"
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-ANY_GRAMMAR = (
-    '<grammar xmlns="http://relaxng.org/ns/structure/1.0"><start><ref name="any"/></start>'
-    '<define name="any"><element><anyName/><zeroOrMore><choice>'
-    '<attribute><anyName/></attribute><text/><ref name="any"/></choice></zeroOrMore>'
-    "</element></define></grammar>"
-)
 
 
 def invoke(runner: CliRunner, *args: str) -> Result:
