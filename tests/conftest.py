@@ -148,3 +148,39 @@ def teikit_as_nobody(
         timeout=timeout,
         check=False,
     )
+
+
+def run_teikit(
+    *args: str,
+    cwd: Path,
+    timeout: float = 120,
+    memory: int | None = 2 << 30,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m teikit ARGS`` in *cwd* as a child process; fail (not hang) after
+    *timeout* seconds, with *memory* bytes of address space (``None``: no limit, for Java)
+    and *env* added to the environment.
+
+    A regression in a guard against hostile input then fails its test instead of hanging or
+    exhausting the machine that runs the suite.
+    """
+
+    def limit() -> None:
+        if memory is not None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "teikit", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            preexec_fn=limit,
+            env={**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})},
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"teikit {' '.join(args)} did not finish within {timeout} s")

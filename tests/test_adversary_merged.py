@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 from lxml import etree
 
-from conftest import ANY_GRAMMAR
+from conftest import ANY_GRAMMAR, run_teikit
 from teikit.cli import cli
 
 TEI = "http://www.tei-c.org/ns/1.0"
@@ -98,20 +97,7 @@ def teikit_process(
 ) -> subprocess.CompletedProcess[str]:
     """Run teikit in a child process with a time limit and (*memory*) 1.5 GB of address
     space (too little for Java to start)."""
-
-    def limit() -> None:
-        if memory:
-            resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
-
-    return subprocess.run(
-        [sys.executable, "-m", "teikit", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        preexec_fn=limit,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-    )
+    return run_teikit(*args, cwd=cwd, timeout=timeout, memory=1536 << 20 if memory else None)
 
 
 @pytest.mark.parametrize("command", ["validate", "lint", "entities", "export --to text"])

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 import re
-import resource
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from conftest import run_teikit as _run_child
 from teikit.document import load
 from teikit.entities import text as text_module
 from teikit.entities.text import collect_text
@@ -35,10 +34,6 @@ TIMEOUT = 120  # seconds: each guarded command takes well under 10 s
 MEMORY = 2 << 30  # bytes of address space: a regression fails instead of exhausting the runner
 
 
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-
-
 _HEADER = (
     "<teiHeader><fileDesc><titleStmt><title>T</title></titleStmt>"
     "<publicationStmt><p>P</p></publicationStmt><sourceDesc><p>S</p></sourceDesc>"
@@ -46,23 +41,15 @@ _HEADER = (
 )
 
 
-def run_teikit(*args: str, cwd: Path, java: bool = False) -> subprocess.CompletedProcess[str]:
+def run_teikit(
+    *args: str, cwd: Path, java: bool = False, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m teikit ARGS`` in *cwd*; fail (not hang) after :data:`TIMEOUT`.
 
     The memory limit is left out when teikit runs Java (*java*), which reserves more.
     """
-    try:
-        return subprocess.run(
-            [sys.executable, "-m", "teikit", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=False,
-            preexec_fn=None if java else _limit_memory,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"teikit {' '.join(args)} did not finish within {TIMEOUT} s")
+    memory = None if java else MEMORY
+    return _run_child(*args, cwd=cwd, timeout=TIMEOUT, memory=memory, env=env)
 
 
 def _tei(body: str) -> str:
@@ -311,19 +298,7 @@ def _validate_json(
     for name, value in values.items():
         (folder / name).write_text(f'<TEI xmlns="{TEI_NS}">{value}</TEI>')
     args = ["validate", "-f", "json", "--no-cache", "--no-integrity", "--no-schematron"]
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "teikit", *args, *extra, "--schema", "pattern.xsd", *values],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=False,
-            env={**os.environ, **(env or {})},
-            preexec_fn=_limit_memory,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"validating against the pattern {pattern!r} did not finish in {TIMEOUT} s")
+    result = run_teikit(*args, *extra, "--schema", "pattern.xsd", *values, cwd=folder, env=env)
     report = json.loads(result.stdout) if result.stdout else {"files": []}
     found = {
         entry["file"]: [(d["code"], d["message"], d["line"]) for d in entry["diagnostics"]]
