@@ -83,8 +83,7 @@ def make_corpus(size: int, work: Path) -> Path:
             if written == size:
                 break
             if copy:
-                suffix = f"c{copy}".encode()
-                data = _LETTER_ID.sub(lambda m, s=suffix: m.group(1) + m.group(2) + s, data)
+                data = _LETTER_ID.sub(rb"\g<1>\g<2>" + f"c{copy}".encode(), data)
                 name = f"{stem}c{copy}.xml"
             else:
                 name = f"{stem}.xml"
