@@ -50,6 +50,8 @@ EVERYTHING: dict[str, dict[str, Any]] = {**FILES, **GENERATED}
 SECRET = (BAD / "secret.txt").read_text(encoding="utf-8").strip()
 
 
+#: The commands that read documents and write a report or an output file.
+COMMANDS = ["validate", "entities", "export"]
 FINDING = re.compile(
     r"^(?P<file>\S+?)(?::(?P<line>\d+)(?::(?P<column>\d+))?)?: "
     r"(?P<severity>error|warning|info): (?P<message>.*) \[(?P<code>[\w.-]+)\]$"
