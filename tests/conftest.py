@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,8 +61,28 @@ def need(what: str, available: bool) -> None:
     pytest.skip(f"{what} is not available here (it is installed and required in CI)")
 
 
+#: The test being run (set around each test's setup, call and teardown), for shared_path().
+_RUNNING: list[pytest.Item] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Remember which test runs, so that shared_path() can check its tier."""
+    _RUNNING.append(item)
+    try:
+        yield
+    finally:
+        _RUNNING.pop()
+
+
 def shared_path(*parts: str) -> Path:
-    """Return a path below ../shared, skipping (outside CI) when it is absent."""
+    """Return a path below ../shared, skipping (outside CI) when it is absent.
+
+    A test (or its fixture) that reads ../shared/corpora must be marked ``corpus``, the slow
+    tier that ``pytest -m "not corpus"`` leaves out: otherwise it fails here.
+    """
+    if parts[:1] == ("corpora",) and _RUNNING and not _RUNNING[-1].get_closest_marker("corpus"):
+        pytest.fail(f"{_RUNNING[-1].nodeid} reads ../shared/corpora: mark it @pytest.mark.corpus")
     path = SHARED.joinpath(*parts)
     need(f"../shared/{'/'.join(parts)}", path.exists())
     return path

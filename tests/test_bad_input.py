@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -24,7 +25,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
 from click.testing import CliRunner, Result
 from lxml import etree
@@ -50,15 +50,8 @@ EVERYTHING: dict[str, dict[str, Any]] = {**FILES, **GENERATED}
 SECRET = (BAD / "secret.txt").read_text(encoding="utf-8").strip()
 
 
-def _available(name: str) -> bool:
-    try:
-        return cli.get_command(click.Context(cli), name) is not None
-    except Exception:  # a command module that does not import yet (work in progress)
-        return False
-
-
-# `export` was written in parallel: it is run once it is available.
-COMMANDS = [name for name in ("validate", "entities", "export") if _available(name)]
+#: The commands that read documents and write a report or an output file.
+COMMANDS = ["validate", "entities", "export"]
 FINDING = re.compile(
     r"^(?P<file>\S+?)(?::(?P<line>\d+)(?::(?P<column>\d+))?)?: "
     r"(?P<severity>error|warning|info): (?P<message>.*) \[(?P<code>[\w.-]+)\]$"
@@ -273,8 +266,7 @@ def test_command_outcome(
     assert listener.connections == []
 
 
-@pytest.mark.skipif("export" not in COMMANDS, reason="teikit export is not available yet")
-@pytest.mark.parametrize("name", sorted(EVERYTHING) if "export" in COMMANDS else ["-"])
+@pytest.mark.parametrize("name", sorted(EVERYTHING))
 def test_export_is_safe_on_every_file(
     corpus: Path, listener: Listener, tmp_path: Path, name: str
 ) -> None:
@@ -397,10 +389,9 @@ def test_every_command_over_the_whole_folder(
     result = invoke("entities", "-o", str(tmp_path / "all.csv"), ".")
     assert result.exit_code == 1
     assert f"error summary: {len(unreadable)} file(s) could not be read:" in result.stderr
-    if "export" in COMMANDS:
-        exported = invoke("export", ".", "--to", "json", "-o", str(tmp_path / "site"))
-        assert exported.exit_code == 1
-        assert SECRET not in exported.stdout + exported.stderr
+    exported = invoke("export", ".", "--to", "json", "-o", str(tmp_path / "site"))
+    assert exported.exit_code == 1
+    assert SECRET not in exported.stdout + exported.stderr
     assert sha256_tree(corpus) == before
     assert SECRET not in result.stdout + result.stderr
     for path in tmp_path.rglob("*"):
@@ -473,7 +464,7 @@ def letter(tmp_path: Path) -> Path:
         ["entities", "-f", "json", "-o", "{input}", "{input}"],
         ["validate", "--no-cache", "-f", "json", "-o", "{input}", "{input}"],
         ["validate", "--no-cache", "-f", "junit", "-o", "{input}", "{folder}"],
-        *([["export", "{input}", "--to", "json", "-o", "{input}"]] if "export" in COMMANDS else []),
+        ["export", "{input}", "--to", "json", "-o", "{input}"],
     ],
 )
 def test_output_naming_an_input_is_refused(letter: Path, args: list[str]) -> None:
@@ -586,6 +577,46 @@ def _output_being_written(pid: int, folder: Path) -> Path | None:
     return None
 
 
+#: ``python -c`` program: teikit, whose output stream, after its first write, flushes, tells
+#: the test on descriptor ``$READY_FD`` and waits to be killed, half-way through its output.
+_PAUSE_AFTER_FIRST_WRITE = """
+import contextlib, os, sys
+import teikit.output
+
+real_atomic_open = teikit.output.atomic_open
+
+
+class Pausing:
+    def __init__(self, stream):
+        self._stream = stream
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+    def write(self, text):
+        written = self._stream.write(text)
+        if text:
+            self._stream.flush()
+            os.write(int(os.environ["READY_FD"]), b"writing\\n")
+            sys.stdin.buffer.read()  # blocks until SIGKILL (or until the test has gone)
+            os._exit(99)
+        return written
+
+
+@contextlib.contextmanager
+def atomic_open(path, **options):
+    with real_atomic_open(path, **options) as stream:
+        yield Pausing(stream)
+
+
+teikit.output.atomic_open = atomic_open  # before teikit.cli imports it
+from teikit.cli import main
+
+sys.argv[0] = "teikit"
+main()
+"""
+
+
 @pytest.mark.skipif(
     not Path("/proc/self/fd").is_dir(), reason="needs /proc to watch the writer's files"
 )
@@ -593,38 +624,56 @@ def _output_being_written(pid: int, folder: Path) -> Path | None:
 def test_sigkill_in_the_middle_of_entities_leaves_no_partial_output(
     tmp_path: Path, previous: str | None
 ) -> None:
+    """kill -9 once teikit has written part of its output (it says so): nothing is left.
+
+    No timing: the child stops itself after its first write and signals on a pipe.
+    """
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for number in range(300):
+    for number in range(5):
         shutil.copyfile(TELEGRAM, corpus / f"t{number:03}.xml")
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     out = out_dir / "out.csv"
     if previous is not None:
         out.write_text(previous, encoding="utf-8")
+    ready_read, ready_write = os.pipe()
     env = {**os.environ, "TEIKIT_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": ""}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "teikit", "entities", "-o", str(out), str(corpus)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        cwd=REPO,
-    )
-    deadline = time.monotonic() + 30
-    writing: Path | None = None
+    env["READY_FD"] = str(ready_write)
+    with (tmp_path / "stderr").open("wb") as stderr:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _PAUSE_AFTER_FIRST_WRITE,
+                "entities",
+                "-o",
+                str(out),
+                str(corpus),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env=env,
+            cwd=REPO,
+            pass_fds=(ready_write,),
+        )
+    os.close(ready_write)
     try:
-        while time.monotonic() < deadline and process.poll() is None:
-            writing = _output_being_written(process.pid, out_dir)
-            if writing is not None:
-                break
-            time.sleep(0.005)
-        assert process.poll() is None, "teikit finished before it could be killed"
-        assert writing is not None
+        # a guard against a hang only: the child says "writing", or exits (end of file)
+        readable, _, _ = select.select([ready_read], [], [], 120)
+        said = os.read(ready_read, 64) if readable else b"(nothing within 120 s)"
+        assert said == b"writing\n", (said, (tmp_path / "stderr").read_text(errors="replace"))
+        assert process.poll() is None
+        assert _output_being_written(process.pid, out_dir) is not None
         os.kill(process.pid, signal.SIGKILL)
     finally:
+        os.close(ready_read)
         if process.poll() is None:
             process.kill()
         process.wait()
+        assert process.stdin is not None
+        process.stdin.close()
     assert process.returncode == -signal.SIGKILL
     if previous is None:
         assert not out.exists()

@@ -281,6 +281,7 @@ def tillich_run() -> Result:
     )  # fmt: skip
 
 
+@pytest.mark.corpus
 @pytest.mark.shared
 def test_tillich_malformed_letters_are_summarised(tillich_run: Result) -> None:
     assert tillich_run.exit_code == 1
@@ -292,6 +293,7 @@ def test_tillich_malformed_letters_are_summarised(tillich_run: Result) -> None:
     assert len(documents) == 1326
 
 
+@pytest.mark.corpus
 @pytest.mark.shared
 def test_tillich_refs_resolve_against_the_indices(tillich_run: Result) -> None:
     rows = rows_of(tillich_run.stdout)

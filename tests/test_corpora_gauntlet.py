@@ -21,7 +21,7 @@ from conftest import REPO, SHARED, need
 sys.path.insert(0, str(REPO / "benchmarks"))
 import corpora  # noqa: E402  # the harness benchmarks/corpora.py, shared with the table
 
-pytestmark = pytest.mark.shared
+pytestmark = [pytest.mark.shared, pytest.mark.corpus]
 SAMPLE = 6
 TEI_ROOTS = (f"{{{corpora.TEI_NS}}}TEI", f"{{{corpora.TEI_NS}}}teiCorpus")
 

@@ -39,6 +39,7 @@ def run_json(args: list[str], cache: Path, monkeypatch: pytest.MonkeyPatch) -> d
     return data
 
 
+@pytest.mark.corpus
 def test_relaxng_verdicts_equal_jing_on_every_tillich_letter(
     tillich: Path, tei_all: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -73,6 +74,7 @@ def test_relaxng_verdicts_equal_jing_on_every_tillich_letter(
     assert ours - MALFORMED == theirs
 
 
+@pytest.mark.corpus
 def test_everything_on_with_indexes(
     tillich: Path, tei_all: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -228,6 +228,7 @@ def test_github_and_junit_reports_carry_the_notice_once(tmp_path: Path) -> None:
     assert junit.stdout.count("[schema.default]") == 1
 
 
+@pytest.mark.corpus
 @pytest.mark.shared
 def test_tillich_letters_get_tei_all_not_the_letter_schema() -> None:
     """The Tillich letters declare no schema (SOURCE.md): TEI All, the verdicts of --schema."""

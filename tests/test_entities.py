@@ -581,6 +581,7 @@ NOT_IN_ENTRY = (
 )
 
 
+@pytest.mark.corpus
 @pytest.mark.shared
 def test_tillich_rows_per_element_equal_an_xpath_count() -> None:
     editions = shared_path("corpora", "tillich-briefe", "editions")

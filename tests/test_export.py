@@ -939,6 +939,7 @@ def test_markdown_reads_back_as_the_plain_text(text: str, emphasised: str) -> No
 # -- the Tillich letters: a real corpus -----------------------------------------------------
 
 
+@pytest.mark.corpus
 @pytest.mark.shared
 def test_fifty_tillich_letters_to_a_linked_site(runner: CliRunner, tmp_path: Path) -> None:
     base = shared_path("corpora", "tillich-briefe")
@@ -963,6 +964,7 @@ def test_fifty_tillich_letters_to_a_linked_site(runner: CliRunner, tmp_path: Pat
     assert len(paul.xpath(".//ul[@class='occurrences']/li")) >= 40
 
 
+@pytest.mark.corpus
 @pytest.mark.shared
 def test_tillich_exports_validate_and_keep_their_notes(tmp_path: Path) -> None:
     base = shared_path("corpora", "tillich-briefe")
@@ -976,6 +978,7 @@ def test_tillich_exports_validate_and_keep_their_notes(tmp_path: Path) -> None:
     assert "[1] Noch stehen" in render_text(model)
 
 
+@pytest.mark.corpus
 @pytest.mark.shared
 def test_a_malformed_tillich_letter_is_located(runner: CliRunner, tmp_path: Path) -> None:
     base = shared_path("corpora", "tillich-briefe", "editions")

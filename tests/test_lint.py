@@ -181,6 +181,7 @@ def test_the_editions_publication_date_never_anchors_a_relative_date(tmp_path: P
     assert "no full document date" in found[0][1]
 
 
+@pytest.mark.corpus
 def test_bleak_house_has_no_anchor_for_yesterday() -> None:
     """ELTeC's Bleak House: every relative date is ambiguous, none is proposed (issue 12)."""
     novel = shared_path("corpora", "eltec-eng", "level1", "ENG18530_Dickens.xml")
@@ -563,6 +564,7 @@ def test_recall_and_precision_with_all_markup_removed(
 # -- a real corpus -------------------------------------------------------------------------
 
 
+@pytest.mark.corpus
 @pytest.mark.shared
 def test_tillich_corpus(capsys: pytest.CaptureFixture[str]) -> None:
     corpus = shared_path("corpora", "tillich-briefe")

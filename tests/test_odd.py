@@ -406,6 +406,7 @@ CORPUS_REFERENCES = {name: f"tei-odd/reference/{name}.rng" for name in _REQUIRED
 CORPUS_REFERENCES["cmi-customization"] = "cmif/schema/cmi-customization.rng"
 
 
+@pytest.mark.corpus
 @pytest.mark.shared
 @pytest.mark.parametrize("name", sorted(CORPUS_ODDS))
 def test_corpus_same_verdicts(name: str, tmp_path: Path) -> None:

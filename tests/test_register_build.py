@@ -364,6 +364,7 @@ def test_case_and_space_variants_land_in_one_entry(
 # -- a real corpus ---------------------------------------------------------------------------
 
 
+@pytest.mark.corpus
 @pytest.mark.shared
 def test_tillich_letters(runner: CliRunner, tmp_path: Path) -> None:
     editions = shared_path("corpora", "tillich-briefe", "editions")

@@ -855,6 +855,7 @@ def test_specialised_tei_all_is_small_and_clean(tei_all: RelaxNGSchema) -> None:
         assert group.find(f"{R}empty") is None
 
 
+@pytest.mark.corpus
 @pytest.mark.shared
 def test_tillich_letters_against_tei_all(
     tei_all: RelaxNGSchema, tillich: list[TeiDocument]
@@ -868,6 +869,7 @@ def test_tillich_letters_against_tei_all(
     assert warm.from_cache
 
 
+@pytest.mark.corpus
 @pytest.mark.shared
 def test_tei_test_files_per_document_and_union(tei_all: RelaxNGSchema) -> None:
     folder = shared_path("corpora", "tei-p5-test")
@@ -881,6 +883,7 @@ def test_tei_test_files_per_document_and_union(tei_all: RelaxNGSchema) -> None:
         assert bool(own.validate(document)) == expected, document.name
 
 
+@pytest.mark.corpus
 @pytest.mark.shared
 @pytest.mark.jing
 @pytest.mark.parametrize("corpus", ["tillich-briefe/editions", "tei-p5-test"])

@@ -441,6 +441,7 @@ def test_small_grammar_matches_jing_message_for_message(
     assert ours == expected
 
 
+@pytest.mark.corpus
 @pytest.mark.shared
 @pytest.mark.jing
 def test_every_jing_message_on_tillich_and_the_example_is_matched(jing: str) -> None:

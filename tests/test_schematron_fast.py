@@ -176,6 +176,7 @@ def shared_samples() -> Iterator[tuple[Path, list[Path]]]:
     yield shared_path("corpora", "pta", "schema", "tei-pta.rng"), pta[::40]
 
 
+@pytest.mark.corpus
 @pytest.mark.shared
 def test_real_corpora_give_the_same_findings(monkeypatch: pytest.MonkeyPatch) -> None:
     # Without the shortcut a long play outlives the regular-expression budget: lift it.

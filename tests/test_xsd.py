@@ -158,6 +158,7 @@ def test_unknown_engine(tiny: Path) -> None:
         load_xsd(tiny, "saxon")
 
 
+@pytest.mark.corpus
 @pytest.mark.shared
 def test_tei_all_xsd_with_lxml() -> None:
     schema = load_xsd(shared_path("schemas", "tei-p5", "tei_all.xsd"))
