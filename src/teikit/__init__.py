@@ -61,9 +61,9 @@ _LAZY = {
     "build_register": "teikit.entities",
     "propose_register": "teikit.entities",
     "export_documents": "teikit.exporters.model",
-    "lint": "teikit.lint",
-    "iter_lint_diagnostics": "teikit.lint",
-    "annotate": "teikit.lint",
+    "lint": "teikit.linting",
+    "iter_lint_diagnostics": "teikit.linting",
+    "annotate": "teikit.linting",
 }
 
 

@@ -13,8 +13,8 @@ from teikit.cli.options import OutputFile, config_option, refuse_inputs
 from teikit.cli.reading import read_options
 from teikit.config import configs_for
 from teikit.errors import NotTeiError
-from teikit.lint.annotate import annotate as run_annotate
-from teikit.lint.annotate import unified_diff
+from teikit.linting.annotation import annotate as run_annotate
+from teikit.linting.annotation import unified_diff
 from teikit.output import atomic_open, is_stdout
 
 

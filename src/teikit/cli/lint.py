@@ -10,8 +10,8 @@ import click
 from teikit.cli.checking import emit_report, folder_filters, report_options
 from teikit.cli.reading import read_options
 from teikit.diagnostics import Severity
-from teikit.lint import LintOptions, parse_kinds
-from teikit.lint import lint as run_lint
+from teikit.linting import LintOptions, parse_kinds
+from teikit.linting import lint as run_lint
 
 
 def _kinds(ctx: click.Context, param: click.Parameter, value: str | None) -> frozenset[str] | None:

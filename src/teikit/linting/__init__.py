@@ -31,11 +31,11 @@ from teikit.entities.config import (
 )
 from teikit.errors import DocumentLoadError, InputError
 from teikit.kinds import parse_kinds as _parse_kinds
-from teikit.lint.annotate import AnnotateError, Annotation, annotate, unified_diff
-from teikit.lint.checks import CorpusRecords, check_registers, read_corpus
-from teikit.lint.model import CODES, KINDS, Anchor, Suggestion
-from teikit.lint.propose import Corpus, document_date, propose
-from teikit.lint.source import SourceMap, decode_source
+from teikit.linting.annotation import AnnotateError, Annotation, annotate, unified_diff
+from teikit.linting.checks import CorpusRecords, check_registers, read_corpus
+from teikit.linting.model import CODES, KINDS, Anchor, Suggestion
+from teikit.linting.proposals import Corpus, document_date, propose
+from teikit.linting.source import SourceMap, decode_source
 from teikit.namespaces import TEI_NS
 from teikit.roots import load_tei
 

@@ -23,9 +23,9 @@ from lxml import etree
 
 from teikit.document import TeiDocument, load
 from teikit.errors import TeikitError
-from teikit.lint.model import Suggestion
-from teikit.lint.propose import PHRASE_PARENTS, Corpus
-from teikit.lint.source import SourceMap, decode_source
+from teikit.linting.model import Suggestion
+from teikit.linting.proposals import PHRASE_PARENTS, Corpus
+from teikit.linting.source import SourceMap, decode_source
 from teikit.namespaces import TEI_NS, XML_ID
 from teikit.roots import load_tei
 
@@ -185,7 +185,7 @@ def annotate(
     >>> annotate(doc).text[47:]
     '<p>on <date when="1951-07-03" cert="medium">3.7.1951</date></p></text></TEI>'
     """
-    from teikit.lint import build_corpus, configured_lint_setting, propose
+    from teikit.linting import build_corpus, configured_lint_setting, propose
 
     if isinstance(source, bytes):
         data, document = source, load_tei(source, name=name)
