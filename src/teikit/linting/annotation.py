@@ -22,7 +22,7 @@ from xml.sax.saxutils import quoteattr
 from lxml import etree
 
 from teikit.document import TeiDocument, load
-from teikit.errors import TeikitError
+from teikit.errors import AnnotateError, TeikitError
 from teikit.linting.model import Suggestion
 from teikit.linting.proposals import PHRASE_PARENTS, Corpus
 from teikit.linting.source import SourceMap, decode_source
@@ -37,10 +37,6 @@ _TEXT: Final = f"{_T}text"
 #: The certainty written on every proposed element (TEI ``teidata.certainty``).
 CERTAINTY: Final = "medium"
 _APPLIED: Final = frozenset({"lint.untagged-name", "lint.untagged-date", "lint.date-without-value"})
-
-
-class AnnotateError(TeikitError, ValueError):
-    """The document cannot be annotated (its source could not be matched with its tree)."""
 
 
 @dataclass(frozen=True, slots=True)
