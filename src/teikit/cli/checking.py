@@ -13,7 +13,7 @@ from teikit.cli import EXIT_FINDINGS
 from teikit.cli.options import OutputFile, config_option, refuse_inputs
 from teikit.diagnostics import Report, Severity, escape_text
 from teikit.output import is_stdout
-from teikit.reports import REPORT_FORMATS, to_github, to_json, to_junit
+from teikit.reports import report_formats, write_report
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,7 +59,7 @@ def report_options(*, fail_on: str) -> Callable[[F], F]:
             "-f",
             "--format",
             "fmt",
-            type=click.Choice(REPORT_FORMATS),
+            type=click.Choice(report_formats()),
             default="human",
             show_default=True,
             help="Report format.",
@@ -104,18 +104,12 @@ def emit_report(
             verdicts=verdicts,
             settings=settings_lines(report),
         )
+    elif output is None or is_stdout(output):
+        write_report(report, fmt, sys.stdout, fail_on)
     else:
-        text = {
-            "json": lambda: to_json(report, fail_on),
-            "junit": lambda: to_junit(report, fail_on),
-            "github": lambda: to_github(report),
-        }[fmt]()
-        if output is None or is_stdout(output):
-            sys.stdout.write(text)
-        else:
-            from teikit.output import atomic_open
+        from teikit.output import atomic_open
 
-            with atomic_open(output) as stream:
-                stream.write(text)
+        with atomic_open(output) as stream:
+            write_report(report, fmt, stream, fail_on)
     if not report.is_clean(fail_on):
         sys.exit(EXIT_FINDINGS)
