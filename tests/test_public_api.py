@@ -366,3 +366,40 @@ def test_export_writes_any_document_format_by_name(tmp_path: Path) -> None:
         teikit.export(telegram, "json", tmp_path / "y.json", teikit.ExportOptions(xslt=telegram))
     with pytest.raises(teikit.UnknownFormatError, match="cannot tell the format of"):
         teikit.export(telegram, output=tmp_path / "z.pdf")
+
+
+# -- shared CLI options -------------------------------------------------------------------
+
+
+def test_shared_options_are_declared_once_in_cli_options() -> None:
+    root = Path(teikit.__file__).parent / "cli"
+    for path in sorted(root.glob("*.py")):
+        if path.name == "options.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for option in ('"--index"', '"--jobs"', '"--fail-on"', '"--config"', '"--format"'):
+            assert option not in text, f"{path.name} declares {option}"
+
+
+@pytest.mark.parametrize("option", ["--index", "--jobs", "--fail-on", "--config"])
+def test_a_shared_option_has_one_help_text(option: str) -> None:
+    """The same option says the same thing in every command (but for what it adds)."""
+    import click
+
+    from teikit.cli import cli
+
+    texts = {}
+    context = click.Context(cli)
+    for name in ("validate", "lint", "annotate", "entities", "export", "register"):
+        command = cli.get_command(context, name)
+        assert command is not None
+        commands = (
+            list(command.commands.values()) if isinstance(command, click.Group) else [command]
+        )
+        for each in commands:
+            for param in each.params:
+                if option in getattr(param, "opts", []):
+                    texts[f"{name} {each.name}"] = param.help
+    assert len(texts) >= 3
+    firsts = {text.split(";")[0].split(",")[0] for text in texts.values() if text}
+    assert len(firsts) == 1, texts
