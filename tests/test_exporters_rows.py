@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from teikit import exporters, registry
+from teikit import exporters
 from teikit.errors import UnknownFormatError
 from teikit.exporters import (
     ExporterSpec,
@@ -145,7 +145,7 @@ def test_plugins_load_lazily_once_and_failures_are_reported(
     _fresh_registries(monkeypatch)
     monkeypatch.setattr(exporters.PLUGINS, "errors", [])
     monkeypatch.setattr(exporters.PLUGINS, "_loaded", False)
-    monkeypatch.setattr(registry.metadata, "entry_points", entry_points)
+    monkeypatch.setattr("importlib.metadata.entry_points", entry_points)
     assert "tsv" in available_formats("rows")
     assert get_exporter(None, path=Path("x.tsv")) is spec
     assert calls == ["teikit.exporters"]  # loaded once, however often the registry is asked

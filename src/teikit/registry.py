@@ -23,7 +23,6 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable, Iterator
-from importlib import metadata
 from typing import Generic, TypeVar
 
 from teikit.errors import UnknownFormatError
@@ -55,6 +54,8 @@ class EntryPointPlugins:
             if self._loaded:
                 return
             self._loaded = True
+            from importlib import metadata  # not at start-up: it reads every package's metadata
+
             for entry_point in metadata.entry_points(group=self.group):
                 try:
                     loaded = entry_point.load()

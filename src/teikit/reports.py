@@ -5,9 +5,10 @@ Every text from outside (file names, messages) passes :func:`~teikit.diagnostics
 in every format: no file name can forge a line or break the document.
 
 The formats are in :data:`REPORTS`, a :class:`~teikit.registry.Registry`: the library writes
-any of them by name (:func:`write_report`), and a plug-in adds its own with
-:func:`report_format` from a module named in the entry-point group ``teikit.reports``.
-(``human``, the coloured terminal report, is drawn by :mod:`teikit.render`.)
+any of them by name (:func:`write_report`), and a program adds its own with
+:func:`report_format`. (``human``, the coloured terminal report, is drawn by
+:mod:`teikit.render`.) There is no entry-point group for them: ``teikit validate`` would
+pay for reading every installed package's metadata at start-up.
 
 >>> import io
 >>> from teikit.diagnostics import Diagnostic
@@ -28,7 +29,7 @@ from typing import IO, Any, Final, TypeAlias
 
 from teikit.__about__ import __version__
 from teikit.diagnostics import Report, Severity, escape_text
-from teikit.registry import EntryPointPlugins, Registry
+from teikit.registry import Registry
 
 __all__ = [
     "REPORTS",
@@ -47,12 +48,8 @@ __all__ = [
 JSON_FORMAT_VERSION: Final = 1
 #: ``writer(report, fail_on) -> text``: a report format.
 ReportWriter: TypeAlias = Callable[[Report, Severity], str]
-#: The entry-point group of third-party report formats (modules that use :func:`report_format`).
-ENTRY_POINT_GROUP: Final = "teikit.reports"
 #: The machine-readable report formats, by name.
-REPORTS: Final = Registry[ReportWriter](
-    "report format", plugins=EntryPointPlugins(ENTRY_POINT_GROUP)
-)
+REPORTS: Final = Registry[ReportWriter]("report format")
 #: The formats of ``--format``, in the order ``--help`` shows them (plug-ins come after).
 REPORT_FORMATS: Final = ("human", "json", "junit", "github")
 
@@ -70,7 +67,7 @@ def report_format(name: str) -> Callable[[ReportWriter], ReportWriter]:
 
 
 def report_formats() -> tuple[str, ...]:
-    """Return every report format name: ``human``, the built-ins, then the plug-ins'."""
+    """Return every report format name: ``human``, the built-ins, then any registered later."""
     return (*REPORT_FORMATS, *(n for n in REPORTS.names() if n not in REPORT_FORMATS))
 
 
