@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from teikit.cli import cli
 from teikit.entities import MentionTable, extract_entities, load_mention_table
 from teikit.entities.model import Mention
-from teikit.lint import build_corpus
+from teikit.linting import build_corpus
 from teikit.validation.runner import ValidationOptions, Validator, expand_paths
 
 DATA = Path(__file__).parent / "data" / "agreement"
@@ -282,7 +282,7 @@ def test_lint_and_register_build_read_kinds_singular_or_plural(
     lint_kinds: str, register_kinds: str
 ) -> None:
     from teikit.cli.register import _kinds
-    from teikit.lint import parse_kinds
+    from teikit.linting import parse_kinds
 
     assert parse_kinds(lint_kinds) == frozenset({"person", "date"})
     assert _kinds(register_kinds) == ("person", "place")

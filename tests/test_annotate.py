@@ -19,7 +19,7 @@ from teikit.diagnostics import Severity
 from teikit.document import load
 from teikit.entities import Mention
 from teikit.errors import NotWellFormedError
-from teikit.lint import annotate, parse_kinds, unified_diff
+from teikit.linting import annotate, parse_kinds, unified_diff
 from teikit.namespaces import TEI_NS
 from teikit.validation import ValidationOptions
 from test_lint import BASELINE, HEAD, SENT, document, strip_telegram, write, write_copy

@@ -25,9 +25,9 @@ from teikit.document import load
 from teikit.entities import text as text_module
 from teikit.entities.text import collect_text
 from teikit.errors import NotWellFormedError
-from teikit.lint.propose import _SKIPPED as PROPOSE_SKIPPED
-from teikit.lint.propose import _text_nodes
-from teikit.lint.source import SourceMap
+from teikit.linting.proposals import _SKIPPED as PROPOSE_SKIPPED
+from teikit.linting.proposals import _text_nodes
+from teikit.linting.source import SourceMap
 from teikit.namespaces import TEI_NS
 
 TIMEOUT = 120  # seconds: each guarded command takes well under 10 s

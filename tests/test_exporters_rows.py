@@ -94,10 +94,17 @@ def test_unknown_kind_is_a_programming_error() -> None:
         available_formats("spreadsheet")
 
 
+def _fresh_registries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let a test register exporters without leaving them registered for the others."""
+    for kind in ExportKind:
+        items = exporters._REGISTRIES[kind]._items
+        monkeypatch.setattr(exporters._REGISTRIES[kind], "_items", dict(items))
+
+
 def test_same_name_in_another_kind_is_allowed_but_not_twice(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(exporters, "_REGISTRY", dict(exporters._REGISTRY))
+    _fresh_registries(monkeypatch)
 
     @exporter("csv", ".csv", kind="document")
     def write_document_csv(documents: object, stream: io.StringIO) -> None:
@@ -135,10 +142,10 @@ def test_plugins_load_lazily_once_and_failures_are_reported(
         calls.append(group)
         return [_EntryPoint("tsv", spec), _EntryPoint("broken", error=ImportError("no module"))]
 
-    monkeypatch.setattr(exporters, "_REGISTRY", dict(exporters._REGISTRY))
-    monkeypatch.setattr(exporters, "_PLUGIN_ERRORS", [])
-    monkeypatch.setattr(exporters, "_plugins_loaded", False)
-    monkeypatch.setattr(exporters.metadata, "entry_points", entry_points)
+    _fresh_registries(monkeypatch)
+    monkeypatch.setattr(exporters.PLUGINS, "errors", [])
+    monkeypatch.setattr(exporters.PLUGINS, "_loaded", False)
+    monkeypatch.setattr("importlib.metadata.entry_points", entry_points)
     assert "tsv" in available_formats("rows")
     assert get_exporter(None, path=Path("x.tsv")) is spec
     assert calls == ["teikit.exporters"]  # loaded once, however often the registry is asked

@@ -15,10 +15,10 @@ import pytest
 from conftest import TELEGRAM, shared_path
 from teikit.diagnostics import Severity
 from teikit.document import load
-from teikit.lint import CODES, LintOptions, document_date, lint, parse_kinds, propose, suggest
-from teikit.lint.dates import find_dates, recognise_date
-from teikit.lint.names import Gazetteer, derived_forms
-from teikit.lint.source import SourceMap
+from teikit.linting import CODES, LintOptions, document_date, lint, parse_kinds, propose, suggest
+from teikit.linting.dates import find_dates, recognise_date
+from teikit.linting.names import Gazetteer, derived_forms
+from teikit.linting.source import SourceMap
 
 HEAD = '<TEI xmlns="http://www.tei-c.org/ns/1.0">'
 SENT = (

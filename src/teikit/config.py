@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from teikit.errors import FileRefusedError, TeikitError
+from teikit.errors import ConfigError, FileRefusedError, TeikitError
 from teikit.sources import ReadPolicy, read_regular_file
 
 __all__ = [
@@ -45,10 +45,6 @@ PYPROJECT: Final = "pyproject.toml"
 _ROOT_MARKERS: Final = (".git", PYPROJECT)
 #: The largest configuration file read (bytes).
 MAX_SIZE: Final = 16 << 20
-
-
-class ConfigError(TeikitError, ValueError):
-    """The teikit configuration (``teikit.toml`` or ``[tool.teikit]``) is invalid."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """The exception tree: everything teikit raises derives from :class:`TeikitError`.
 
 Exceptions mean teikit could not do the job; what it *found* is reported as
-:class:`~teikit.diagnostics.Diagnostic` records instead.
+:class:`~teikit.diagnostics.Diagnostic` records instead. Every public exception class is
+defined here and exported from :mod:`teikit` (the modules that raise them re-export them
+under their old names); only private control-flow exceptions (``_Name``) live elsewhere.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ class SchemaLoadError(TeikitError, ValueError):
 
 
 class UnknownFormatError(TeikitError, LookupError):
-    """No exporter or output format has the requested name or suffix."""
+    """No exporter, report format or register format has the requested name or suffix."""
 
 
 class OutputError(TeikitError, OSError):
@@ -66,3 +68,23 @@ class OutputError(TeikitError, OSError):
 
 class OddError(TeikitError, ValueError):
     """An ODD customisation could not be compiled (unsupported construct, bad reference)."""
+
+
+class ConfigError(TeikitError, ValueError):
+    """The teikit configuration (``teikit.toml`` or ``[tool.teikit]``) is invalid."""
+
+
+class MentionRuleError(TeikitError, ValueError):
+    """A mention rule's XPath is not valid XPath 1.0."""
+
+
+class UnknownTypeError(TeikitError, ValueError):
+    """A requested type is none of the kinds, configured types or types in the documents."""
+
+
+class AnnotateError(TeikitError, ValueError):
+    """The document cannot be annotated (its source could not be matched with its tree)."""
+
+
+class ExportError(TeikitError, ValueError):
+    """An export cannot run as asked (several documents to one file, no output to write to)."""

@@ -32,7 +32,7 @@ from typing import Final
 
 from lxml import etree
 
-from teikit.errors import TeikitError
+from teikit.errors import MentionRuleError
 from teikit.namespaces import NSMAP, TEI_NS
 
 __all__ = [
@@ -116,10 +116,6 @@ _TYPE_SYNONYMS: Final = {
     "eventName": "event",
 }
 _SIMPLE: Final = re.compile(r"^tei:([A-Za-z_][\w.\-]*)(?:\[@([A-Za-z_][\w.\-]*)\])?$")
-
-
-class MentionRuleError(TeikitError, ValueError):
-    """A mention rule's XPath is not valid XPath 1.0."""
 
 
 def kind_of_type(value: str) -> str:

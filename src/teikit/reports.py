@@ -3,21 +3,84 @@
 The JSON layout is documented in ``docs/validate.md`` and versioned by ``format_version``.
 Every text from outside (file names, messages) passes :func:`~teikit.diagnostics.escape_text`
 in every format: no file name can forge a line or break the document.
+
+The formats are in :data:`REPORTS`, a :class:`~teikit.registry.Registry`: the library writes
+any of them by name (:func:`write_report`), and a program adds its own with
+:func:`report_format`. (``human``, the coloured terminal report, is drawn by
+:mod:`teikit.render`.) There is no entry-point group for them: ``teikit validate`` would
+pay for reading every installed package's metadata at start-up.
+
+>>> import io
+>>> from teikit.diagnostics import Diagnostic
+>>> report = Report(files=["a.xml"])
+>>> report.extend([Diagnostic(Severity.ERROR, "xml.syntax", "bad", "a.xml", 3, 1)])
+>>> stream = io.StringIO()
+>>> write_report(report, "github", stream)
+>>> stream.getvalue()
+'::error file=a.xml,line=3,col=1,title=xml.syntax::bad\\n'
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import IO, Any, Final, TypeAlias
 
 from teikit.__about__ import __version__
 from teikit.diagnostics import Report, Severity, escape_text
+from teikit.registry import Registry
 
-__all__ = ["Summary", "summarise", "to_github", "to_json", "to_junit", "REPORT_FORMATS"]
+__all__ = [
+    "REPORTS",
+    "REPORT_FORMATS",
+    "ReportWriter",
+    "Summary",
+    "report_format",
+    "report_formats",
+    "summarise",
+    "to_github",
+    "to_json",
+    "to_junit",
+    "write_report",
+]
 
 JSON_FORMAT_VERSION: Final = 1
+#: ``writer(report, fail_on) -> text``: a report format.
+ReportWriter: TypeAlias = Callable[[Report, Severity], str]
+#: The machine-readable report formats, by name.
+REPORTS: Final = Registry[ReportWriter]("report format")
+#: The formats of ``--format``, in the order ``--help`` shows them (plug-ins come after).
 REPORT_FORMATS: Final = ("human", "json", "junit", "github")
+
+
+def report_format(name: str) -> Callable[[ReportWriter], ReportWriter]:
+    """Register the decorated ``writer(report, fail_on) -> str`` as the report format *name*.
+
+    :raises ValueError: *name* is already registered.
+    """
+
+    def register(writer: ReportWriter) -> ReportWriter:
+        return REPORTS.register(name, writer)
+
+    return register
+
+
+def report_formats() -> tuple[str, ...]:
+    """Return every report format name: ``human``, the built-ins, then any registered later."""
+    return (*REPORT_FORMATS, *(n for n in REPORTS.names() if n not in REPORT_FORMATS))
+
+
+def write_report(
+    report: Report, fmt: str, stream: IO[str], fail_on: Severity = Severity.ERROR
+) -> None:
+    """Write *report* to *stream* in the format called *fmt* (``json``, ``junit``, ``github``).
+
+    A finding at or above *fail_on* makes its file invalid (``json``, ``junit``).
+
+    :raises UnknownFormatError: no report format is called *fmt*; the message lists them.
+    """
+    stream.write(REPORTS.get(fmt)(report, fail_on))
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,3 +228,8 @@ def to_github(report: Report) -> str:
         message = _escape_data(diagnostic.message)
         lines.append(f"::{_COMMAND[diagnostic.severity]} {','.join(properties)}::{message}")
     return "".join(f"{line}\n" for line in lines)
+
+
+REPORTS.register("json", to_json)
+REPORTS.register("junit", to_junit)
+REPORTS.register("github", lambda report, _fail_on: to_github(report))

@@ -9,12 +9,12 @@ import click
 
 from teikit.cli import EXIT_FINDINGS
 from teikit.cli.lint import _kinds
-from teikit.cli.options import OutputFile, config_option, refuse_inputs
+from teikit.cli.options import OutputFile, config_option, index_option, refuse_inputs
 from teikit.cli.reading import read_options
 from teikit.config import configs_for
 from teikit.errors import NotTeiError
-from teikit.lint.annotate import annotate as run_annotate
-from teikit.lint.annotate import unified_diff
+from teikit.linting.annotation import annotate as run_annotate
+from teikit.linting.annotation import unified_diff
 from teikit.output import atomic_open, is_stdout
 
 
@@ -35,13 +35,7 @@ from teikit.output import atomic_open, is_stdout
     metavar="persons,places,orgs,dates",
     help="Propose only these kinds of markup (comma-separated).",
 )
-@click.option(
-    "--index",
-    "indexes",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="A register file whose entries are looked for; repeatable.",
-)
+@index_option(", and whose entries are looked for in the text")
 @config_option
 def annotate(
     file: Path,

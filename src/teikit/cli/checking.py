@@ -10,28 +10,21 @@ from typing import Any, TypeVar
 import click
 
 from teikit.cli import EXIT_FINDINGS
-from teikit.cli.options import OutputFile, config_option, refuse_inputs
+from teikit.cli.options import (
+    OutputFile,
+    config_option,
+    fail_on_option,
+    folder_filters,
+    format_option,
+    refuse_inputs,
+)
 from teikit.diagnostics import Report, Severity, escape_text
 from teikit.output import is_stdout
-from teikit.reports import REPORT_FORMATS, to_github, to_json, to_junit
+from teikit.reports import report_formats, write_report
+
+__all__ = ["emit_report", "folder_filters", "report_options", "settings_lines"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-SEVERITIES = click.Choice(["error", "warning", "info"], case_sensitive=False)
-
-
-def folder_filters(command: F) -> F:
-    """Add ``--include`` and ``--exclude``, the globs applied inside folders."""
-    command = click.option(
-        "--exclude", multiple=True, help="Glob of files to skip inside folders; repeatable."
-    )(command)
-    return click.option(
-        "--include",
-        multiple=True,
-        default=("*.xml",),
-        show_default=True,
-        help="Glob for files inside folders; repeatable.",
-    )(command)
 
 
 def report_options(*, fail_on: str) -> Callable[[F], F]:
@@ -41,13 +34,7 @@ def report_options(*, fail_on: str) -> Callable[[F], F]:
         command = click.option(
             "-q", "--quiet", is_flag=True, help="Only print findings that fail the run."
         )(command)
-        command = click.option(
-            "--fail-on",
-            type=SEVERITIES,
-            default=fail_on,
-            show_default=True,
-            help="Exit with 1 when a finding reaches this severity.",
-        )(command)
+        command = fail_on_option(fail_on)(command)
         command = click.option(
             "-o",
             "--output",
@@ -55,15 +42,7 @@ def report_options(*, fail_on: str) -> Callable[[F], F]:
             help="Write a json/junit/github report to FILE (- for stdout) instead of stdout.",
         )(command)
         command = config_option(command)
-        return click.option(
-            "-f",
-            "--format",
-            "fmt",
-            type=click.Choice(REPORT_FORMATS),
-            default="human",
-            show_default=True,
-            help="Report format.",
-        )(command)
+        return format_option(report_formats(), default="human")(command)
 
     return decorate
 
@@ -104,18 +83,12 @@ def emit_report(
             verdicts=verdicts,
             settings=settings_lines(report),
         )
+    elif output is None or is_stdout(output):
+        write_report(report, fmt, sys.stdout, fail_on)
     else:
-        text = {
-            "json": lambda: to_json(report, fail_on),
-            "junit": lambda: to_junit(report, fail_on),
-            "github": lambda: to_github(report),
-        }[fmt]()
-        if output is None or is_stdout(output):
-            sys.stdout.write(text)
-        else:
-            from teikit.output import atomic_open
+        from teikit.output import atomic_open
 
-            with atomic_open(output) as stream:
-                stream.write(text)
+        with atomic_open(output) as stream:
+            write_report(report, fmt, stream, fail_on)
     if not report.is_clean(fail_on):
         sys.exit(EXIT_FINDINGS)

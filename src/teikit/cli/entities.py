@@ -9,7 +9,14 @@ from pathlib import Path
 
 import click
 
-from teikit.cli.options import OutputFile, config_option, refuse_inputs
+from teikit.cli.options import (
+    OutputFile,
+    config_option,
+    format_option,
+    index_option,
+    jobs_option,
+    refuse_inputs,
+)
 from teikit.cli.reading import read_options
 from teikit.cli.streams import open_binary_output, open_output
 from teikit.diagnostics import Report, Severity
@@ -94,12 +101,9 @@ def _print_findings(report: Report, failed: list[str]) -> None:
     help="Comma-separated types, singular or plural: person, place, org, date, proposal, a "
     "type from [mentions], or an rs/@type value the documents use.  [default: all]",
 )
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["table", *available_formats("rows")]),
-    help="Output format.  [default: table on a terminal, else from -o's suffix, else csv]",
+@format_option(
+    ["table", *available_formats("rows")],
+    more="table on a terminal, else from -o's suffix, else csv",
 )
 @click.option(
     "-o",
@@ -107,14 +111,7 @@ def _print_findings(report: Report, failed: list[str]) -> None:
     type=OutputFile(),
     help="Write to FILE (atomically) instead of stdout; - is stdout.",
 )
-@click.option(
-    "--index",
-    "indexes",
-    multiple=True,
-    metavar="FILE",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A register file searched for #id pointers (repeatable).",
-)
+@index_option()
 @click.option("--register", is_flag=True, help="One row per register entry, not per mention.")
 @click.option("--text-only", is_flag=True, help="Leave out mentions in the teiHeader.")
 @click.option("--bom", is_flag=True, help="Start CSV with a byte-order mark (for Excel).")
@@ -124,14 +121,7 @@ def _print_findings(report: Report, failed: list[str]) -> None:
     help="Write CSV cells that begin with = + - @ unchanged (by default they get a leading "
     "apostrophe, so that a spreadsheet does not run them as formulas).",
 )
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Read documents in N processes (rows stay in input order).",
-)
+@jobs_option(all_cores=False)
 @config_option
 @click.pass_context
 def entities(

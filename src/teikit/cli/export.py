@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from teikit.cli.options import config_option, ends_as_folder, refuse_inputs
+from teikit.cli.options import (
+    config_option,
+    ends_as_folder,
+    fail_on_option,
+    index_option,
+    refuse_inputs,
+)
 from teikit.cli.reading import read_options
 from teikit.cli.streams import utf8_stdout
 from teikit.config import configs_for
@@ -86,26 +92,13 @@ def _print_findings(report: Report, result: ExportResult, spec: ExporterSpec, qu
     "html adds index.html and registers); DIR/ is always a folder, - is stdout. "
     "Default: stdout.",
 )
-@click.option(
-    "--index",
-    "indexes",
-    multiple=True,
-    metavar="FILE",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A register file searched for #id pointers (repeatable).",
-)
+@index_option()
 @click.option(
     "--xslt",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Render HTML with this XSLT 1.0 stylesheet instead of the built-in edition.",
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning"]),
-    default="error",
-    show_default=True,
-    help="Exit with 1 when a finding reaches this severity.",
-)
+@fail_on_option("error")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only, not warnings.")
 @config_option
 @click.pass_context

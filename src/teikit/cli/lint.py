@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from teikit.cli.checking import emit_report, folder_filters, report_options
+from teikit.cli.checking import emit_report, report_options
+from teikit.cli.options import folder_filters, index_option, jobs_option
 from teikit.cli.reading import read_options
 from teikit.diagnostics import Severity
-from teikit.lint import LintOptions, parse_kinds
-from teikit.lint import lint as run_lint
+from teikit.linting import LintOptions, parse_kinds
+from teikit.linting import lint as run_lint
 
 
 def _kinds(ctx: click.Context, param: click.Parameter, value: str | None) -> frozenset[str] | None:
@@ -24,13 +24,7 @@ def _kinds(ctx: click.Context, param: click.Parameter, value: str | None) -> fro
 @click.command()
 @read_options
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, allow_dash=True))
-@click.option(
-    "--index",
-    "indexes",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="A register file whose entries are looked for; repeatable.",
-)
+@index_option(", and whose entries are looked for in the text")
 @folder_filters
 @click.option(
     "--only",
@@ -59,14 +53,7 @@ def _kinds(ctx: click.Context, param: click.Parameter, value: str | None) -> fro
     help="Skip the corpus-wide checks (unmentioned entries, authority identifiers...).",
 )
 @report_options(fail_on="warning")
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=os.cpu_count() or 1,
-    show_default="number of cores",
-    help="Worker processes for reading the corpus.",
-)
+@jobs_option(all_cores=True)
 def lint(
     paths: tuple[Path, ...],
     indexes: tuple[Path, ...],

@@ -7,8 +7,14 @@ from pathlib import Path
 import click
 
 from teikit.cli import EXIT_FINDINGS
-from teikit.cli.checking import folder_filters
-from teikit.cli.options import OutputFile, config_option, refuse_inputs
+from teikit.cli.options import (
+    OutputFile,
+    config_option,
+    folder_filters,
+    format_option,
+    index_option,
+    refuse_inputs,
+)
 from teikit.cli.reading import read_options
 from teikit.cli.streams import open_output
 from teikit.entities import PROPOSED_KINDS
@@ -58,21 +64,8 @@ def register() -> None:
     help="Write the proposal to FILE (atomically); new @ref values point into it. "
     "- is stdout (new @ref values are then #id).",
 )
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(sorted(REGISTER_FORMATS)),
-    help="tei (for review) or json (for scripts).  [default: json for -o *.json, else tei]",
-)
-@click.option(
-    "--index",
-    "indexes",
-    multiple=True,
-    metavar="FILE",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A register file searched for #id pointers (repeatable); its entries are kept.",
-)
+@format_option(REGISTER_FORMATS.names(), more="json for -o *.json, else tei (for review)")
+@index_option(", and whose entries are kept")
 @folder_filters
 @click.option("--only", metavar="KINDS", help="Comma-separated: persons, places, orgs.")
 @click.option("--text-only", is_flag=True, help="Leave out mentions in the teiHeader.")

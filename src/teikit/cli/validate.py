@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from teikit.cli.checking import emit_report, folder_filters, report_options
+from teikit.cli.checking import emit_report, report_options
+from teikit.cli.options import folder_filters, index_option, jobs_option
 from teikit.cli.reading import read_options
 from teikit.diagnostics import Severity
 from teikit.validation import ValidationOptions
@@ -25,13 +25,7 @@ from teikit.validation import validate as run_validation
     type=click.Path(path_type=Path),
     help="Validate against this schema (.rng, .xsd, .sch); repeatable.",
 )
-@click.option(
-    "--index",
-    "indexes",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="A register file that #id pointers may resolve into; repeatable.",
-)
+@index_option()
 @folder_filters
 @click.option("--no-schematron", is_flag=True, help="Do not run Schematron rules.")
 @click.option("--no-integrity", is_flag=True, help="Skip id, pointer, date and root checks.")
@@ -57,14 +51,7 @@ from teikit.validation import validate as run_validation
     help="XSD engine.",
 )
 @report_options(fail_on="error")
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=os.cpu_count() or 1,
-    show_default="number of cores",
-    help="Worker processes for corpus runs.",
-)
+@jobs_option(all_cores=True)
 @click.option("--no-cache", is_flag=True, help="Do not reuse verdicts of unchanged files.")
 def validate(
     paths: tuple[Path, ...],

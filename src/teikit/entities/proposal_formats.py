@@ -23,9 +23,9 @@ from typing import IO, Final
 from lxml import etree
 
 from teikit.entities.propose import ProposedEntry, RegisterProposal, Rewrite
-from teikit.errors import UnknownFormatError
 from teikit.kinds import ELEMENT_OF_KIND, LIST_OF_KIND
 from teikit.namespaces import TEI_NS, XML_ID
+from teikit.registry import Registry
 
 __all__ = [
     "REGISTER_FORMATS",
@@ -189,10 +189,10 @@ class RegisterFormat:
 
 
 #: The output formats by name; the first is the default for an unknown suffix.
-REGISTER_FORMATS: Final = {
-    "tei": RegisterFormat("tei", (".xml", ".tei"), write_proposal_tei, True),
-    "json": RegisterFormat("json", (".json",), write_proposal_json, False),
-}
+#: The output formats of ``teikit register build``, by name.
+REGISTER_FORMATS: Final = Registry[RegisterFormat]("register format")
+REGISTER_FORMATS.register("tei", RegisterFormat("tei", (".xml", ".tei"), write_proposal_tei, True))
+REGISTER_FORMATS.register("json", RegisterFormat("json", (".json",), write_proposal_json, False))
 
 
 def register_format(name: str | None, path: Path | None = None) -> RegisterFormat:
@@ -201,12 +201,9 @@ def register_format(name: str | None, path: Path | None = None) -> RegisterForma
     :raises UnknownFormatError: no format has that name.
     """
     if name is not None:
-        if name not in REGISTER_FORMATS:
-            choices = ", ".join(REGISTER_FORMATS)
-            raise UnknownFormatError(f"unknown register format {name!r} (choose from {choices})")
-        return REGISTER_FORMATS[name]
+        return REGISTER_FORMATS.get(name)
     suffix = path.suffix.lower() if path is not None else ""
-    for spec in REGISTER_FORMATS.values():
+    for _, spec in REGISTER_FORMATS.items():
         if suffix in spec.suffixes:
             return spec
-    return REGISTER_FORMATS["tei"]
+    return REGISTER_FORMATS.get("tei")

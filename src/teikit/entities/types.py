@@ -14,7 +14,7 @@ import re
 from collections.abc import Collection, Iterable
 from typing import Final
 
-from teikit.errors import TeikitError
+from teikit.errors import UnknownTypeError
 from teikit.kinds import kind_named
 
 __all__ = ["BUILTIN_TYPES", "UnknownTypeError", "resolve_types"]
@@ -34,10 +34,6 @@ _ALIASES: Final = {
 _TYPED_NAME: Final = re.compile(
     rb"<(?:[\w.\-]+:)?(?:rs|name)\s[^>]*?\btype\s*=\s*[\"']([^\"'<>]{1,100})[\"']"
 )
-
-
-class UnknownTypeError(TeikitError, ValueError):
-    """A requested type is none of the kinds, configured types or types in the documents."""
 
 
 def _document_types(sources: Iterable[str | os.PathLike[str]]) -> set[str]:

@@ -8,9 +8,11 @@ kinds, each with its own namespace of names, so ``json`` can mean entity rows fo
 ``rows``      ``data`` is a :class:`Rows` table (``teikit entities``): csv, json, jsonl, xlsx
 ``document``  ``data`` is an iterable of :class:`~teikit.document.TeiDocument` (``teikit export``)
 
-The built-in exporters are imported at the end of this module; third-party packages add
+The registries are :class:`teikit.registry.Registry` objects (one per kind). The built-in
+exporters are declared here and imported on their first look-up; third-party packages add
 theirs through the entry-point group ``teikit.exporters`` (each entry point names a module
-or object whose import registers exporters), loaded lazily, once, on the first look-up.
+whose import registers exporters, or an :class:`ExporterSpec`), loaded once, on the first
+look-up. :func:`export` writes documents in any document format by name.
 
 >>> "csv" in available_formats("rows")
 True
@@ -21,22 +23,29 @@ True
 from __future__ import annotations
 
 import enum
-import threading
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from teikit.errors import UnknownFormatError
+from teikit.errors import ExportError, UnknownFormatError
+from teikit.progress import ProgressCallback
+from teikit.registry import EntryPointPlugins, Registry
+
+if TYPE_CHECKING:
+    from teikit.exporters.model import ExportResult
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "ExportKind",
+    "ExportOptions",
     "ExporterSpec",
+    "PLUGINS",
     "Rows",
     "WriteFn",
     "available_formats",
+    "export",
     "exporter",
     "get_exporter",
     "iter_exporters",
@@ -90,10 +99,29 @@ class ExporterSpec:
     binary: bool = False
 
 
-_REGISTRY: dict[tuple[ExportKind, str], ExporterSpec] = {}
-_PLUGIN_ERRORS: list[str] = []
-_plugins_loaded = False
-_plugin_lock = threading.Lock()
+def _accept(loaded: object) -> None:
+    """Register an entry point's :class:`ExporterSpec` (a module registers itself on import)."""
+    if isinstance(loaded, ExporterSpec):
+        _REGISTRIES[loaded.kind].add(loaded.name, loaded)
+
+
+#: The third-party exporters, loaded once, on the first look-up in either kind.
+PLUGINS: Final = EntryPointPlugins(ENTRY_POINT_GROUP, _accept)
+#: One registry per kind: ``json`` is a rows format and a document format.
+_REGISTRIES: Final = {
+    ExportKind.ROWS: Registry[ExporterSpec]("format", plugins=PLUGINS),
+    ExportKind.DOCUMENT: Registry[ExporterSpec]("format", plugins=PLUGINS),
+}
+# The built-in exporters, imported on first use: `import teikit.exporters` (and so
+# `teikit entities`, whose rows need no HTML) does not load the HTML edition.
+_REGISTRIES[ExportKind.ROWS].declare("teikit.exporters.to_csv", "csv")
+_REGISTRIES[ExportKind.ROWS].declare("teikit.exporters.to_json", "json", "jsonl")
+_REGISTRIES[ExportKind.ROWS].declare("teikit.exporters.to_xlsx", "xlsx")
+_REGISTRIES[ExportKind.DOCUMENT].declare("teikit.exporters.to_document_json", "json")
+_REGISTRIES[ExportKind.DOCUMENT].declare("teikit.exporters.to_geojson", "geojson")
+_REGISTRIES[ExportKind.DOCUMENT].declare("teikit.exporters.to_html", "html")
+_REGISTRIES[ExportKind.DOCUMENT].declare("teikit.exporters.to_markdown", "markdown")
+_REGISTRIES[ExportKind.DOCUMENT].declare("teikit.exporters.to_text", "text")
 
 
 def _kind(kind: ExportKind | str) -> ExportKind:
@@ -120,11 +148,8 @@ def exporter(
     export_kind = _kind(kind)
 
     def register(write: WriteFn) -> WriteFn:
-        key = (export_kind, name)
-        if key in _REGISTRY:
-            raise ValueError(f"{export_kind} exporter {name!r} is already registered")
         lines = (write.__doc__ or "").strip().splitlines()
-        _REGISTRY[key] = ExporterSpec(
+        spec = ExporterSpec(
             name=name,
             suffixes=tuple(s.lower() for s in suffixes),
             kind=export_kind,
@@ -134,63 +159,31 @@ def exporter(
             options=frozenset(options),
             binary=binary,
         )
+        _REGISTRIES[export_kind].register(name, spec, origin=write.__module__)
         return write
 
     return register
 
 
-def _load_plugins() -> None:
-    """Import the ``teikit.exporters`` entry points once; remember why any failed."""
-    global _plugins_loaded
-    if _plugins_loaded:
-        return
-    with _plugin_lock:
-        if _plugins_loaded:
-            return
-        _plugins_loaded = True
-        for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            try:
-                loaded = entry_point.load()
-            except Exception as exc:  # a broken plug-in must not break the built-ins
-                _PLUGIN_ERRORS.append(
-                    f"plug-in {entry_point.name!r} ({entry_point.value}) failed to load: "
-                    f"{type(exc).__name__}: {exc}"
-                )
-                continue
-            if isinstance(loaded, ExporterSpec):
-                _REGISTRY.setdefault((loaded.kind, loaded.name), loaded)
-
-
 def plugin_errors() -> list[str]:
     """Return why third-party exporters failed to load (empty when all loaded)."""
-    _load_plugins()
-    return list(_PLUGIN_ERRORS)
+    PLUGINS.load()
+    return list(PLUGINS.errors)
 
 
 def iter_exporters(kind: ExportKind | str | None = None) -> list[ExporterSpec]:
-    """Return the registered exporters (of *kind*, if given), sorted by name."""
-    _load_plugins()
-    wanted = None if kind is None else _kind(kind)
-    return sorted(
-        (spec for (k, _), spec in _REGISTRY.items() if wanted is None or k is wanted),
-        key=lambda spec: (spec.kind.value, spec.name),
-    )
+    """Return the registered exporters (of *kind*, if given), sorted; imports them all."""
+    kinds = list(ExportKind) if kind is None else [_kind(kind)]
+    return [spec for k in kinds for _, spec in _REGISTRIES[k].items()]
 
 
 def available_formats(kind: ExportKind | str = ExportKind.ROWS) -> list[str]:
-    """Return the names of the exporters of *kind*, sorted.
+    """Return the names of the exporters of *kind*, sorted (without importing them).
 
     >>> available_formats("rows")[:3]
     ['csv', 'json', 'jsonl']
     """
-    return [spec.name for spec in iter_exporters(kind)]
-
-
-def _choices(kind: ExportKind) -> str:
-    text = ", ".join(available_formats(kind)) or "none"
-    if _PLUGIN_ERRORS:
-        text += "; " + "; ".join(_PLUGIN_ERRORS)
-    return text
+    return _REGISTRIES[_kind(kind)].names()
 
 
 def get_exporter(
@@ -201,33 +194,102 @@ def get_exporter(
     :raises UnknownFormatError: no exporter of *kind* has that name or suffix; the
         message lists the valid names.
     """
-    _load_plugins()
-    export_kind = _kind(kind)
+    registry = _REGISTRIES[_kind(kind)]
     if name is not None:
-        spec = _REGISTRY.get((export_kind, name))
-        if spec is None:
-            raise UnknownFormatError(
-                f"unknown format {name!r} (choose from {_choices(export_kind)})"
-            )
-        return spec
+        return registry.get(name)
     if path is None:
-        raise UnknownFormatError(f"no format given (choose from {_choices(export_kind)})")
+        raise UnknownFormatError(f"no format given (choose from {registry.choices()})")
     file_name = path.name.lower()
     matches = [
         (len(suffix), spec)
-        for spec in iter_exporters(export_kind)
+        for spec in iter_exporters(kind)
         for suffix in spec.suffixes
         if file_name.endswith(suffix)
     ]
     if not matches:
         raise UnknownFormatError(
             f"cannot tell the format of {str(path)!r} from its suffix "
-            f"(give one of: {_choices(export_kind)})"
+            f"(give one of: {registry.choices()})"
         )
     return max(matches, key=lambda match: match[0])[1]
 
 
-# The built-in exporters register themselves on import.
-from teikit.exporters import to_csv, to_json, to_xlsx  # noqa: E402, F401
+@dataclass(frozen=True, slots=True)
+class ExportOptions:
+    """How :func:`export` reads the documents; the defaults are those of ``teikit export``."""
 
-from . import to_document_json, to_geojson, to_html, to_markdown, to_text  # noqa: E402, F401
+    #: Register files that ``#id`` pointers may resolve into.
+    indexes: tuple[Path, ...] = ()
+    #: Globs of the files read inside folders, and of the files skipped there.
+    include: tuple[str, ...] = ("*.xml",)
+    exclude: tuple[str, ...] = ()
+    #: An XSLT 1.0 stylesheet to render HTML with instead of the built-in edition.
+    xslt: Path | None = None
+    #: The configuration file (``--config``); ``None`` to find one from each file's folder.
+    config: Path | None = None
+
+
+def export(
+    sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    format: str | None = None,
+    output: str | os.PathLike[str] | None = None,
+    options: ExportOptions | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+) -> ExportResult:
+    """Export *sources* (files, folders, globs) in the document format called *format*.
+
+    *output* is a file, or a folder (an existing one, or a path ending in ``/``): one file
+    per document there, and the format's corpus pages (``index.html``...); ``None`` writes
+    one document to standard output. Without *format*, *output*'s suffix names it. As
+    ``teikit export``: a document that cannot be read is a finding in the result's report,
+    and the others are still exported.
+
+    :raises UnknownFormatError: no document format has that name (or *output*'s suffix).
+    :raises ExportError: several documents of a per-document format and no folder, or
+        ``xslt`` for another format than HTML.
+    :raises TeikitError: a path or an index cannot be read, or an output written.
+    """
+    import contextlib
+    import sys
+
+    from teikit.config import configs_for
+    from teikit.entities.config import mention_table_for
+    from teikit.exporters.model import export_documents, is_corpus_wide
+    from teikit.progress import per_document
+    from teikit.sources import expand_paths
+
+    options = options or ExportOptions()
+    given = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
+    paths = expand_paths(given, include=options.include, exclude=options.exclude)
+    target = None if output is None else Path(output)
+    folder = target is not None and (
+        target.is_dir() or os.fspath(output or "").endswith(("/", os.sep))
+    )
+    spec = get_exporter(format, path=None if folder else target, kind=ExportKind.DOCUMENT)
+    if len(paths) > 1 and not folder and not is_corpus_wide(spec.name):
+        if target is None or target.exists() or target.suffix:
+            raise ExportError(
+                f"{len(paths)} documents are exported to a folder: give an output folder (DIR/)"
+            )
+        folder = True
+    extra: dict[str, Any] = {}
+    if options.xslt is not None:
+        if spec.name != "html":
+            raise ExportError("xslt applies to HTML output only")
+        from teikit.exporters.to_html import load_stylesheet
+
+        extra["xslt"] = load_stylesheet(options.xslt)
+    configuration = configs_for(paths, options.config)[0]
+    return export_documents(
+        paths,
+        spec,
+        target,
+        folder=folder,
+        indexes=options.indexes,
+        rules=mention_table_for(paths, options.config).rules,
+        protected=[*options.indexes, *([options.xslt] if options.xslt else []), *configuration],
+        options=extra,
+        stdout=lambda: contextlib.nullcontext(sys.stdout),
+        on_document=per_document(progress, len(paths)),
+    )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+
+from teikit.progress import ProgressCallback, per_document
 
 __all__ = ["per_document", "progress_bar"]
 
@@ -12,9 +14,7 @@ _MIN_FILES = 20
 
 
 @contextlib.contextmanager
-def progress_bar(
-    description: str, *, enabled: bool = True
-) -> Iterator[Callable[[int, int], None] | None]:
+def progress_bar(description: str, *, enabled: bool = True) -> Iterator[ProgressCallback | None]:
     """Yield a ``progress(done, total)`` callback drawing a bar on a terminal, else ``None``."""
     if not enabled or not sys.stderr.isatty():  # rich is imported only to draw a bar
         yield None
@@ -40,16 +40,3 @@ def progress_bar(
             bar.update(task, completed=done, total=total, visible=total >= _MIN_FILES)
 
         yield update
-
-
-def per_document(progress: Callable[[int, int], None] | None, total: int) -> Callable[[str], None]:
-    """Adapt ``progress(done, total)`` to a callback called once per finished document."""
-    done = 0
-
-    def advance(_name: str) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, total)
-
-    return advance

@@ -2,7 +2,7 @@
 
 :func:`read_corpus` turns the records of :func:`~teikit.entities.extract_entities` (mentions
 and register entries, over every linted file and ``--index`` file) into a
-:class:`~teikit.lint.propose.Corpus`; :func:`check_registers` reports mentions without a
+:class:`~teikit.linting.proposals.Corpus`; :func:`check_registers` reports mentions without a
 pointer, one surface form pointing to several entries, entries never mentioned and entries
 without an authority identifier.
 """
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from teikit.diagnostics import Diagnostic
 from teikit.entities.model import Location, Mention, Record, RegisterEntry, Status
 from teikit.kinds import ELEMENT_OF_KIND
-from teikit.lint.model import CODES
-from teikit.lint.names import derived_forms, tokens_of
-from teikit.lint.propose import Corpus
+from teikit.linting.model import CODES
+from teikit.linting.names import derived_forms, tokens_of
+from teikit.linting.proposals import Corpus
 
 __all__ = ["CorpusRecords", "check_registers", "read_corpus"]
 

@@ -22,10 +22,10 @@ from xml.sax.saxutils import quoteattr
 from lxml import etree
 
 from teikit.document import TeiDocument, load
-from teikit.errors import TeikitError
-from teikit.lint.model import Suggestion
-from teikit.lint.propose import PHRASE_PARENTS, Corpus
-from teikit.lint.source import SourceMap, decode_source
+from teikit.errors import AnnotateError, TeikitError
+from teikit.linting.model import Suggestion
+from teikit.linting.proposals import PHRASE_PARENTS, Corpus
+from teikit.linting.source import SourceMap, decode_source
 from teikit.namespaces import TEI_NS, XML_ID
 from teikit.roots import load_tei
 
@@ -37,10 +37,6 @@ _TEXT: Final = f"{_T}text"
 #: The certainty written on every proposed element (TEI ``teidata.certainty``).
 CERTAINTY: Final = "medium"
 _APPLIED: Final = frozenset({"lint.untagged-name", "lint.untagged-date", "lint.date-without-value"})
-
-
-class AnnotateError(TeikitError, ValueError):
-    """The document cannot be annotated (its source could not be matched with its tree)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +181,7 @@ def annotate(
     >>> annotate(doc).text[47:]
     '<p>on <date when="1951-07-03" cert="medium">3.7.1951</date></p></text></TEI>'
     """
-    from teikit.lint import build_corpus, configured_lint_setting, propose
+    from teikit.linting import build_corpus, configured_lint_setting, propose
 
     if isinstance(source, bytes):
         data, document = source, load_tei(source, name=name)

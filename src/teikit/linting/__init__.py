@@ -15,7 +15,7 @@ reports them; the codes are listed in :data:`CODES` and documented in ``docs/lin
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,12 +31,13 @@ from teikit.entities.config import (
 )
 from teikit.errors import DocumentLoadError, InputError
 from teikit.kinds import parse_kinds as _parse_kinds
-from teikit.lint.annotate import AnnotateError, Annotation, annotate, unified_diff
-from teikit.lint.checks import CorpusRecords, check_registers, read_corpus
-from teikit.lint.model import CODES, KINDS, Anchor, Suggestion
-from teikit.lint.propose import Corpus, document_date, propose
-from teikit.lint.source import SourceMap, decode_source
+from teikit.linting.annotation import AnnotateError, Annotation, annotate, unified_diff
+from teikit.linting.checks import CorpusRecords, check_registers, read_corpus
+from teikit.linting.model import CODES, KINDS, Anchor, Suggestion
+from teikit.linting.proposals import Corpus, document_date, propose
+from teikit.linting.source import SourceMap, decode_source
 from teikit.namespaces import TEI_NS
+from teikit.progress import ProgressCallback
 from teikit.roots import load_tei
 
 __all__ = [
@@ -59,8 +60,6 @@ __all__ = [
     "propose",
     "suggest",
 ]
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +187,7 @@ def _order(diagnostic: Diagnostic) -> tuple[int, int, str]:
 def _run(
     sources: Iterable[str | Path],
     options: LintOptions,
-    progress: Progress | None,
+    progress: ProgressCallback | None,
 ) -> Iterator[tuple[str, list[Diagnostic], bool]]:
     """Yield ``(file, findings, is an input)`` for every input, then for the index files."""
     from teikit.validation.runner import ValidationOptions, expand_paths
@@ -252,7 +251,7 @@ def iter_lint_diagnostics(
     sources: Iterable[str | Path],
     options: LintOptions | None = None,
     *,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Iterator[Diagnostic]:
     """Yield the editorial findings for *sources* (files, folders or ``-``), file by file.
 
@@ -266,7 +265,7 @@ def lint(
     sources: Iterable[str | Path],
     options: LintOptions | None = None,
     *,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Report:
     """Lint *sources* and return a :class:`~teikit.diagnostics.Report` (never raises for findings).
 

@@ -21,10 +21,10 @@ from teikit.dates import DATE_ATTRIBUTES, parse_date
 from teikit.document import ElementPaths, TeiDocument, source_line
 from teikit.entities.text import collect_text
 from teikit.kinds import ELEMENT_OF_KIND, ENTRY_TAGS
-from teikit.lint.dates import DateMatch, find_dates, recognise_date
-from teikit.lint.model import Anchor, Suggestion
-from teikit.lint.names import Candidate, Gazetteer, NameMatch
-from teikit.lint.source import SourceMap
+from teikit.linting.dates import DateMatch, find_dates, recognise_date
+from teikit.linting.model import Anchor, Suggestion
+from teikit.linting.names import Candidate, Gazetteer, NameMatch
+from teikit.linting.source import SourceMap
 from teikit.namespaces import NSMAP, TEI_NS
 
 __all__ = ["Corpus", "document_date", "propose"]
