@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import enum
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from teikit.errors import UnknownFormatError
+from teikit.rows import Rows
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -58,19 +59,6 @@ class ExportKind(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
-
-
-@dataclass(frozen=True, slots=True)
-class Rows:
-    """A table for ``rows`` exporters: its column names and its rows (iterated once).
-
-    Each row is a sequence of cells in column order (tuples: no per-row dictionary on
-    the hot path); a cell is ``str``, ``int``, ``float``, ``None`` or a list of ``str``.
-    """
-
-    columns: tuple[str, ...]
-    rows: Iterable[Sequence[Any]]
-    name: str = "rows"
 
 
 @dataclass(frozen=True, slots=True)

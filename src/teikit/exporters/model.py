@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 from lxml import etree
 
@@ -40,13 +40,15 @@ from teikit.entities.dates import date_range
 from teikit.entities.register import label_of, read_entry
 from teikit.entities.text import collect_text, line_of
 from teikit.errors import DocumentLoadError, InputError, OutputError, TeikitError
-from teikit.exporters import ExporterSpec
 from teikit.kinds import ENTITY_KINDS, ENTRY_KINDS, ENTRY_TAGS, entry_of, expected_kind
 from teikit.namespaces import NSMAP, TEI_NS, XML_ID, XML_NS
 from teikit.output import atomic_open
 from teikit.pointers import PointerResolver, PointerStatus, Resolution
 from teikit.recursion import deep_walks
 from teikit.roots import load_tei
+
+if TYPE_CHECKING:  # the registry imports this module's exporters: no cycle at run time
+    from teikit.exporters import ExporterSpec
 
 __all__ = [
     "AUTHORITY_URLS",
