@@ -24,7 +24,7 @@ from conftest import REPO, TELEGRAM
 from teikit import load
 from teikit.cli import cli
 from teikit.entities import extract
-from teikit.exporters import model
+from teikit.exporters import body
 from teikit.exporters.model import Corpus, DocumentModel, build_corpus, build_model
 from teikit.exporters.to_html import render_html
 from teikit.namespaces import TEI_NS, XML_ID
@@ -252,7 +252,7 @@ def test_walks_select_what_the_xpaths_did(root: etree._Element, data: st.DataObj
         ".//tei:text//tei:div[@type='notes'] | .//tei:text//tei:noteGrp[not(ancestor::tei:p)]",
         namespaces={"tei": TEI_NS},
     )
-    assert model._note_divisions(start) == notes(start)
+    assert body._note_divisions(start) == notes(start)
     assert list(id_index(start)) == list(
         dict.fromkeys(
             e.get(XML_ID) for e in root.iter() if isinstance(e.tag, str) and e.get(XML_ID)

@@ -34,13 +34,13 @@ from teikit.diagnostics import Diagnostic, Report, Severity
 from teikit.document import TeiDocument, load
 from teikit.errors import TeikitError
 from teikit.exporters import exporter
-from teikit.exporters.model import (
+from teikit.exporters.builder import to_models
+from teikit.exporters.corpus import Corpus, CorpusEntity
+from teikit.exporters.records import (
     KIND_ORDER,
     Block,
     Break,
     Container,
-    Corpus,
-    CorpusEntity,
     DocumentModel,
     Entity,
     Inline,
@@ -48,12 +48,10 @@ from teikit.exporters.model import (
     Metadata,
     Node,
     NoteRef,
-    RenderError,
     Span,
     Text,
-    corpus_pages,
-    to_models,
 )
+from teikit.exporters.run import RenderError, corpus_pages
 from teikit.kinds import ENTITY_KINDS, KIND_NAMES
 
 __all__ = [
