@@ -37,7 +37,7 @@ from teikit.namespaces import XML_ID
 from teikit.pointers import PointerResolver
 from teikit.recursion import deep_walks
 
-__all__ = ["AUTHORITY_URLS", "ModelBuilder", "build_model", "to_models"]
+__all__ = ["AUTHORITY_URLS", "build_model", "to_models"]
 
 #: How identifiers of an authority file become URLs (``idno type="wikidata"`` and so on).
 AUTHORITY_URLS: Final = {

@@ -18,7 +18,6 @@ __all__ = [
     "LINE_CONTAINERS",
     "Paragraph",
     "flatten",
-    "normalise",
     "paragraphs",
     "plain_text",
     "quote_marks",
