@@ -66,3 +66,15 @@ class OutputError(TeikitError, OSError):
 
 class OddError(TeikitError, ValueError):
     """An ODD customisation could not be compiled (unsupported construct, bad reference)."""
+
+
+class RenderError(TeikitError, ValueError):
+    """One document could not be rendered (an ``--xslt`` stylesheet failed on it)."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(f"{diagnostic.location()}: {diagnostic.message}")
+        self.diagnostic = diagnostic
+
+
+class StylesheetError(TeikitError, ValueError):
+    """An XSLT stylesheet given with ``--xslt`` could not be read or compiled."""

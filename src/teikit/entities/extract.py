@@ -40,6 +40,7 @@ from teikit.entities.text import (
     line_of,
 )
 from teikit.errors import DocumentLoadError, InputError
+from teikit.indexes import load_indexes
 from teikit.kinds import ENTRY_KINDS, entry_of, expected_kind
 from teikit.namespaces import NSMAP, TEI_NS, XML_ID
 from teikit.pointers import PointerResolver, PointerStatus, Resolution
@@ -481,15 +482,6 @@ def _ancestors_below(element: etree._Element, top: etree._Element) -> Iterator[e
 
 
 # -- sources, indexes and the record stream -------------------------------------------------
-
-
-def load_indexes(paths: Iterable[str | os.PathLike[str] | TeiDocument]) -> list[TeiDocument]:
-    """Load register files given with ``--index``.
-
-    :raises TeikitError: an index file cannot be read or is not well-formed (without its
-        registers every result would be wrong, so this is not a mere finding).
-    """
-    return [p if isinstance(p, TeiDocument) else load(p) for p in paths]
 
 
 def _source_name(source: DocumentSource) -> str:

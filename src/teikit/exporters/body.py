@@ -441,7 +441,7 @@ class BodyWalker(InlineWalker):
             self.lang_stack.pop()
 
     def container(self, element: etree._Element, local: str) -> Container:
-        """Return a container; a ``div type="proposal"`` also becomes a :class:`Proposal`."""
+        """Return a container; a ``div type="proposal"`` also becomes a :class:`TextProposal`."""
         ident = element.get(XML_ID)
         topics: tuple[Topic, ...] = ()
         draft: _ProposalDraft | None = None

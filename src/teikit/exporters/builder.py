@@ -27,9 +27,9 @@ from teikit.exporters.records import (
     DateValue,
     DocumentModel,
     Entity,
-    Mention,
     Node,
-    Proposal,
+    TextMention,
+    TextProposal,
 )
 from teikit.exporters.state import _ProposalDraft
 from teikit.kinds import ENTRY_KINDS, ENTRY_TAGS
@@ -84,7 +84,7 @@ class ModelBuilder(BodyWalker):
             anchors=frozenset(self.anchors),
         )
 
-    def _mentions(self) -> list[Mention]:
+    def _mentions(self) -> list[TextMention]:
         mentions = []
         for draft in self.mentions:
             block, start, end, text = self.positions.get(draft.id, ("", 0, 0, ""))
@@ -92,7 +92,7 @@ class ModelBuilder(BodyWalker):
             if date is not None:
                 date = DateValue(text, date.when, date.start, date.end)
             mentions.append(
-                Mention(
+                TextMention(
                     draft.id,
                     draft.type,
                     draft.element,
@@ -164,14 +164,14 @@ class ModelBuilder(BodyWalker):
             )
         return entities
 
-    def _proposal(self, draft: _ProposalDraft) -> Proposal:
+    def _proposal(self, draft: _ProposalDraft) -> TextProposal:
         quotes = [
             q
             for q in draft.element.iter(f"{_T}quote")
             if not any(a.tag == f"{_T}quote" for a in _ancestors_below(q, draft.element))
         ]
         text = " ".join(filter(None, map(collect_text, quotes))) or collect_text(draft.element)
-        return Proposal(
+        return TextProposal(
             draft.id,
             draft.element.get("n"),
             draft.element.get("subtype"),

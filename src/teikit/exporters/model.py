@@ -52,16 +52,16 @@ from teikit.exporters.records import (
     Identifier,
     Inline,
     Licence,
-    Mention,
     Metadata,
     Node,
     Note,
     NoteRef,
     Party,
-    Proposal,
     Responsibility,
     Span,
     Text,
+    TextMention,
+    TextProposal,
     Topic,
 )
 from teikit.exporters.run import (
@@ -73,6 +73,12 @@ from teikit.exporters.run import (
     export_documents,
     is_corpus_wide,
 )
+
+#: The names ``TextMention`` and ``TextProposal`` had before they were told apart from
+#: :class:`teikit.entities.Mention` and :class:`teikit.entities.Proposal`; kept for code
+#: that imports them from here.
+Mention = TextMention
+Proposal = TextProposal
 
 __all__ = [
     "AUTHORITY_URLS",
@@ -93,7 +99,6 @@ __all__ = [
     "Identifier",
     "Inline",
     "Licence",
-    "Mention",
     "Metadata",
     "Node",
     "Note",
@@ -101,11 +106,12 @@ __all__ = [
     "Occurrence",
     "Paragraph",
     "Party",
-    "Proposal",
     "RenderError",
     "Responsibility",
     "Span",
     "Text",
+    "TextMention",
+    "TextProposal",
     "Topic",
     "build_corpus",
     "build_model",

@@ -28,13 +28,13 @@ __all__ = [
     "Identifier",
     "Inline",
     "Licence",
-    "Mention",
+    "TextMention",
     "Metadata",
     "Node",
     "Note",
     "NoteRef",
     "Party",
-    "Proposal",
+    "TextProposal",
     "Responsibility",
     "Span",
     "Text",
@@ -206,11 +206,16 @@ class Metadata:
 
 
 @dataclass(frozen=True, slots=True)
-class Mention:
+class TextMention:
     """A person, place, organisation, event, date or other name in the reading text.
 
     ``block``, ``start`` and ``end`` locate it in the plain text of a block (Python
     string offsets); ``entities`` are the keys of the register entries it resolves to.
+    ``id`` is its anchor in the page and ``href`` the link a renderer gives it.
+
+    Not :class:`teikit.entities.Mention`, the row of ``teikit entities``: that one keeps
+    every pointer's resolution and the mention's context, for tables; this one places the
+    mention in the text the exporters render.
     """
 
     id: str
@@ -266,8 +271,14 @@ class Entity:
 
 
 @dataclass(frozen=True, slots=True)
-class Proposal:
-    """A numbered proposal: ``div type="proposal"`` with ``@n``, ``@subtype`` and ``@ana``."""
+class TextProposal:
+    """A numbered proposal: ``div type="proposal"`` with ``@n``, ``@subtype`` and ``@ana``.
+
+    ``id`` is its anchor in the page; ``topics`` are labelled categories and ``entities``
+    the keys of the model's register entries mentioned in it. Not
+    :class:`teikit.entities.Proposal`, the row of ``teikit entities`` (document, pointers
+    and their resolution, line and XPath).
+    """
 
     id: str
     number: str | None
@@ -310,9 +321,9 @@ class DocumentModel:
     metadata: Metadata
     structure: list[Node]
     notes: list[Note]
-    mentions: list[Mention]
+    mentions: list[TextMention]
     entities: list[Entity]
-    proposals: list[Proposal]
+    proposals: list[TextProposal]
     dates: list[DateEntry]
     diagnostics: list[Diagnostic] = field(default_factory=list)
     anchors: frozenset[str] = frozenset()
@@ -321,6 +332,6 @@ class DocumentModel:
         """Return the entity with *key*."""
         return next((e for e in self.entities if e.key == key), None)
 
-    def mention(self, ident: str) -> Mention | None:
+    def mention(self, ident: str) -> TextMention | None:
         """Return the mention with id *ident*."""
         return next((m for m in self.mentions if m.id == ident), None)

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from teikit.diagnostics import Diagnostic, Report, Severity
-from teikit.document import TeiDocument, load
+from teikit.document import TeiDocument
 from teikit.entities.config import BUILTIN_RULES, MentionRule
-from teikit.errors import DocumentLoadError, InputError, OutputError, TeikitError
+from teikit.errors import DocumentLoadError, InputError, OutputError, RenderError
 from teikit.exporters.builder import build_model
 from teikit.exporters.corpus import Corpus, build_corpus
 from teikit.exporters.records import DocumentModel
+from teikit.indexes import load_indexes
 from teikit.output import atomic_open
 from teikit.pointers import PointerResolver
 from teikit.recursion import deep_walks
@@ -40,14 +41,6 @@ __all__ = [
     "export_documents",
     "is_corpus_wide",
 ]
-
-
-class RenderError(TeikitError, ValueError):
-    """One document could not be rendered (an ``--xslt`` stylesheet failed on it)."""
-
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(f"{diagnostic.location()}: {diagnostic.message}")
-        self.diagnostic = diagnostic
 
 
 # -- export runs ---------------------------------------------------------------------------
@@ -147,7 +140,7 @@ def export_documents(
     :raises TeikitError: an index file cannot be loaded, or an output cannot be written.
     :raises ValueError: several documents of a per-document format without *folder*.
     """
-    index_documents = [i if isinstance(i, TeiDocument) else load(i) for i in indexes]
+    index_documents = load_indexes(indexes)
     resolver = PointerResolver(index_documents, sources)
     protected_paths = _resolved(
         [Path(s) for s in [*sources, *protected]]

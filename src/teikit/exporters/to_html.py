@@ -31,7 +31,7 @@ from lxml import etree
 import teikit.recursion
 from teikit.diagnostics import Diagnostic, Report, Severity
 from teikit.document import TeiDocument, load
-from teikit.errors import TeikitError
+from teikit.errors import RenderError, StylesheetError, TeikitError
 from teikit.exporters import exporter
 from teikit.exporters.builder import to_models
 from teikit.exporters.corpus import Corpus
@@ -39,7 +39,6 @@ from teikit.exporters.html.corpus import html_corpus_pages  # noqa: F401  # regi
 from teikit.exporters.html.markup import CSS, REGISTER_PAGES
 from teikit.exporters.html.page import render_html
 from teikit.exporters.records import DocumentModel
-from teikit.exporters.run import RenderError
 
 __all__ = [
     "CSS",
@@ -49,10 +48,6 @@ __all__ = [
     "render_html",
     "write_html",
 ]
-
-
-class StylesheetError(TeikitError, ValueError):
-    """An XSLT stylesheet given with ``--xslt`` could not be read or compiled."""
 
 
 # -- XSLT ------------------------------------------------------------------------------------

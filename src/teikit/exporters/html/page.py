@@ -27,8 +27,8 @@ from teikit.exporters.records import (
     KIND_ORDER,
     DocumentModel,
     Entity,
-    Mention,
     Metadata,
+    TextMention,
 )
 from teikit.kinds import KIND_NAMES
 
@@ -180,7 +180,7 @@ class DocumentPage(TextRenderer):
         kinds = list(dict.fromkeys(e.type for e in self.model.entities))
         return sorted(kinds, key=lambda k: KIND_ORDER.index(k) if k in KIND_ORDER else 9)
 
-    def location(self, mention: Mention) -> str | None:
+    def location(self, mention: TextMention) -> str | None:
         """Return where a mention is, for its back-link (``main point 2``, ``note 1``)."""
         if mention.note is not None:
             return f"note {mention.note}"
