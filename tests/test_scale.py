@@ -23,8 +23,8 @@ from lxml import etree
 from conftest import REPO, TELEGRAM
 from teikit import load
 from teikit.cli import cli
-from teikit.entities import extract
-from teikit.exporters import model
+from teikit.entities import extractor
+from teikit.exporters import body
 from teikit.exporters.model import Corpus, DocumentModel, build_corpus, build_model
 from teikit.exporters.to_html import render_html
 from teikit.namespaces import TEI_NS, XML_ID
@@ -247,12 +247,12 @@ def _trees(draw: st.DrawFn) -> etree._Element:
 def test_walks_select_what_the_xpaths_did(root: etree._Element, data: st.DataObject) -> None:
     start = data.draw(st.sampled_from(list(root.iter(etree.Element))))
     assert elements_with_id(start) == etree.XPath("//*[@xml:id]")(start)
-    assert extract._proposals(start) == etree.XPath("//*[@type='proposal']")(start)
+    assert extractor._proposals(start) == etree.XPath("//*[@type='proposal']")(start)
     notes = etree.XPath(
         ".//tei:text//tei:div[@type='notes'] | .//tei:text//tei:noteGrp[not(ancestor::tei:p)]",
         namespaces={"tei": TEI_NS},
     )
-    assert model._note_divisions(start) == notes(start)
+    assert body._note_divisions(start) == notes(start)
     assert list(id_index(start)) == list(
         dict.fromkeys(
             e.get(XML_ID) for e in root.iter() if isinstance(e.tag, str) and e.get(XML_ID)

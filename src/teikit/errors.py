@@ -88,3 +88,15 @@ class AnnotateError(TeikitError, ValueError):
 
 class ExportError(TeikitError, ValueError):
     """An export cannot run as asked (several documents to one file, no output to write to)."""
+
+
+class RenderError(TeikitError, ValueError):
+    """One document could not be rendered (an ``--xslt`` stylesheet failed on it)."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(f"{diagnostic.location()}: {diagnostic.message}")
+        self.diagnostic = diagnostic
+
+
+class StylesheetError(TeikitError, ValueError):
+    """An XSLT stylesheet given with ``--xslt`` could not be read or compiled."""

@@ -26,9 +26,10 @@ from lxml import etree
 from teikit.diagnostics import Report
 from teikit.document import TeiDocument
 from teikit.entities.config import MentionTable
-from teikit.entities.extract import extract_entities, load_indexes
+from teikit.entities.extract import extract_entities
 from teikit.entities.model import Mention, Record, Status
 from teikit.errors import DocumentLoadError, InputError
+from teikit.indexes import load_indexes
 from teikit.kinds import ELEMENT_OF_KIND
 from teikit.namespaces import NSMAP
 from teikit.pointers import id_index

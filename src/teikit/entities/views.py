@@ -1,4 +1,4 @@
-"""The two views of ``teikit entities`` as :class:`~teikit.exporters.Rows` tables."""
+"""The two views of ``teikit entities`` as :class:`~teikit.rows.Rows` tables."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Final
 from teikit.document import TeiDocument
 from teikit.entities.config import MentionTable
 from teikit.entities.extract import DocumentSource, Extraction, OnDocument, extract_entities
-from teikit.entities.extract import load_indexes as _load_indexes
 from teikit.entities.model import MENTION_COLUMNS, REGISTER_COLUMNS, Cell, Mention, Proposal
 from teikit.entities.register import build_register
-from teikit.exporters import Rows
+from teikit.indexes import load_indexes as _load_indexes
+from teikit.rows import Rows
 
 __all__ = [
     "REGISTER_TABLE_COLUMNS",

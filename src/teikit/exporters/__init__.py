@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final
 from teikit.errors import ExportError, UnknownFormatError
 from teikit.progress import ProgressCallback
 from teikit.registry import EntryPointPlugins, Registry
+from teikit.rows import Rows
 
 if TYPE_CHECKING:
     from teikit.exporters.model import ExportResult
@@ -67,19 +68,6 @@ class ExportKind(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
-
-
-@dataclass(frozen=True, slots=True)
-class Rows:
-    """A table for ``rows`` exporters: its column names and its rows (iterated once).
-
-    Each row is a sequence of cells in column order (tuples: no per-row dictionary on
-    the hot path); a cell is ``str``, ``int``, ``float``, ``None`` or a list of ``str``.
-    """
-
-    columns: tuple[str, ...]
-    rows: Iterable[Sequence[Any]]
-    name: str = "rows"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,15 +16,8 @@ from typing import IO, Any, Final
 
 from teikit.document import TeiDocument
 from teikit.exporters import exporter
-from teikit.exporters.model import (
-    Block,
-    DateValue,
-    DocumentModel,
-    Metadata,
-    Node,
-    Topic,
-    plain_text,
-)
+from teikit.exporters.flatten import plain_text
+from teikit.exporters.records import Block, DateValue, DocumentModel, Metadata, Node, Topic
 from teikit.exporters.to_text import single_model
 from teikit.recursion import deep_walks
 

@@ -17,14 +17,10 @@ from typing import IO, Any, Final
 from teikit.diagnostics import Diagnostic, Report, Severity
 from teikit.document import TeiDocument
 from teikit.exporters import exporter
-from teikit.exporters.model import (
-    Corpus,
-    CorpusEntity,
-    DocumentModel,
-    build_corpus,
-    corpus_wide,
-    to_models,
-)
+from teikit.exporters.builder import to_models
+from teikit.exporters.corpus import Corpus, CorpusEntity, build_corpus
+from teikit.exporters.records import DocumentModel
+from teikit.exporters.run import corpus_wide
 
 __all__ = ["places_collection", "write_geojson"]
 

@@ -19,15 +19,8 @@ from typing import IO, Any, Final
 
 from teikit.document import TeiDocument
 from teikit.exporters import exporter
-from teikit.exporters.model import (
-    DocumentModel,
-    Inline,
-    Metadata,
-    Paragraph,
-    Span,
-    flatten,
-    paragraphs,
-)
+from teikit.exporters.flatten import Paragraph, flatten, paragraphs
+from teikit.exporters.records import DocumentModel, Inline, Metadata, Span
 from teikit.exporters.to_text import single_model
 from teikit.recursion import deep_walks
 

@@ -13,14 +13,9 @@ from typing import IO, Final
 
 from teikit.document import TeiDocument
 from teikit.exporters import exporter
-from teikit.exporters.model import (
-    DocumentModel,
-    Metadata,
-    Paragraph,
-    paragraphs,
-    plain_text,
-    to_models,
-)
+from teikit.exporters.builder import to_models
+from teikit.exporters.flatten import Paragraph, paragraphs, plain_text
+from teikit.exporters.records import DocumentModel, Metadata
 from teikit.recursion import deep_walks
 
 __all__ = ["render_text", "single_model", "write_text"]
