@@ -17,8 +17,7 @@ from teikit.diagnostics import Diagnostic, Severity
 from teikit.errors import DocumentLoadError, InputError, SchemaLoadError
 from teikit.namespaces import XML_NS
 from teikit.roots import not_tei_finding
-from teikit.sources import RefusedPath, read_policy
-from teikit.sources import expand_paths as expand_files
+from teikit.sources import RefusedPath, expand_paths, read_policy
 from teikit.validation.agreement import merge_agreeing
 from teikit.validation.cache import (
     RUN_DEPENDENCY,
@@ -42,7 +41,7 @@ if TYPE_CHECKING:  # imported when first needed: a run served from the cache nev
     from teikit.kinds import MentionRule
     from teikit.pointers import PointerResolver
 
-__all__ = ["Input", "ValidationOptions", "Validator", "expand_paths"]
+__all__ = ["Input", "ValidationOptions", "Validator", "expand_inputs"]
 
 STDIN: Final = "-"
 _CHUNK: Final = 16  # files per worker task
@@ -115,10 +114,11 @@ class Input:
     refused: Diagnostic | None = None
 
 
-def expand_paths(sources: Iterable[str | Path], options: ValidationOptions) -> list[Input]:
-    """Expand files, folders (recursively, ``--include``/``--exclude``), globs and ``-``.
-
-    The same rules as every other command (:func:`teikit.sources.expand_paths`).
+def expand_inputs(sources: Iterable[str | Path], options: ValidationOptions) -> list[Input]:
+    """Return the inputs named by *sources*: ``-`` is standard input, every other source is
+    expanded by :func:`teikit.sources.expand_paths` (the one path expander, with the
+    options' ``include``/``exclude``), and what it refuses becomes an :class:`Input` that
+    carries the refusal.
 
     :raises DocumentLoadError: a path does not exist, or a folder or pattern matches no file.
     """
@@ -127,7 +127,7 @@ def expand_paths(sources: Iterable[str | Path], options: ValidationOptions) -> l
         if str(source) == STDIN:
             inputs.append(Input("<stdin>", None, sys.stdin.buffer.read()))
             continue
-        found = expand_files([source], include=options.include, exclude=options.exclude)
+        found = expand_paths([source], include=options.include, exclude=options.exclude)
         inputs.extend(
             Input(str(path), None, None, path.diagnostic)
             if isinstance(path, RefusedPath)
