@@ -35,11 +35,12 @@ from teikit.validation.notices import schema_notice
 from teikit.validation.schemas import SchemaKind, SchemaRef, explicit_schemas, schemas_for
 
 if TYPE_CHECKING:  # imported when first needed: a run served from the cache never needs them
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import Future
 
     from teikit.document import TeiDocument
     from teikit.kinds import MentionRule
     from teikit.pointers import PointerResolver
+    from teikit.workers import WorkerPool
 
 __all__ = ["Input", "ValidationOptions", "Validator", "expand_inputs"]
 
@@ -481,20 +482,14 @@ class Validator:
         chunks = [[todo[r.start : r.stop]] if jing else [[todo[i]] for i in r] for r in ranges]
         if jobs == 1:
             return (outcome for chunk in chunks for outcome in _check_chunk(self, chunk))
-        import multiprocessing  # not before: a run served from the cache never needs it
-        from concurrent.futures import ProcessPoolExecutor
+        from teikit.workers import WorkerPool, can_fork
 
-        if "fork" not in multiprocessing.get_all_start_methods():
+        if not can_fork():  # the workers must inherit the compiled schemas
             return (outcome for chunk in chunks for outcome in _check_chunk(self, chunk))
         global _WORKER
         _WORKER = self  # inherited by the forked workers, with its compiled schemas
         gc.freeze()  # keep inherited objects out of the workers' collections (copy-on-write)
-        from teikit.interrupts import ignore_interrupts
-
-        pool = ProcessPoolExecutor(
-            jobs, mp_context=multiprocessing.get_context("fork"), initializer=ignore_interrupts
-        )
-        return _in_pool(pool, chunks, 1)
+        return _in_pool(WorkerPool(jobs), chunks)
 
 
 def _size_of(item: Input) -> int:
@@ -577,19 +572,11 @@ def _check_in_worker(chunk: Sequence[Sequence[Input]]) -> list[_Outcome]:
     return _check_chunk(_WORKER, chunk)
 
 
-def _in_pool(
-    pool: ProcessPoolExecutor, chunks: Sequence[Sequence[Sequence[Input]]], chunksize: int
-) -> Iterator[_Outcome]:
-    from teikit.interrupts import stop_pool
-
+def _in_pool(pool: WorkerPool, chunks: Sequence[Sequence[Sequence[Input]]]) -> Iterator[_Outcome]:
+    """Yield the outcomes of *chunks* checked in *pool*'s workers, in order."""
     try:
-        for outcomes in pool.map(_check_in_worker, chunks, chunksize=chunksize):
+        for outcomes in pool.map(_check_in_worker, chunks):
             yield from outcomes
-    except BaseException:  # Ctrl-C, a failure, or the consumer gone: never wait on workers
-        stop_pool(pool)
-        raise
-    else:
-        pool.shutdown(wait=True)
     finally:
         gc.unfreeze()
 
