@@ -1,4 +1,8 @@
-"""Run the validation engines over many files: schema reuse, worker processes, verdict cache."""
+"""Run the validation engines over many files: worker processes, the verdict cache, in order.
+
+Compiled schemas are kept by :mod:`teikit.validation.engines`, the caches live in
+:mod:`teikit.validation.cache`, the worker processes are :class:`teikit.workers.WorkerPool`.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,9 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final
 
 from teikit.__about__ import __version__
 from teikit.diagnostics import Diagnostic, Severity
@@ -28,11 +32,11 @@ from teikit.validation.cache import (
     _VerdictCache,
     choice_of,
     observe,
-    schema_dependencies,
     source_record,
 )
+from teikit.validation.engines import CompiledSchemas, Engine
 from teikit.validation.notices import schema_notice
-from teikit.validation.schemas import SchemaKind, SchemaRef, explicit_schemas, schemas_for
+from teikit.validation.schemas import SchemaRef, explicit_schemas, schemas_for
 
 if TYPE_CHECKING:  # imported when first needed: a run served from the cache never needs them
     from concurrent.futures import Future
@@ -52,14 +56,6 @@ _JING_BATCH: Final = 500  # files per Jing process (memory: the batch's trees ar
 # What makes a verdict besides the options, for the verdict cache: changed with the default
 # schema (TEI All), not-TEI roots and one finding per problem (issue 12).
 _VERDICT_RULES: Final = "rules-2"
-
-
-class Engine(Protocol):
-    """Anything that validates a loaded document."""
-
-    def validate(self, document: TeiDocument) -> list[Diagnostic]:
-        """Return the findings for *document*."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,32 +165,18 @@ class Validator:
     def __init__(self, options: ValidationOptions) -> None:
         self.options = options
         self._explicit: list[SchemaRef] = explicit_schemas(options.schemas)
-        self._engines: dict[tuple[Path, SchemaKind, str], list[Engine]] = {}
         self._resolver: PointerResolver | None = None
         self._run_key = ""
-        self._vocabulary: frozenset[str] = frozenset()
-        self._attributes: frozenset[str] = frozenset()
-        # Schemas and index files are shared by the files of a run: resolve each once, not
-        # once per file (a path's resolve() is a system call per component).
-        self._keys: dict[Path, Path] = {}
-        self._failed: dict[tuple[Path, SchemaKind, str], SchemaLoadError] = {}
         # For the verdict cache: the digests of the files each schema and the index files
         # consist of, taken before the engines read them (None: not cacheable).
         self._started = time.time_ns()
         self._digests = Digests()
-        self._deps: dict[tuple[Path, SchemaKind, str], list[list[Any]] | None] = {}
+        self._schemas = CompiledSchemas(options, self._digests)
         self._index_deps: list[list[Any]] | None = None
         #: The source lines the findings of :meth:`run` point at, ``(file, line) -> text``.
         self.source_lines: dict[tuple[str, int], str] = {}
         #: The schema files the documents of :meth:`run` were validated against, in order.
         self.schemas_used: dict[str, None] = {}
-
-    def _key_of(self, ref: SchemaRef) -> tuple[Path, SchemaKind, str]:
-        """Return the key of a schema's engines: its resolved path, kind and origin."""
-        found = self._keys.get(ref.path)
-        if found is None:
-            found = self._keys[ref.path] = ref.path.resolve()
-        return (found, ref.kind, ref.origin)
 
     def _index_dependencies(self) -> list[list[Any]] | None:
         """Return ``[file, digest]`` of the index files: call it before they are loaded."""
@@ -204,65 +186,6 @@ class Validator:
                 for name in (os.path.abspath(path) for path in self.options.indexes)
             ]
         return self._index_deps
-
-    # -- engines ---------------------------------------------------------------------------
-    def _engines_for(self, ref: SchemaRef) -> list[Engine]:
-        key = self._key_of(ref)
-        if key in self._failed:  # compile a broken schema once, not once per file
-            raise self._failed[key]
-        if key not in self._engines:
-            if self.options.cache:  # digests before the engines read the files
-                self._deps[key] = schema_dependencies(ref.path, self._digests)
-            try:
-                self._engines[key] = self._compile(ref)
-            except SchemaLoadError as exc:
-                self._failed[key] = exc
-                raise
-        return self._engines[key]
-
-    def _compile(self, ref: SchemaRef) -> list[Engine]:
-        engines: list[Engine] = []
-        if ref.kind is SchemaKind.RELAXNG and ref.path.suffix.lower() == ".odd":
-            from teikit.odd.cache import compiled_schema  # the ODD's grammar, compiled once
-
-            ref = replace(ref, path=compiled_schema(ref.path))
-        if ref.kind is SchemaKind.RELAXNG:
-            tree = None  # the grammar parsed once, for RELAX NG and its embedded Schematron
-            if self.options.engine == "jing":
-                from teikit.validation.relaxng import JingValidator
-
-                engines.append(JingValidator(ref.path))
-            else:
-                from teikit.validation.relaxng import load_relaxng
-
-                schema = load_relaxng(ref.path)
-                tree = schema.tree
-                if self.options.specialize:
-                    engines.append(_SpecializedRelaxNG(schema, self._vocabulary, self._attributes))
-                else:
-                    engines.append(schema.full_validator())
-            if self.options.schematron:
-                engines.extend(self._schematron(ref.path, embedded=True, tree=tree))
-        elif ref.kind is SchemaKind.XSD:
-            from teikit.validation.xsd import load_xsd
-
-            engines.append(load_xsd(ref.path, engine=self.options.xsd_engine))
-        elif self.options.schematron:
-            engines.extend(self._schematron(ref.path, embedded=False))
-        return engines
-
-    def _schematron(self, path: Path, *, embedded: bool, tree: Any = None) -> list[Engine]:
-        from teikit.validation.schematron import load_schematron
-
-        key = (path.resolve(), SchemaKind.SCHEMATRON, "embedded")
-        if embedded and key in self._engines:  # declared both as RELAX NG and as Schematron
-            return []
-        schema = load_schematron(
-            path, tree=tree, rule_errors=Severity.parse(self.options.schematron_errors)
-        )
-        if embedded:
-            self._engines[key] = [schema]
-        return [schema] if len(schema.patterns) else []
 
     def prepare(self, inputs: Sequence[Input]) -> None:
         """Compile what can be compiled before work is shared out among processes."""
@@ -282,9 +205,9 @@ class Validator:
             loader.shutdown(wait=False)
         try:
             if self.options.specialize and self.options.engine != "jing":
-                self._vocabulary, self._attributes = _scan_vocabularies(inputs)
+                self._schemas.vocabulary = _scan_vocabularies(inputs)
             for ref in self._explicit:
-                self._engines_for(ref)
+                self._schemas.engines_for(ref)
         except BaseException:
             if indexes is not None:  # a schema error is reported first, as without the thread
                 from concurrent.futures import wait
@@ -360,13 +283,13 @@ class Validator:
             if ref.origin == "default" or ref.substitute is not None:
                 state.diagnostics.append(schema_notice(ref, item.name))
             try:
-                state.engines.extend(self._engines_for(ref))
+                state.engines.extend(self._schemas.engines_for(ref))
             except SchemaLoadError as exc:
                 if ref.origin == "option":  # compiled before the run: cannot happen here
                     raise
                 state.diagnostics.append(_unavailable(item.name, exc, ref.line))
                 continue
-            _depend(state, self._deps.get(self._key_of(ref)))
+            _depend(state, self._schemas.dependencies(ref))
             state.schemas.append(str(ref.path))
         return state
 
@@ -528,36 +451,6 @@ def plan_chunks(
     if start < len(sizes):
         chunks.append(range(start, len(sizes)))
     return max(1, min(jobs, full)), chunks
-
-
-class _SpecializedRelaxNG:
-    """RELAX NG specialised to the run's vocabulary, widened if a document brings new names.
-
-    The vocabulary holds the element and attribute names the scan of the run's files found
-    (:func:`scan_vocabulary`); a document with a name the scan missed (or a file changed
-    since) widens it, so a verdict never depends on the scan.
-    """
-
-    def __init__(self, schema: Any, vocabulary: frozenset[str], attributes: frozenset[str]) -> None:
-        self._schema = schema
-        self._vocabulary = vocabulary
-        self._attributes = attributes
-        self._validator = schema.validator_for(vocabulary, attributes) if vocabulary else None
-
-    def validate(self, document: TeiDocument) -> list[Diagnostic]:
-        """Validate with a grammar that covers every element and attribute name of *document*."""
-        if self._validator is not None:
-            try:
-                result: list[Diagnostic] = self._validator.validate(document)
-                return result
-            except ValueError:  # the document has names outside the vocabulary
-                pass
-        elements, attributes = document.names()
-        self._vocabulary = self._vocabulary | elements
-        self._attributes = self._attributes | attributes
-        self._validator = self._schema.validator_for(self._vocabulary, self._attributes)
-        result = self._validator.validate(document)
-        return result
 
 
 _WORKER: Validator | None = None
