@@ -11,7 +11,7 @@ Usage::
 finding (file, code, severity, line, message, path) to *FILE.json*; ``check`` runs them again
 and exits 1 when any suite's findings differ, printing the differences. Record with one
 version of the code and check with another to prove an optimisation changes no finding.
-``--slow`` checks with the Schematron shortcuts of :mod:`teikit.validation.schematron_fast`
+``--slow`` checks with the Schematron shortcuts of :mod:`teikit.validation.schematron.fast`
 switched off. The suites: all DraCor plays (DraCor's schema), 50 Tillich letters (TEI All),
 the TEI test files (teikit's default schema, TEI All) and the PTA sample (its schema).
 """
@@ -53,13 +53,12 @@ def findings(schema_path: Path, files: list[Path]) -> Iterator[list[object]]:
     """Yield every Schematron finding of *files*, as JSON-ready rows."""
     from teikit.document import load
     from teikit.errors import TeikitError
-    from teikit.validation import schematron
-    from teikit.validation.schematron import load_schematron
+    from teikit.validation.schematron import load_schematron, parsers
 
     # The regular-expression budget runs out on a clock started with each document's
     # Schematron run, so on a slow (or busy) machine a long play's later rules stop with a
     # sch.rule-error: findings that depend on speed. Lift it so that runs can be compared.
-    schematron.REGEX_TIME_LIMIT = 1e9  # type: ignore[misc]
+    parsers.REGEX_TIME_LIMIT = 1e9  # type: ignore[misc]
     schema = load_schematron(schema_path)
     for file in files:
         name = str(file.relative_to(CORPORA))
@@ -98,7 +97,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, help="at most N files of each suite")
     args = parser.parse_args()
     if args.slow:
-        from teikit.validation import schematron_fast
+        from teikit.validation.schematron import fast as schematron_fast
 
         schematron_fast.ENABLED = False
     suites = args.suite or list(SUITES)

@@ -21,7 +21,7 @@ from teikit.cli import cli
 from teikit.entities import MentionTable, extract_entities, load_mention_table
 from teikit.entities.model import Mention
 from teikit.linting import build_corpus
-from teikit.validation.runner import ValidationOptions, Validator, expand_paths
+from teikit.validation.runner import ValidationOptions, Validator, expand_inputs
 
 DATA = Path(__file__).parent / "data" / "agreement"
 LETTERS = [DATA / "L00001.xml", DATA / "L00002.xml"]
@@ -259,7 +259,7 @@ def test_configured_mention_rules_are_read_by_every_command(tmp_path: Path) -> N
         )
         validated = {
             (d.line, d.code)
-            for _name, found in Validator(options).run(expand_paths([letter], options))
+            for _name, found in Validator(options).run(expand_inputs([letter], options))
             for d in found
             if d.code.startswith("integrity.")
         }

@@ -18,8 +18,9 @@ from conftest import DATA, REPO, TELEGRAM, shared_path
 from teikit import Diagnostic, Severity
 from teikit.errors import SchemaLoadError
 from teikit.namespaces import SVRL_NS, TEI_NS
-from teikit.validation import schematron as schematron_module
 from teikit.validation.schematron import SchematronSchema, load_schematron
+from teikit.validation.schematron import reading as schematron_reading
+from teikit.validation.schematron import runtime as schematron_runtime
 
 FIXTURES = DATA / "schematron"
 LETTER = FIXTURES / "letter.xml"
@@ -290,7 +291,7 @@ def sandboxed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, li
         shutil.copy(FIXTURES / name, folder / name)
     (tmp_path / "outside.xml").write_text("<outside>secret</outside>")
     opened: list[str] = []
-    real_load = schematron_module.load
+    real_load = schematron_runtime.load
 
     def recording_load(source: Any, **kwargs: Any) -> Any:
         opened.append(str(source))
@@ -302,7 +303,9 @@ def sandboxed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, li
 
     from elementpath.xpath30 import _xpath30_functions
 
-    monkeypatch.setattr(schematron_module, "load", recording_load)
+    # The schema is read in .reading, the sandboxed documents in .runtime.
+    monkeypatch.setattr(schematron_reading, "load", recording_load)
+    monkeypatch.setattr(schematron_runtime, "load", recording_load)
     monkeypatch.setattr(_xpath30_functions, "urlopen", recording_urlopen)
     return folder, opened
 

@@ -9,7 +9,6 @@ cannot run at all (an index file cannot be loaded).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import TypeAlias
@@ -68,9 +67,6 @@ _WORKER: _DocumentExtractor | None = None
 
 def _init_worker(options: EntityOptions) -> None:
     global _WORKER
-    from teikit.interrupts import ignore_interrupts
-
-    ignore_interrupts()  # Ctrl-C is the parent's to handle (it terminates the pool)
     _WORKER = _DocumentExtractor(
         options, PointerResolver(load_indexes(options.index_paths), options.corpus_paths)
     )
@@ -197,6 +193,7 @@ def _paths_of(sources: Iterable[DocumentSource]) -> list[str | os.PathLike[str]]
 def _parallel(
     options: EntityOptions, sources: list[Source], jobs: int
 ) -> Iterator[tuple[str, list[Record], list[Diagnostic], bool]]:
+    from teikit.workers import WorkerPool  # the one pool: Ctrl-C is the parent's to handle
+
     chunk = max(1, min(16, len(sources) // (jobs * 8)))
-    with multiprocessing.Pool(jobs, _init_worker, (options,)) as pool:
-        yield from pool.imap(_work, sources, chunksize=chunk)
+    yield from WorkerPool(jobs, _init_worker, (options,)).map(_work, sources, chunksize=chunk)

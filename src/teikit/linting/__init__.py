@@ -190,9 +190,9 @@ def _run(
     progress: ProgressCallback | None,
 ) -> Iterator[tuple[str, list[Diagnostic], bool]]:
     """Yield ``(file, findings, is an input)`` for every input, then for the index files."""
-    from teikit.validation.runner import ValidationOptions, expand_paths
+    from teikit.validation.runner import ValidationOptions, expand_inputs
 
-    inputs = expand_paths(
+    inputs = expand_inputs(
         sources, ValidationOptions(include=options.include, exclude=options.exclude)
     )
     loaded: dict[str, TeiDocument] = {}

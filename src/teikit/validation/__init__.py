@@ -12,12 +12,12 @@ from pathlib import Path
 
 from teikit.diagnostics import Diagnostic, Report, Severity
 from teikit.validation.notices import run_notices, split_notices
-from teikit.validation.runner import ValidationOptions, Validator, expand_paths
+from teikit.validation.runner import ValidationOptions, Validator, expand_inputs
 
 __all__ = [
     "ValidationOptions",
     "Validator",
-    "expand_paths",
+    "expand_inputs",
     "is_valid",
     "iter_diagnostics",
     "validate",
@@ -42,7 +42,7 @@ def iter_diagnostics(
     validator = Validator(options or ValidationOptions())
     notices: list[Diagnostic] = []
     files = 0
-    for _name, diagnostics in validator.run(expand_paths(sources, validator.options), progress):
+    for _name, diagnostics in validator.run(expand_inputs(sources, validator.options), progress):
         kept, noted = split_notices(diagnostics)
         notices.extend(noted)
         files += 1
@@ -66,7 +66,7 @@ def validate(
     validator = Validator(options or ValidationOptions())
     report = Report()
     notices: list[Diagnostic] = []
-    for name, diagnostics in validator.run(expand_paths(sources, validator.options), progress):
+    for name, diagnostics in validator.run(expand_inputs(sources, validator.options), progress):
         report.files.append(name)
         kept, noted = split_notices(diagnostics)
         notices.extend(noted)

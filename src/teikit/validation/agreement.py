@@ -55,7 +55,7 @@ _INTEGRITY: Final = {
 _GRAMMAR: Final = (
     re.compile(rf"Invalid attribute {_ATTRIBUTE} for element [^\s;]+"),  # libxml2
     re.compile(rf'value of attribute "{_ATTRIBUTE}" is invalid\b[^;]*'),  # Jing's wording
-    # teikit's own (validation/rng_messages.py): Jing's, with the element and what is allowed
+    # teikit's own (validation/rng_messages/): Jing's, with the element and what is allowed
     re.compile(rf'value of attribute "{_ATTRIBUTE}" of element "[^"]+" is invalid(?:; .*)?'),
     re.compile(rf"Element '[^']+', attribute '{_ATTRIBUTE}': [^;]* is not a valid value\b.*"),
 )

@@ -1,4 +1,8 @@
-"""Run the validation engines over many files: schema reuse, worker processes, verdict cache."""
+"""Run the validation engines over many files: worker processes, the verdict cache, in order.
+
+Compiled schemas are kept by :mod:`teikit.validation.engines`, the caches live in
+:mod:`teikit.validation.cache`, the worker processes are :class:`teikit.workers.WorkerPool`.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,16 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final
 
 from teikit.__about__ import __version__
 from teikit.diagnostics import Diagnostic, Severity
 from teikit.errors import DocumentLoadError, InputError, SchemaLoadError
 from teikit.namespaces import XML_NS
 from teikit.roots import not_tei_finding
-from teikit.sources import RefusedPath, read_policy
-from teikit.sources import expand_paths as expand_files
+from teikit.sources import RefusedPath, expand_paths, read_policy
 from teikit.validation.agreement import merge_agreeing
 from teikit.validation.cache import (
     RUN_DEPENDENCY,
@@ -29,20 +32,21 @@ from teikit.validation.cache import (
     _VerdictCache,
     choice_of,
     observe,
-    schema_dependencies,
     source_record,
 )
+from teikit.validation.engines import CompiledSchemas, Engine
 from teikit.validation.notices import schema_notice
-from teikit.validation.schemas import SchemaKind, SchemaRef, explicit_schemas, schemas_for
+from teikit.validation.schemas import SchemaRef, explicit_schemas, schemas_for
 
 if TYPE_CHECKING:  # imported when first needed: a run served from the cache never needs them
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import Future
 
     from teikit.document import TeiDocument
     from teikit.kinds import MentionRule
     from teikit.pointers import PointerResolver
+    from teikit.workers import WorkerPool
 
-__all__ = ["Input", "ValidationOptions", "Validator", "expand_paths"]
+__all__ = ["Input", "ValidationOptions", "Validator", "expand_inputs"]
 
 STDIN: Final = "-"
 _CHUNK: Final = 16  # files per worker task
@@ -52,14 +56,6 @@ _JING_BATCH: Final = 500  # files per Jing process (memory: the batch's trees ar
 # What makes a verdict besides the options, for the verdict cache: changed with the default
 # schema (TEI All), not-TEI roots and one finding per problem (issue 12).
 _VERDICT_RULES: Final = "rules-2"
-
-
-class Engine(Protocol):
-    """Anything that validates a loaded document."""
-
-    def validate(self, document: TeiDocument) -> list[Diagnostic]:
-        """Return the findings for *document*."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +111,11 @@ class Input:
     refused: Diagnostic | None = None
 
 
-def expand_paths(sources: Iterable[str | Path], options: ValidationOptions) -> list[Input]:
-    """Expand files, folders (recursively, ``--include``/``--exclude``), globs and ``-``.
-
-    The same rules as every other command (:func:`teikit.sources.expand_paths`).
+def expand_inputs(sources: Iterable[str | Path], options: ValidationOptions) -> list[Input]:
+    """Return the inputs named by *sources*: ``-`` is standard input, every other source is
+    expanded by :func:`teikit.sources.expand_paths` (the one path expander, with the
+    options' ``include``/``exclude``), and what it refuses becomes an :class:`Input` that
+    carries the refusal.
 
     :raises DocumentLoadError: a path does not exist, or a folder or pattern matches no file.
     """
@@ -127,7 +124,7 @@ def expand_paths(sources: Iterable[str | Path], options: ValidationOptions) -> l
         if str(source) == STDIN:
             inputs.append(Input("<stdin>", None, sys.stdin.buffer.read()))
             continue
-        found = expand_files([source], include=options.include, exclude=options.exclude)
+        found = expand_paths([source], include=options.include, exclude=options.exclude)
         inputs.extend(
             Input(str(path), None, None, path.diagnostic)
             if isinstance(path, RefusedPath)
@@ -168,32 +165,18 @@ class Validator:
     def __init__(self, options: ValidationOptions) -> None:
         self.options = options
         self._explicit: list[SchemaRef] = explicit_schemas(options.schemas)
-        self._engines: dict[tuple[Path, SchemaKind, str], list[Engine]] = {}
         self._resolver: PointerResolver | None = None
         self._run_key = ""
-        self._vocabulary: frozenset[str] = frozenset()
-        self._attributes: frozenset[str] = frozenset()
-        # Schemas and index files are shared by the files of a run: resolve each once, not
-        # once per file (a path's resolve() is a system call per component).
-        self._keys: dict[Path, Path] = {}
-        self._failed: dict[tuple[Path, SchemaKind, str], SchemaLoadError] = {}
         # For the verdict cache: the digests of the files each schema and the index files
         # consist of, taken before the engines read them (None: not cacheable).
         self._started = time.time_ns()
         self._digests = Digests()
-        self._deps: dict[tuple[Path, SchemaKind, str], list[list[Any]] | None] = {}
+        self._schemas = CompiledSchemas(options, self._digests)
         self._index_deps: list[list[Any]] | None = None
         #: The source lines the findings of :meth:`run` point at, ``(file, line) -> text``.
         self.source_lines: dict[tuple[str, int], str] = {}
         #: The schema files the documents of :meth:`run` were validated against, in order.
         self.schemas_used: dict[str, None] = {}
-
-    def _key_of(self, ref: SchemaRef) -> tuple[Path, SchemaKind, str]:
-        """Return the key of a schema's engines: its resolved path, kind and origin."""
-        found = self._keys.get(ref.path)
-        if found is None:
-            found = self._keys[ref.path] = ref.path.resolve()
-        return (found, ref.kind, ref.origin)
 
     def _index_dependencies(self) -> list[list[Any]] | None:
         """Return ``[file, digest]`` of the index files: call it before they are loaded."""
@@ -203,65 +186,6 @@ class Validator:
                 for name in (os.path.abspath(path) for path in self.options.indexes)
             ]
         return self._index_deps
-
-    # -- engines ---------------------------------------------------------------------------
-    def _engines_for(self, ref: SchemaRef) -> list[Engine]:
-        key = self._key_of(ref)
-        if key in self._failed:  # compile a broken schema once, not once per file
-            raise self._failed[key]
-        if key not in self._engines:
-            if self.options.cache:  # digests before the engines read the files
-                self._deps[key] = schema_dependencies(ref.path, self._digests)
-            try:
-                self._engines[key] = self._compile(ref)
-            except SchemaLoadError as exc:
-                self._failed[key] = exc
-                raise
-        return self._engines[key]
-
-    def _compile(self, ref: SchemaRef) -> list[Engine]:
-        engines: list[Engine] = []
-        if ref.kind is SchemaKind.RELAXNG and ref.path.suffix.lower() == ".odd":
-            from teikit.odd.cache import compiled_schema  # the ODD's grammar, compiled once
-
-            ref = replace(ref, path=compiled_schema(ref.path))
-        if ref.kind is SchemaKind.RELAXNG:
-            tree = None  # the grammar parsed once, for RELAX NG and its embedded Schematron
-            if self.options.engine == "jing":
-                from teikit.validation.relaxng import JingValidator
-
-                engines.append(JingValidator(ref.path))
-            else:
-                from teikit.validation.relaxng import load_relaxng
-
-                schema = load_relaxng(ref.path)
-                tree = schema.tree
-                if self.options.specialize:
-                    engines.append(_SpecializedRelaxNG(schema, self._vocabulary, self._attributes))
-                else:
-                    engines.append(schema.full_validator())
-            if self.options.schematron:
-                engines.extend(self._schematron(ref.path, embedded=True, tree=tree))
-        elif ref.kind is SchemaKind.XSD:
-            from teikit.validation.xsd import load_xsd
-
-            engines.append(load_xsd(ref.path, engine=self.options.xsd_engine))
-        elif self.options.schematron:
-            engines.extend(self._schematron(ref.path, embedded=False))
-        return engines
-
-    def _schematron(self, path: Path, *, embedded: bool, tree: Any = None) -> list[Engine]:
-        from teikit.validation.schematron import load_schematron
-
-        key = (path.resolve(), SchemaKind.SCHEMATRON, "embedded")
-        if embedded and key in self._engines:  # declared both as RELAX NG and as Schematron
-            return []
-        schema = load_schematron(
-            path, tree=tree, rule_errors=Severity.parse(self.options.schematron_errors)
-        )
-        if embedded:
-            self._engines[key] = [schema]
-        return [schema] if len(schema.patterns) else []
 
     def prepare(self, inputs: Sequence[Input]) -> None:
         """Compile what can be compiled before work is shared out among processes."""
@@ -281,9 +205,9 @@ class Validator:
             loader.shutdown(wait=False)
         try:
             if self.options.specialize and self.options.engine != "jing":
-                self._vocabulary, self._attributes = _scan_vocabularies(inputs)
+                self._schemas.vocabulary = _scan_vocabularies(inputs)
             for ref in self._explicit:
-                self._engines_for(ref)
+                self._schemas.engines_for(ref)
         except BaseException:
             if indexes is not None:  # a schema error is reported first, as without the thread
                 from concurrent.futures import wait
@@ -359,13 +283,13 @@ class Validator:
             if ref.origin == "default" or ref.substitute is not None:
                 state.diagnostics.append(schema_notice(ref, item.name))
             try:
-                state.engines.extend(self._engines_for(ref))
+                state.engines.extend(self._schemas.engines_for(ref))
             except SchemaLoadError as exc:
                 if ref.origin == "option":  # compiled before the run: cannot happen here
                     raise
                 state.diagnostics.append(_unavailable(item.name, exc, ref.line))
                 continue
-            _depend(state, self._deps.get(self._key_of(ref)))
+            _depend(state, self._schemas.dependencies(ref))
             state.schemas.append(str(ref.path))
         return state
 
@@ -481,20 +405,14 @@ class Validator:
         chunks = [[todo[r.start : r.stop]] if jing else [[todo[i]] for i in r] for r in ranges]
         if jobs == 1:
             return (outcome for chunk in chunks for outcome in _check_chunk(self, chunk))
-        import multiprocessing  # not before: a run served from the cache never needs it
-        from concurrent.futures import ProcessPoolExecutor
+        from teikit.workers import WorkerPool, can_fork
 
-        if "fork" not in multiprocessing.get_all_start_methods():
+        if not can_fork():  # the workers must inherit the compiled schemas
             return (outcome for chunk in chunks for outcome in _check_chunk(self, chunk))
         global _WORKER
         _WORKER = self  # inherited by the forked workers, with its compiled schemas
         gc.freeze()  # keep inherited objects out of the workers' collections (copy-on-write)
-        from teikit.interrupts import ignore_interrupts
-
-        pool = ProcessPoolExecutor(
-            jobs, mp_context=multiprocessing.get_context("fork"), initializer=ignore_interrupts
-        )
-        return _in_pool(pool, chunks, 1)
+        return _in_pool(WorkerPool(jobs), chunks)
 
 
 def _size_of(item: Input) -> int:
@@ -535,36 +453,6 @@ def plan_chunks(
     return max(1, min(jobs, full)), chunks
 
 
-class _SpecializedRelaxNG:
-    """RELAX NG specialised to the run's vocabulary, widened if a document brings new names.
-
-    The vocabulary holds the element and attribute names the scan of the run's files found
-    (:func:`scan_vocabulary`); a document with a name the scan missed (or a file changed
-    since) widens it, so a verdict never depends on the scan.
-    """
-
-    def __init__(self, schema: Any, vocabulary: frozenset[str], attributes: frozenset[str]) -> None:
-        self._schema = schema
-        self._vocabulary = vocabulary
-        self._attributes = attributes
-        self._validator = schema.validator_for(vocabulary, attributes) if vocabulary else None
-
-    def validate(self, document: TeiDocument) -> list[Diagnostic]:
-        """Validate with a grammar that covers every element and attribute name of *document*."""
-        if self._validator is not None:
-            try:
-                result: list[Diagnostic] = self._validator.validate(document)
-                return result
-            except ValueError:  # the document has names outside the vocabulary
-                pass
-        elements, attributes = document.names()
-        self._vocabulary = self._vocabulary | elements
-        self._attributes = self._attributes | attributes
-        self._validator = self._schema.validator_for(self._vocabulary, self._attributes)
-        result = self._validator.validate(document)
-        return result
-
-
 _WORKER: Validator | None = None
 
 
@@ -577,19 +465,11 @@ def _check_in_worker(chunk: Sequence[Sequence[Input]]) -> list[_Outcome]:
     return _check_chunk(_WORKER, chunk)
 
 
-def _in_pool(
-    pool: ProcessPoolExecutor, chunks: Sequence[Sequence[Sequence[Input]]], chunksize: int
-) -> Iterator[_Outcome]:
-    from teikit.interrupts import stop_pool
-
+def _in_pool(pool: WorkerPool, chunks: Sequence[Sequence[Sequence[Input]]]) -> Iterator[_Outcome]:
+    """Yield the outcomes of *chunks* checked in *pool*'s workers, in order."""
     try:
-        for outcomes in pool.map(_check_in_worker, chunks, chunksize=chunksize):
+        for outcomes in pool.map(_check_in_worker, chunks):
             yield from outcomes
-    except BaseException:  # Ctrl-C, a failure, or the consumer gone: never wait on workers
-        stop_pool(pool)
-        raise
-    else:
-        pool.shutdown(wait=True)
     finally:
         gc.unfreeze()
 
