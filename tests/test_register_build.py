@@ -8,6 +8,7 @@ without the ``@ref`` of its names, made in ``tmp_path``. Golden files live in
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import re
 import time
@@ -23,8 +24,18 @@ from lxml import etree
 import teikit
 from conftest import REPO, TELEGRAM, check_golden, shared_path
 from teikit.cli import cli
-from teikit.entities import RegisterProposal, expand_paths, grouping_key, propose_register
-from teikit.entities.proposal_formats import write_proposal_json, write_proposal_tei
+from teikit.entities import (
+    RegisterProposal,
+    expand_paths,
+    grouping_key,
+    proposal_formats,
+    propose_register,
+)
+from teikit.entities.proposal_formats import (
+    proposal_tree,
+    write_proposal_json,
+    write_proposal_tei,
+)
 from teikit.namespaces import NSMAP, TEI_NS, XML_ID
 from teikit.validation import ValidationOptions
 
@@ -217,6 +228,31 @@ def test_tei_output_is_valid_tei_all(
             write_proposal_tei(proposal, stream)
     report = teikit.validate(outputs, ValidationOptions(schemas=(tei_all_rng,), cache=False))
     assert [str(d) for d in report] == []
+
+
+def test_tei_rows_are_streamed_one_at_a_time(
+    stripped: Path, variants: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer holds one rewrite row at a time and writes what the whole tree would."""
+    proposal = propose_register([stripped, variants], register_path="p.xml", date=DATE)
+    assert len(proposal.rewrites) > 2
+    whole = proposal_tree(proposal)
+    proposal_formats._layout(whole)
+    expected = '<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(
+        whole, encoding="unicode"
+    )
+    held: list[int] = []
+    row = proposal_formats._row
+
+    def counting_row(table: etree._Element, rewrite: object) -> None:
+        held.append(len(table))  # the label row and the placeholder, never an earlier row
+        row(table, rewrite)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(proposal_formats, "_row", counting_row)
+    stream = io.StringIO()
+    write_proposal_tei(proposal, stream)
+    assert stream.getvalue() == expected + "\n"
+    assert held == [2] * len(proposal.rewrites)
 
 
 def test_json_matches_the_tei(stripped: Path, variants: Path, tmp_path: Path) -> None:

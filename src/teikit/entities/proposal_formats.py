@@ -54,6 +54,10 @@ _COLUMNS: Final = (
 )
 
 
+_ROWS: Final = "teikit: rewrite rows"
+_TABLE: Final = f"{{{TEI_NS}}}table"
+
+
 def _sub(
     parent: etree._Element, name: str, text: str | None = None, **attributes: str
 ) -> etree._Element:
@@ -99,8 +103,12 @@ def _row(table: etree._Element, rewrite: Rewrite) -> None:
     _sub(_sub(row, "cell"), "val", rewrite.new)
 
 
-def proposal_tree(proposal: RegisterProposal) -> etree._Element:
-    """Return the TEI document for review, as an element tree."""
+def proposal_tree(proposal: RegisterProposal, *, rows: bool = True) -> etree._Element:
+    """Return the TEI document for review, as an element tree.
+
+    With *rows* false the rewrites table holds its label row and, where the rewrite rows
+    go, the placeholder comment :data:`_ROWS` (:func:`write_proposal_tei` streams them).
+    """
     root = etree.Element(f"{{{TEI_NS}}}TEI", nsmap={None: TEI_NS})  # type: ignore[dict-item]
     file_desc = _sub(_sub(root, "teiHeader"), "fileDesc")
     _sub(_sub(file_desc, "titleStmt"), "title", "Register proposed by teikit register build")
@@ -149,21 +157,55 @@ def proposal_tree(proposal: RegisterProposal) -> etree._Element:
     header = _sub(table, "row", role="label")
     for column in _COLUMNS:
         _sub(header, "cell", column)
+    if not rows:
+        table.append(etree.Comment(_ROWS))
+        return root
     for rewrite in proposal.rewrites:
         _row(table, rewrite)
     return root
 
 
-def write_proposal_tei(proposal: RegisterProposal, stream: IO[str]) -> None:
-    """Write *proposal* as a TEI document for review."""
-    stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-    root = proposal_tree(proposal)
-    etree.indent(root, space="  ")
+def _layout(root: etree._Element, level: int = 0) -> None:
+    """Indent *root* by two spaces a level, keeping each cell on one line."""
+    etree.indent(root, space="  ", level=level)
     for cell in root.iter(_CELL):  # keep each cell on one line: "<cell><val>#id</val></cell>"
         cell.text = cell.text if len(cell) == 0 else None
         for child in cell:
             child.tail = None
-    stream.write(etree.tostring(root, encoding="unicode"))
+
+
+def write_proposal_tei(proposal: RegisterProposal, stream: IO[str]) -> None:
+    """Write *proposal* as a TEI document for review.
+
+    The rewrite rows (one a mention, the bulk of a corpus's proposal) are written one at a
+    time, so memory holds one row's tree rather than the whole table's (issue 18); the text
+    is the same as serialising :func:`proposal_tree` indented.
+    """
+    stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    root = proposal_tree(proposal, rows=False)
+    _layout(root)
+    text = etree.tostring(root, encoding="unicode")
+    before, placeholder, after = text.partition(f"<!--{_ROWS}-->")
+    if not placeholder:  # no rewrites, no table
+        stream.write(text)
+        stream.write("\n")
+        return
+    indent = before[before.rindex("\n") + 1 :]
+    level = len(indent) // 2
+    table = next(root.iter(_TABLE))
+    declaration = f' xmlns="{TEI_NS}"'
+    stream.write(before)
+    for n, rewrite in enumerate(proposal.rewrites):
+        _row(table, rewrite)
+        row = table[-1]
+        _layout(row, level)
+        # Serialised alone, the row repeats the default namespace the document declares.
+        written = etree.tostring(row, encoding="unicode", with_tail=False)
+        table.remove(row)
+        if n:
+            stream.write("\n" + indent)
+        stream.write(written.replace(declaration, "", 1))
+    stream.write(after)
     stream.write("\n")
 
 
