@@ -138,9 +138,7 @@ def test_no_public_exception_class_outside_errors() -> None:
                 and any(b.endswith(("Error", "Exception")) for b in bases)
             ):
                 outside.append(f"{path.relative_to(root)}:{node.name}")
-    # The exporters' two move to teikit.errors with the split of exporters/model.py (issue
-    # 14); once they have, this list is empty and both names are exported from teikit.
-    assert outside == ["exporters/model.py:RenderError", "exporters/to_html.py:StylesheetError"]
+    assert outside == []
 
 
 # -- registries ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 from teikit.diagnostics import Diagnostic, Report, Severity
 from teikit.document import TeiDocument
 from teikit.entities.config import BUILTIN_RULES, MentionRule
-from teikit.errors import DocumentLoadError, InputError, OutputError, RenderError
+from teikit.errors import DocumentLoadError, ExportError, InputError, OutputError, RenderError
 from teikit.exporters.builder import build_model
 from teikit.exporters.corpus import Corpus, build_corpus
 from teikit.exporters.records import DocumentModel
@@ -138,7 +138,7 @@ def export_documents(
     stylesheet, the configuration: whatever else the run read).
 
     :raises TeikitError: an index file cannot be loaded, or an output cannot be written.
-    :raises ValueError: several documents of a per-document format without *folder*.
+    :raises ExportError: several documents of a per-document format without *folder*.
     """
     index_documents = load_indexes(indexes)
     resolver = PointerResolver(index_documents, sources)
@@ -182,7 +182,7 @@ def export_documents(
         try:
             if path is None:
                 if stdout is None:
-                    raise ValueError("no output given and no stdout to write to")
+                    raise ExportError("no output given and no stdout to write to")
                 with stdout() as stream:
                     spec.write(items, stream, **extra, **more)
                 return
@@ -205,7 +205,7 @@ def export_documents(
         return result
     if not folder:
         if len(sources) > 1:
-            raise ValueError("several documents are exported to a folder")
+            raise ExportError("several documents are exported to a folder")
         if models:
             write(output, models[:1])
         return result
