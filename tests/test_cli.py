@@ -87,12 +87,29 @@ def test_debug_shows_the_traceback(runner: CliRunner, tmp_path: Path) -> None:
     assert "DocumentLoadError" in result.stderr
 
 
-def test_per_document_progress_counts_finished_documents() -> None:
-    from teikit.render.progress import per_document
+def test_every_capability_reports_progress_as_done_and_total(tmp_path: Path) -> None:
+    """One progress signature: ``progress(done, total)`` after each document, everywhere."""
+    import teikit
+    from teikit.entities import entity_table, extract_entities, propose_register
 
-    calls: list[tuple[int, int]] = []
-    advance = per_document(lambda done, total: calls.append((done, total)), 3)
-    for name in ("a.xml", "b.xml", "c.xml"):
-        advance(name)
-    assert calls == [(1, 3), (2, 3), (3, 3)]
-    per_document(None, 2)("a.xml")  # no bar (not a terminal): nothing to call
+    files = []
+    for n in range(3):
+        files.append(tmp_path / f"d{n}.xml")
+        files[-1].write_bytes(
+            b'<TEI xmlns="http://www.tei-c.org/ns/1.0"><teiHeader/><text><body><p>'
+            b"<persName>Mao</persName></p></body></text></TEI>"
+        )
+    runs = {
+        "extract_entities": lambda progress: list(extract_entities(files, progress=progress)),
+        "entity_table": lambda progress: list(entity_table(files, progress=progress)[0].rows),
+        "propose_register": lambda progress: propose_register(files, progress=progress),
+        "export": lambda progress: teikit.export(
+            files, format="text", output=tmp_path / "out", progress=progress
+        ),
+        "validate": lambda progress: teikit.validate(files, progress=progress),
+        "lint": lambda progress: teikit.lint(files, progress=progress),
+    }
+    for name, run in runs.items():
+        calls: list[tuple[int, int]] = []
+        run(lambda done, total, calls=calls: calls.append((done, total)))
+        assert calls == [(1, 3), (2, 3), (3, 3)], name

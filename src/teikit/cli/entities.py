@@ -23,7 +23,7 @@ from teikit.diagnostics import Report, Severity
 from teikit.errors import UnknownFormatError
 from teikit.exporters import Rows, available_formats, get_exporter
 from teikit.output import atomic_open, is_stdout
-from teikit.render.progress import per_document, progress_bar
+from teikit.render.progress import progress_bar
 from teikit.render.tables import TERMINAL_ROWS
 
 
@@ -170,7 +170,6 @@ def entities(
     except UnknownTypeError as exc:
         raise click.BadParameter(str(exc), param_hint="'-t' / '--type'") from None
     with progress_bar("entities", enabled=len(sources) > 1) as progress:
-        advance = per_document(progress, len(sources))
         table, extraction = entity_table(
             sources,
             register=register,
@@ -179,7 +178,7 @@ def entities(
             text_only=text_only,
             mentions=mentions,
             jobs=jobs,
-            on_document=advance,
+            progress=progress,
         )
         # documents as paths relative to the inputs' common folder, not as given
         table = relative_documents(table, common_folder(sources))

@@ -24,7 +24,7 @@ from teikit.exporters import ExporterSpec, available_formats, get_exporter
 from teikit.exporters.model import ExportResult, export_documents, is_corpus_wide
 from teikit.exporters.to_html import load_stylesheet
 from teikit.output import is_stdout
-from teikit.render.progress import per_document, progress_bar
+from teikit.render.progress import progress_bar
 
 
 def _plan(
@@ -135,7 +135,6 @@ def export(
         refuse_inputs(target, sources, read)
     options = {"xslt": load_stylesheet(xslt)} if xslt is not None else {}
     with progress_bar("export", enabled=len(sources) > 1) as progress:
-        advance = per_document(progress, len(sources))
         result = export_documents(
             sources,
             spec,
@@ -146,7 +145,7 @@ def export(
             protected=read,
             options=options,
             stdout=lambda: utf8_stdout(spec.newline),
-            on_document=advance,
+            progress=progress,
         )
     _print_findings(result.report, result, spec, quiet)
     ctx.exit(1 if result.report.at_least(Severity.parse(fail_on)) else 0)

@@ -94,7 +94,7 @@ def build(
     """
     from teikit.config import configs_for
     from teikit.entities import expand_paths, mention_table_for, propose_register
-    from teikit.render.progress import per_document, progress_bar
+    from teikit.render.progress import progress_bar
 
     kinds = _kinds(only)
     spec = register_format(fmt, output)
@@ -109,7 +109,7 @@ def build(
             register_path=None if to_stdout else spec.register_path(output),
             text_only=text_only,
             mentions=mention_table_for(sources, config),
-            on_document=per_document(progress, len(sources)),
+            progress=progress,
         )
     wrote = bool(proposal.documents or not proposal.failed)  # none read: nothing to propose
     if wrote:

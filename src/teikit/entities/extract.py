@@ -10,7 +10,7 @@ cannot run at all (an index file cannot be loaded).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sized
 from typing import TypeAlias
 
 from teikit.diagnostics import Diagnostic, Report, Severity
@@ -24,13 +24,13 @@ from teikit.entities.model import (
 from teikit.errors import DocumentLoadError, InputError
 from teikit.indexes import load_indexes
 from teikit.pointers import PointerResolver
+from teikit.progress import ProgressCallback
 from teikit.roots import require_tei
 
 __all__ = ["EntityOptions", "Extraction", "extract_entities", "load_indexes"]
 
 #: What :func:`extract_entities` accepts as a document.
 DocumentSource: TypeAlias = "Source | TeiDocument"
-OnDocument = Callable[[str], None]
 
 # -- sources, indexes and the record stream -------------------------------------------------
 
@@ -111,7 +111,7 @@ def extract_entities(
     registers: bool = False,
     mentions: MentionTable | None = None,
     jobs: int = 1,
-    on_document: OnDocument | None = None,
+    progress: ProgressCallback | None = None,
     corpus: Iterable[str | os.PathLike[str]] | None = None,
 ) -> Extraction:
     """Yield the mentions and proposals of *sources*, one document at a time, in order.
@@ -121,8 +121,9 @@ def extract_entities(
     *registers* also yields the :class:`RegisterEntry` records that :func:`build_register`
     needs; *jobs* > 1 reads documents in that many processes (sources must then be paths
     or bytes) and still yields in input order, while with *jobs* = 1 *sources* is consumed
-    lazily, one document at a time; *on_document* is called with each
-    document's name when it is done. Findings are collected in the result's ``report``.
+    lazily, one document at a time; *progress* is called as ``progress(done, total)``
+    after each document (*total* is 0 when *sources* has no length). Findings are
+    collected in the result's ``report``.
     *corpus* are the files of the run, whose root ``xml:id`` a ``#id`` pointer may name
     (default: the paths among *sources* when it is a list or tuple).
 
@@ -164,15 +165,17 @@ def extract_entities(
         pending = sources if source_list is None else source_list
         outcomes = (_process(extractor, source) for source in pending)
 
+    total = len(sources) if isinstance(sources, Sized) else 0
+
     def generate() -> Iterator[Record]:
-        for name, records, found, loaded in outcomes:
+        for done, (name, records, found, loaded) in enumerate(outcomes, 1):
             report.files.append(name)
             report.extend(found)
             if not loaded:
                 failed.append(name)
             yield from records
-            if on_document is not None:
-                on_document(name)
+            if progress is not None:
+                progress(done, total)
 
     return Extraction(generate(), report, failed)
 

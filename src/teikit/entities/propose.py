@@ -15,7 +15,7 @@ import datetime
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypeGuard
@@ -33,6 +33,7 @@ from teikit.indexes import load_indexes
 from teikit.kinds import ELEMENT_OF_KIND
 from teikit.namespaces import NSMAP
 from teikit.pointers import id_index
+from teikit.progress import ProgressCallback
 from teikit.roots import load_tei
 
 __all__ = [
@@ -409,7 +410,7 @@ def propose_register(
     text_only: bool = False,
     mentions: MentionTable | None = None,
     date: datetime.date | None = None,
-    on_document: Callable[[str], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> RegisterProposal:
     """Propose one register entry per distinct person, place and organisation without one.
 
@@ -453,11 +454,13 @@ def propose_register(
             current.document = document
             yield document
 
-    def done(name: str) -> None:
+    total = len(sources) if isinstance(sources, Sized) else 0
+
+    def done(finished: int, _total: int) -> None:
         located.extend(_locate(current))
         current.pending.clear()
-        if on_document is not None:
-            on_document(name)
+        if progress is not None:
+            progress(finished, total)
 
     extraction = extract_entities(
         documents(),
@@ -465,7 +468,7 @@ def propose_register(
         indexes=loaded,
         text_only=text_only,
         mentions=mentions,
-        on_document=done,
+        progress=done,
         corpus=[s for s in sources if isinstance(s, (str, os.PathLike))]
         if isinstance(sources, (list, tuple))
         else None,

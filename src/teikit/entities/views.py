@@ -8,10 +8,11 @@ from typing import Final
 
 from teikit.document import TeiDocument
 from teikit.entities.config import MentionTable
-from teikit.entities.extract import DocumentSource, Extraction, OnDocument, extract_entities
+from teikit.entities.extract import DocumentSource, Extraction, extract_entities
 from teikit.entities.model import MENTION_COLUMNS, REGISTER_COLUMNS, Cell, Mention, Proposal
 from teikit.entities.register import build_register
 from teikit.indexes import load_indexes as _load_indexes
+from teikit.progress import ProgressCallback
 from teikit.rows import Rows
 
 __all__ = [
@@ -57,7 +58,7 @@ def entity_table(
     text_only: bool = False,
     mentions: MentionTable | None = None,
     jobs: int = 1,
-    on_document: OnDocument | None = None,
+    progress: ProgressCallback | None = None,
 ) -> tuple[Rows, Extraction]:
     """Return the mentions view (or the register view) of *sources* and its extraction.
 
@@ -76,7 +77,7 @@ def entity_table(
         registers=register,
         mentions=mentions,
         jobs=jobs,
-        on_document=on_document,
+        progress=progress,
     )
     if register:
         kinds = None if types is None else set(types)

@@ -244,7 +244,6 @@ def export(
     from teikit.config import configs_for
     from teikit.entities.config import mention_table_for
     from teikit.exporters.model import export_documents, is_corpus_wide
-    from teikit.progress import per_document
     from teikit.sources import expand_paths
 
     options = options or ExportOptions()
@@ -279,5 +278,5 @@ def export(
         protected=[*options.indexes, *([options.xslt] if options.xslt else []), *configuration],
         options=extra,
         stdout=lambda: contextlib.nullcontext(sys.stdout),
-        on_document=per_document(progress, len(paths)),
+        progress=progress,
     )

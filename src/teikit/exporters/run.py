@@ -26,6 +26,7 @@ from teikit.exporters.records import DocumentModel
 from teikit.indexes import load_indexes
 from teikit.output import atomic_open
 from teikit.pointers import PointerResolver
+from teikit.progress import ProgressCallback
 from teikit.recursion import deep_walks
 from teikit.roots import load_tei
 
@@ -125,7 +126,7 @@ def export_documents(
     rules: Sequence[MentionRule] = BUILTIN_RULES,
     options: dict[str, Any] | None = None,
     stdout: Callable[[], contextlib.AbstractContextManager[IO[str]]] | None = None,
-    on_document: Callable[[str], None] | None = None,
+    progress: ProgressCallback | None = None,
     protected: Sequence[str | os.PathLike[str]] = (),
 ) -> ExportResult:
     """Export *sources* in the format of *spec* to *output* (a file, a folder, or stdout).
@@ -148,7 +149,7 @@ def export_documents(
     )
     report = Report()
     models: list[DocumentModel] = []
-    for source in sources:
+    for done, source in enumerate(sources, 1):
         name = os.fspath(source)
         report.files.append(name)
         try:
@@ -165,8 +166,8 @@ def export_documents(
             resolver.release(document)
             report.extend(model.diagnostics)
             models.append(model)
-        if on_document is not None:
-            on_document(name)
+        if progress is not None:
+            progress(done, len(sources))
     result = ExportResult(report, exported=len(models))
     if not models:  # nothing could be read: no empty page, folder or collection (issue 12)
         return result

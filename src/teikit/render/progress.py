@@ -6,9 +6,9 @@ import contextlib
 import sys
 from collections.abc import Iterator
 
-from teikit.progress import ProgressCallback, per_document
+from teikit.progress import ProgressCallback
 
-__all__ = ["per_document", "progress_bar"]
+__all__ = ["progress_bar"]
 
 _MIN_FILES = 20
 

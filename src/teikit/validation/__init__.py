@@ -7,10 +7,11 @@ and :func:`is_valid` asks whether there is no error at all.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from teikit.diagnostics import Diagnostic, Report, Severity
+from teikit.progress import ProgressCallback
 from teikit.validation.notices import run_notices, split_notices
 from teikit.validation.runner import ValidationOptions, Validator, expand_inputs
 
@@ -23,14 +24,12 @@ __all__ = [
     "validate",
 ]
 
-Progress = Callable[[int, int], None]
-
 
 def iter_diagnostics(
     sources: Iterable[str | Path],
     options: ValidationOptions | None = None,
     *,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Iterator[Diagnostic]:
     """Yield every diagnostic for *sources* (files, folders or ``-``), file by file.
 
@@ -54,7 +53,7 @@ def validate(
     sources: Iterable[str | Path],
     options: ValidationOptions | None = None,
     *,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Report:
     """Validate *sources* and return a :class:`Report` (never raises for findings).
 
