@@ -355,6 +355,7 @@ def without_doctype(path: Path, folder: Path) -> Path:
     return copy
 
 
+@pytest.mark.corpus  # TEI's ODD test suite: a job per ODD, each running Jing
 @pytest.mark.shared
 @pytest.mark.parametrize("name", jobs())
 def test_reference_odd_same_verdicts(name: str, tmp_path: Path) -> None:
@@ -513,6 +514,7 @@ def rules(root: etree._Element) -> Counter[tuple[str, str]]:
     )
 
 
+@pytest.mark.corpus  # TEI's ODD test suite: a job per ODD, each running Jing
 @pytest.mark.shared
 @pytest.mark.parametrize("name", jobs())
 def test_reference_odd_same_schematron(name: str) -> None:
