@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from teikit.cli import cli
 from teikit.entities import MentionTable, extract_entities, load_mention_table
 from teikit.entities.model import Mention
-from teikit.linting import build_corpus
+from teikit.linting import build_context
 from teikit.validation.runner import ValidationOptions, Validator, expand_inputs
 
 DATA = Path(__file__).parent / "data" / "agreement"
@@ -155,7 +155,7 @@ def test_validate_reports_what_the_others_read() -> None:
 
 
 def test_lint_reads_the_expected_facts() -> None:
-    _corpus, records = build_corpus(LETTERS, [REGISTER])
+    _corpus, records = build_context(LETTERS, [REGISTER])
     facts: dict[Key, Fact] = {}
     for mention in records.mentions:
         assert isinstance(mention, Mention)
@@ -252,7 +252,7 @@ def test_configured_mention_rules_are_read_by_every_command(tmp_path: Path) -> N
             for m in extract_entities([letter], mentions=mentions)
             if isinstance(m, Mention)
         }
-        _corpus, records = build_corpus([letter], mentions=mentions)
+        _corpus, records = build_context([letter], mentions=mentions)
         linted = {(m.line, m.type, m.targets[0].status.value) for m in records.mentions}
         options = ValidationOptions(
             mentions=None if mentions is None else mentions.rules, cache=False, schematron=False

@@ -32,9 +32,9 @@ from teikit.entities.config import (
 from teikit.errors import DocumentLoadError, InputError
 from teikit.kinds import parse_kinds as _parse_kinds
 from teikit.linting.annotation import AnnotateError, Annotation, annotate, unified_diff
-from teikit.linting.checks import CorpusRecords, check_registers, read_corpus
+from teikit.linting.checks import CorpusRecords, check_registers, read_context
 from teikit.linting.model import CODES, KINDS, Anchor, Suggestion
-from teikit.linting.proposals import Corpus, document_date, propose
+from teikit.linting.proposals import ProposalContext, document_date, propose
 from teikit.linting.source import SourceMap, decode_source
 from teikit.namespaces import TEI_NS
 from teikit.progress import ProgressCallback
@@ -48,10 +48,10 @@ __all__ = [
     "unified_diff",
     "KINDS",
     "Anchor",
-    "Corpus",
+    "ProposalContext",
     "LintOptions",
     "Suggestion",
-    "build_corpus",
+    "build_context",
     "configured_lint_setting",
     "document_date",
     "iter_lint_diagnostics",
@@ -120,7 +120,7 @@ def configured_lint_setting(
     return tuple(values)
 
 
-def build_corpus(
+def build_context(
     sources: Sequence[str | Path | bytes | TeiDocument],
     indexes: Sequence[str | Path | TeiDocument] = (),
     *,
@@ -128,7 +128,7 @@ def build_corpus(
     ignore: Iterable[str] = (),
     skip: Iterable[str] = (),
     mentions: MentionTable | None = None,
-) -> tuple[Corpus, CorpusRecords]:
+) -> tuple[ProposalContext, CorpusRecords]:
     """Read the registers and tagged names of *sources* and *indexes* into a gazetteer.
 
     *ignore* lists phrases never to report (see :meth:`Gazetteer.ignore`); *skip* names
@@ -150,7 +150,7 @@ def build_corpus(
         mentions=mentions,
     )
     records.add(extraction)
-    corpus = read_corpus(records, [d.name for d in index_documents])
+    corpus = read_context(records, [d.name for d in index_documents])
     for phrase in ignore:
         corpus.gazetteer.ignore(phrase)
     corpus.skipped = frozenset(f"{{{TEI_NS}}}{name.removeprefix('tei:')}" for name in skip)
@@ -159,7 +159,7 @@ def build_corpus(
 
 def suggest(
     document: TeiDocument,
-    corpus: Corpus | None = None,
+    corpus: ProposalContext | None = None,
     data: bytes | None = None,
     kinds: Collection[str] | None = None,
 ) -> list[Suggestion]:
@@ -212,7 +212,7 @@ def _run(
         except InputError as exc:
             failures[item.name] = exc.diagnostic
     paths = [item.path for item in inputs if item.path is not None]
-    corpus, records = build_corpus(
+    corpus, records = build_context(
         firsts,
         options.indexes,
         jobs=options.jobs,

@@ -24,7 +24,7 @@ from lxml import etree
 from teikit.document import TeiDocument, load
 from teikit.errors import AnnotateError, TeikitError
 from teikit.linting.model import Suggestion
-from teikit.linting.proposals import PHRASE_PARENTS, Corpus
+from teikit.linting.proposals import PHRASE_PARENTS, ProposalContext
 from teikit.linting.source import SourceMap, decode_source
 from teikit.namespaces import TEI_NS, XML_ID
 from teikit.roots import load_tei
@@ -154,7 +154,7 @@ def annotate(
     *,
     kinds: Collection[str] | None = None,
     indexes: Sequence[str | Path | TeiDocument] = (),
-    corpus: Corpus | None = None,
+    corpus: ProposalContext | None = None,
     name: str | None = None,
     ignore: Sequence[str] | None = None,
     keep_valid: bool = True,
@@ -181,7 +181,7 @@ def annotate(
     >>> annotate(doc).text[47:]
     '<p>on <date when="1951-07-03" cert="medium">3.7.1951</date></p></text></TEI>'
     """
-    from teikit.linting import build_corpus, configured_lint_setting, propose
+    from teikit.linting import build_context, configured_lint_setting, propose
 
     if isinstance(source, bytes):
         data, document = source, load_tei(source, name=name)
@@ -200,7 +200,7 @@ def annotate(
         if ignore is None:
             ignore = configured_lint_setting(here, "ignore", config)
         skip = configured_lint_setting(here, "skip", config)
-        corpus, _records = build_corpus([document], indexes, ignore=ignore, skip=skip)
+        corpus, _records = build_context([document], indexes, ignore=ignore, skip=skip)
     suggestions = propose(document, corpus, source=source_map, kinds=kinds)
     skipped: list[tuple[Suggestion, str]] = []
     ready: list[Suggestion] = []

@@ -1,8 +1,8 @@
 """Corpus-wide checks of mentions and registers, and the gazetteer they are read into.
 
-:func:`read_corpus` turns the records of :func:`~teikit.entities.extract_entities` (mentions
+:func:`read_context` turns the records of :func:`~teikit.entities.extract_entities` (mentions
 and register entries, over every linted file and ``--index`` file) into a
-:class:`~teikit.linting.proposals.Corpus`; :func:`check_registers` reports mentions without a
+:class:`~teikit.linting.proposals.ProposalContext`; :func:`check_registers` reports mentions without a
 pointer, one surface form pointing to several entries, entries never mentioned and entries
 without an authority identifier.
 """
@@ -18,9 +18,9 @@ from teikit.entities.model import Location, Mention, Record, RegisterEntry, Stat
 from teikit.kinds import ELEMENT_OF_KIND
 from teikit.linting.model import CODES
 from teikit.linting.names import derived_forms, tokens_of
-from teikit.linting.proposals import Corpus
+from teikit.linting.proposals import ProposalContext
 
-__all__ = ["CorpusRecords", "check_registers", "read_corpus"]
+__all__ = ["CorpusRecords", "check_registers", "read_context"]
 
 _NAME_KINDS = frozenset(ELEMENT_OF_KIND)
 # Descriptive references (rs, name) are used as forms only when they look like a name.
@@ -73,9 +73,9 @@ def _shares_a_name(text: str, names: set[str]) -> bool:
     return False
 
 
-def read_corpus(records: CorpusRecords, index_names: Collection[str] = ()) -> Corpus:
+def read_context(records: CorpusRecords, index_names: Collection[str] = ()) -> ProposalContext:
     """Return the gazetteer of *records*: register forms, then the forms tagged in the text."""
-    corpus = Corpus(index_names=frozenset(index_names))
+    corpus = ProposalContext(index_names=frozenset(index_names))
     gazetteer = corpus.gazetteer
     words: dict[str, set[str]] = {}
     for entry in records.entries.values():
@@ -104,7 +104,7 @@ def _diagnostic(
 
 
 def check_registers(
-    records: CorpusRecords, corpus: Corpus, kinds: Collection[str] | None = None
+    records: CorpusRecords, corpus: ProposalContext, kinds: Collection[str] | None = None
 ) -> Iterator[Diagnostic]:
     """Yield the corpus-wide findings about mentions and register entries."""
     wanted = _NAME_KINDS if kinds is None else _NAME_KINDS & set(kinds)
@@ -156,7 +156,7 @@ def check_registers(
             )
 
 
-def _without_ref(mention: Mention, corpus: Corpus) -> Diagnostic:
+def _without_ref(mention: Mention, corpus: ProposalContext) -> Diagnostic:
     candidates = [c for c in corpus.gazetteer.candidates(mention.text) if c.kind == mention.type]
     message = f'<{mention.element}> "{mention.text}" has no @ref'
     if len(candidates) == 1:

@@ -27,7 +27,7 @@ from teikit.linting.names import Candidate, Gazetteer, NameMatch
 from teikit.linting.source import SourceMap
 from teikit.namespaces import NSMAP, TEI_NS
 
-__all__ = ["Corpus", "document_date", "propose"]
+__all__ = ["ProposalContext", "document_date", "propose"]
 
 _T: Final = f"{{{TEI_NS}}}"
 _TEXT: Final = f"{_T}text"
@@ -163,7 +163,7 @@ def document_date(document: TeiDocument) -> str | None:
 
 
 @dataclass(slots=True)
-class Corpus:
+class ProposalContext:
     """What :func:`propose` needs beyond the document: the gazetteer and the register files."""
 
     gazetteer: Gazetteer = field(default_factory=Gazetteer)
@@ -220,7 +220,7 @@ class _Proposer:
     def __init__(
         self,
         document: TeiDocument,
-        corpus: Corpus,
+        corpus: ProposalContext,
         source: SourceMap | None,
         kinds: Collection[str] | None,
     ) -> None:
@@ -380,7 +380,7 @@ class _Proposer:
 
 def propose(
     document: TeiDocument,
-    corpus: Corpus | None = None,
+    corpus: ProposalContext | None = None,
     *,
     source: SourceMap | None = None,
     kinds: Collection[str] | None = None,
@@ -397,5 +397,5 @@ def propose(
     >>> [(s.text, s.value) for s in propose(doc)]
     [('3.7.1951', '1951-07-03')]
     """
-    proposer = _Proposer(document, corpus or Corpus(), source, kinds)
+    proposer = _Proposer(document, corpus or ProposalContext(), source, kinds)
     return list(proposer.suggestions())
