@@ -237,3 +237,40 @@ def test_jing_agrees_on_what_may_start_at_the_cursor(jing: str, tmp_path: Path) 
         assert (path not in refused) == offered, (path.name, name)
     # Both kinds occur at both places.
     assert {offered for _, offered in files.values()} == {True, False}
+
+
+@pytest.fixture(scope="module")
+def letter_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The letter grammar under another path, so that its walks start afresh."""
+    copy = tmp_path_factory.mktemp("grammar") / "letter.rng"
+    copy.write_bytes(LETTER.read_bytes())
+    return copy
+
+
+_EDIT = st.tuples(
+    st.floats(0, 1),  # where, as a share of the text
+    st.integers(0, 30),  # characters deleted
+    st.lists(st.sampled_from(["<", ">", "/", '"', " ", "p", "hi", "</p>", "<hi "]), max_size=6),
+    st.floats(0, 1),  # the cursor, as a share of the text
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edits=st.lists(_EDIT, min_size=1, max_size=4))
+def test_edits_give_what_a_fresh_walk_gives(
+    letter_copy: Path, edits: list[tuple[float, int, list[str], float]]
+) -> None:
+    # complete_at keeps checkpoints of its walks through a buffer and resumes from them
+    # after an edit: the answers must be those of a walk from the start of the buffer.
+    text = TELEGRAM.read_text(encoding="utf-8")
+    for where, deleted, inserted, cursor in edits:
+        complete_at(text, len(text), LETTER)  # a walk through the whole buffer
+        at = int(where * len(text))
+        text = text[:at] + "".join(inserted) + text[at + deleted :]
+        offset = int(cursor * len(text))
+        for _ in range(4):  # push every earlier walk out of the copy's memory
+            complete_at("x", 1, letter_copy)
+            complete_at("y", 1, letter_copy)
+        asked = text[:offset] + "<" + text[offset:]  # elements, where the cursor is in content
+        for buffer, at in ((text, offset), (asked, offset + 1)):
+            assert complete_at(buffer, at, LETTER) == complete_at(buffer, at, letter_copy)

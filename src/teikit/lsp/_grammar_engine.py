@@ -99,6 +99,7 @@ class Engine:
         self._memo: dict[tuple[Any, ...], Pat] = {}
         self._attributes: dict[int, tuple[Pat, ...]] = {}
         self._elements: dict[int, tuple[Pat, ...]] = {}
+        self._named: dict[tuple[int, QName], tuple[Pat, ...]] = {}
         self._grammar = root
         self.empty = self._make(EMPTY)
         self.not_allowed = self._make(NOT_ALLOWED)
@@ -288,10 +289,14 @@ class Engine:
 
     def attribute(self, p: Pat, qname: QName, value: str | None) -> Pat:
         """Return the derivative for an attribute; a value of None matches any value."""
+        key = (id(p), qname)
+        named = self._named.get(key)
+        if named is None:
+            named = self._named[key] = tuple(
+                leaf for leaf in self.attributes(p) if contains(leaf.info[0], qname)
+            )
         accepted = frozenset(
-            id(leaf)
-            for leaf in self.attributes(p)
-            if contains(leaf.info[0], qname) and (value is None or self._takes(leaf.a, value))
+            id(leaf) for leaf in named if value is None or self._takes(leaf.a, value)
         )
         return self._attribute(p, accepted) if accepted else self.not_allowed
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 _NAME: Final = r"[:A-Z_a-z\u00C0-\uFFFF][:A-Z_a-z\u00C0-\uFFFF\-.0-9\u00B7]*"
 _START: Final = re.compile(rf"<({_NAME})")
@@ -22,11 +22,14 @@ _PARTIAL_NAME: Final = re.compile(rf"\s+({_NAME})?")
 _PARTIAL_VALUE: Final = re.compile(rf"\s+({_NAME})\s*=\s*([\"'])([^\"'<]*)")
 _NAME_CHARS: Final = re.compile(r"[:A-Z_a-z\u00C0-\uFFFF\-.0-9\u00B7]*")
 _ATTRIBUTE_NAMES: Final = re.compile(rf"({_NAME})\s*=")
+_QUOTED: Final = r"(?:\"[^\"<]*\"|'[^'<]*')"
+_FAST_START: Final = re.compile(rf"<({_NAME})((?:\s+{_NAME}\s*=\s*{_QUOTED})*)\s*(/?)>")
+_FAST_ATTRIBUTE: Final = re.compile(rf"({_NAME})\s*=\s*(?:\"([^\"<]*)\"|'([^'<]*)')")
+_FAST_END: Final = re.compile(rf"</({_NAME})\s*>")
 _SKIPPED: Final = (("<!--", "-->"), ("<![CDATA[", "]]>"), ("<?", "?>"))
 
 
-@dataclass(frozen=True)
-class Start:
+class Start(NamedTuple):
     """A start tag (or an empty-element tag) before the cursor."""
 
     name: str
@@ -34,16 +37,14 @@ class Start:
     empty: bool
 
 
-@dataclass(frozen=True)
-class End:
+class End(NamedTuple):
     """An end tag before the cursor."""
 
     name: str
 
 
-@dataclass(frozen=True)
-class Text:
-    """A run of character data before the cursor (comments left out)."""
+class Text(NamedTuple):
+    """A run of character data before the cursor, not only whitespace (comments left out)."""
 
     text: str
 
@@ -55,63 +56,94 @@ Event = Start | End | Text
 class Cursor:
     """Where the cursor is: the events before it and what is being typed there.
 
-    ``kind`` is ``element`` after ``<`` and a partial name, ``attribute`` in a start tag
-    after its name, ``value`` inside the quotes of an attribute value, None elsewhere.
-    ``tag`` is the start tag being typed (its attributes as far as written, on both sides
-    of the cursor, the one being typed left out), ``attribute`` the attribute whose value is
-    being typed, ``partial`` what is typed of the name or value so far.
+    ``ends[i]`` is where ``events[i]`` ends in the text. ``kind`` is ``element`` after
+    ``<`` and a partial name, ``attribute`` in a start tag after its name, ``value`` inside
+    the quotes of an attribute value, None elsewhere. ``tag`` is the start tag being typed
+    (its attributes as far as written, on both sides of the cursor, the one being typed left
+    out), ``attribute`` the attribute whose value is being typed, ``partial`` what is typed of
+    the name or value so far.
     """
 
     events: list[Event] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
     kind: Literal["element", "attribute", "value"] | None = None
     partial: str = ""
     tag: Start | None = None
     attribute: str = ""
 
+    def add(self, event: Event, end: int) -> None:
+        """Record *event*, which ends at *end*."""
+        self.events.append(event)
+        self.ends.append(end)
 
-def read_prefix(text: str, offset: int) -> Cursor:
-    """Return the events of ``text[:offset]`` and the completion context at *offset*."""
+
+def read_prefix(text: str, offset: int, start: int = 0) -> Cursor:
+    """Return the events of ``text[start:offset]`` and the completion context at *offset*.
+
+    *start* must be where a token begins (0, or a ``<`` where reading stopped before).
+    """
     prefix = text[:offset]
     cursor = Cursor()
-    events = cursor.events
-    pos, size = 0, len(prefix)
+    add = cursor.add
+    pos, size = start, len(prefix)
     while pos < size:
-        lt = prefix.find("<", pos)
-        if lt < 0:
-            events.append(Text(prefix[pos:]))
-            break
-        if lt > pos:
-            events.append(Text(prefix[pos:lt]))
-        pos = _skip(prefix, lt, events)
-        if pos >= 0:
+        if prefix[pos] != "<":
+            lt = prefix.find("<", pos)
+            run = prefix[pos:] if lt < 0 else prefix[pos:lt]
+            pos = size if lt < 0 else lt
+            if not run.isspace():
+                add(Text(run), pos)
             continue
-        if prefix.startswith("</", lt):
-            end = _END.match(prefix, lt)
-            assert end is not None  # the pattern matches any "</"
-            if end.end() == size and end.group(2) is None:
-                return cursor  # an end tag being typed
-            if end.group(1):
-                events.append(End(end.group(1)))
+        tag = _FAST_START.match(prefix, pos)
+        if tag is not None:
+            written = tag.group(2)
+            attributes = (
+                tuple((n, d or s) for n, d, s in _FAST_ATTRIBUTE.findall(written))
+                if written
+                else ()
+            )
+            pos = tag.end()
+            add(Start(tag.group(1), attributes, bool(tag.group(3))), pos)
+            continue
+        end = _FAST_END.match(prefix, pos)
+        if end is not None:
             pos = end.end()
+            add(End(end.group(1)), pos)
             continue
-        start = _START.match(prefix, lt)
-        if start is None:
-            if lt == size - 1:
-                cursor.kind = "element"
-                return cursor
-            events.append(Text("<"))
-            pos = lt + 1
-            continue
-        if start.end() == size:
-            cursor.kind, cursor.partial = "element", start.group(1)
-            return cursor
-        pos = _start_tag(text, prefix, start, cursor)
+        pos = _slow(text, prefix, pos, cursor)
         if pos < 0:
-            return cursor
+            break
     return cursor
 
 
-def _skip(prefix: str, lt: int, events: list[Event]) -> int:
+def _slow(text: str, prefix: str, lt: int, cursor: Cursor) -> int:
+    """Read the markup at *lt* that is not a plain tag; return where it ends, -1 at the cursor."""
+    size = len(prefix)
+    pos = _skip(prefix, lt, cursor)
+    if pos >= 0:
+        return pos
+    if prefix.startswith("</", lt):
+        end = _END.match(prefix, lt)
+        assert end is not None  # the pattern matches any "</"
+        if end.end() == size and end.group(2) is None:
+            return -1  # an end tag being typed
+        if end.group(1):
+            cursor.add(End(end.group(1)), end.end())
+        return end.end()
+    start = _START.match(prefix, lt)
+    if start is None:
+        if lt == size - 1:
+            cursor.kind = "element"
+            return -1
+        cursor.add(Text("<"), lt + 1)
+        return lt + 1
+    if start.end() == size:
+        cursor.kind, cursor.partial = "element", start.group(1)
+        return -1
+    return _start_tag(text, prefix, start, cursor)
+
+
+def _skip(prefix: str, lt: int, cursor: Cursor) -> int:
     """Return where a comment, PI, CDATA section or DOCTYPE at *lt* ends; -1 if none is."""
     for opening, closing in _SKIPPED:
         if prefix.startswith(opening, lt):
@@ -119,7 +151,9 @@ def _skip(prefix: str, lt: int, events: list[Event]) -> int:
             if end < 0:
                 return len(prefix)  # the cursor is inside it: nothing to complete
             if opening == "<![CDATA[":
-                events.append(Text(prefix[lt + len(opening) : end]))
+                data = prefix[lt + len(opening) : end]
+                if data and not data.isspace():
+                    cursor.add(Text(data), end + len(closing))
             return end + len(closing)
     if prefix.startswith("<!", lt):
         bracket, close = prefix.find("[", lt), prefix.find(">", lt)
@@ -144,14 +178,14 @@ def _start_tag(text: str, prefix: str, start: re.Match[str], cursor: Cursor) -> 
         pos = attribute.end()
     end = _TAG_END.match(prefix, pos)
     if end is not None:
-        cursor.events.append(Start(name, tuple(attributes), bool(end.group(1))))
+        cursor.add(Start(name, tuple(attributes), bool(end.group(1))), end.end())
         return end.end()
     gt, lt = prefix.find(">", pos), prefix.find("<", pos)
     if gt >= 0 and (lt < 0 or gt < lt):  # something unreadable, then the tag's end
-        cursor.events.append(Start(name, tuple(attributes), prefix[gt - 1] == "/"))
+        cursor.add(Start(name, tuple(attributes), prefix[gt - 1] == "/"), gt + 1)
         return gt + 1
     if lt >= 0:  # a missing ">": the tag ends where the next one begins
-        cursor.events.append(Start(name, tuple(attributes), False))
+        cursor.add(Start(name, tuple(attributes), False), lt)
         return lt
     # The cursor is in this start tag.
     tail = prefix[pos:]

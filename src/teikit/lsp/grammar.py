@@ -25,6 +25,7 @@ value in the schema file itself (not in files it includes), cut to about 100 cha
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ from teikit.lsp._grammar_engine import (
     Pat,
     QName,
 )
-from teikit.lsp._grammar_scan import End, Start, Text, read_prefix
+from teikit.lsp._grammar_scan import Cursor, Start, Text, read_prefix
 from teikit.namespaces import NSMAP, RNG_NS, TEI_NS, XML_NS
 from teikit.resources import schemas_dir
 from teikit.validation.relaxng import load_relaxng
@@ -56,6 +57,9 @@ _XMLNS: Final = "http://www.w3.org/2000/xmlns/"
 DETAIL_LENGTH: Final = 100
 #: Patterns and derivatives one grammar may keep before its memo is started afresh.
 MAX_MEMO: Final = 2_000_000
+#: Events between two checkpoints of a walk, and buffers whose walks are kept per grammar.
+CHECKPOINT_EVERY: Final = 64
+MAX_RUNS: Final = 4
 _KNOWN_PREFIXES: Final = {uri: prefix for prefix, uri in NSMAP.items() if uri != TEI_NS}
 
 
@@ -104,6 +108,50 @@ def _grammar(path: Path) -> _Grammar:
         return grammar
 
 
+_Scope = dict[str, str]
+# Each open element: its name as written, the bindings around it and the state before it.
+_Stack = tuple[tuple[str, _Scope, Pat], ...]
+_ROOT_SCOPE: Final[_Scope] = {"xml": XML_NS}
+
+
+@dataclass(frozen=True)
+class _Checkpoint:
+    """The walk's state just before the ``<`` at *pos*."""
+
+    pos: int
+    state: Pat
+    scope: _Scope
+    stack: _Stack
+
+
+@dataclass
+class _Run:
+    """The checkpoints of the walk through one buffer."""
+
+    text: str
+    checkpoints: list[_Checkpoint]
+
+    @property
+    def positions(self) -> list[int]:
+        return [checkpoint.pos for checkpoint in self.checkpoints]
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """Return the length of the longest common prefix of *a* and *b*."""
+    if a is b:
+        return len(a)
+    low, high = 0, min(len(a), len(b))
+    if a[:high] == b[:high]:
+        return high
+    while high - low > 1:  # a[:low] == b[:low], a[:high] != b[:high]
+        middle = (low + high) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
 class _Grammar:
     """A schema's patterns, its documentation and the walk of a document through them."""
 
@@ -118,14 +166,19 @@ class _Grammar:
         }
         # Names without a prefix, where no default namespace is declared.
         self._default = TEI_NS if TEI_NS in namespaces or not namespaces else sorted(namespaces)[0]
+        # Walks of recent buffers, most recent first, and the walk under way.
+        self._runs: list[_Run] = []
+        self._run = _Run("", [])
 
     def complete(self, text: str, offset: int) -> list[SchemaCompletion]:
-        cursor = read_prefix(text, offset)
-        if cursor.kind is None:
-            return []
         if self.engine.size() > MAX_MEMO:
             self.engine = Engine(self._flat)
-        state, scope = self._walk(cursor.events)
+            self._runs.clear()
+        resume = self._resume(text, offset)
+        cursor = read_prefix(text, offset, resume.pos)
+        state, scope = self._walk(text, cursor, resume)
+        if cursor.kind is None:
+            return []
         if cursor.kind == "element":
             found = self._elements(state, scope)
         else:
@@ -147,18 +200,40 @@ class _Grammar:
 
     # -- the walk through the text before the cursor
 
-    def _walk(self, events: Iterable[Start | End | Text]) -> tuple[Pat, dict[str, str]]:
-        """Return the state and the namespace bindings at the end of *events*."""
+    def _resume(self, text: str, offset: int) -> _Checkpoint:
+        """Return the last checkpoint of an earlier walk that is still valid for *text*.
+
+        A checkpoint at a ``<`` holds while the text up to and including that ``<`` is
+        unchanged. The walk of *text* takes the place of the walk it resumes when both are
+        walks of one buffer (they share at least half of it).
+        """
+        best: _Run | None = None
+        shared = 0
+        for run in self._runs:
+            length = _common_prefix(run.text, text)
+            if best is None or length > shared:
+                best, shared = run, length
+        self._run = _Run(text, [_Checkpoint(0, self.engine.start, _ROOT_SCOPE, ())])
+        if best is not None:
+            index = bisect.bisect_right(best.positions, min(shared - 1, offset)) - 1
+            if index > 0:
+                self._run.checkpoints = best.checkpoints[: index + 1]
+            if 2 * shared >= len(best.text):  # the same buffer, edited
+                self._runs.remove(best)
+        self._runs.insert(0, self._run)
+        del self._runs[MAX_RUNS:]
+        return self._run.checkpoints[-1]
+
+    def _walk(self, text: str, cursor: Cursor, resume: _Checkpoint) -> tuple[Pat, _Scope]:
+        """Return the state and the namespace bindings after the events of *cursor*."""
         engine = self.engine
-        state = engine.start
-        scope: dict[str, str] = {"xml": XML_NS}
-        # Each open element: its name as written, the bindings and the state around it.
-        stack: list[tuple[str, dict[str, str], Pat]] = []
-        for event in events:
+        state, scope, stack = resume.state, resume.scope, list(resume.stack)
+        checkpoints = self._run.checkpoints
+        size = len(text)
+        for number, (event, end) in enumerate(zip(cursor.events, cursor.ends, strict=True), 1):
             if isinstance(event, Text):
-                if event.text.strip():
-                    after = engine.text_deriv(state, event.text)
-                    state = after if after.kind != NOT_ALLOWED else state
+                after = engine.text_deriv(state, event.text)
+                state = after if after.kind != NOT_ALLOWED else state
             elif isinstance(event, Start):
                 inner = _declare(scope, event.attributes)
                 d = self._open(state, _element_name(event.name, inner, self._default))
@@ -173,12 +248,16 @@ class _Grammar:
                 else:
                     stack.append((event.name, scope, state))
                     state, scope = d, inner
-            elif any(name == event.name for name, _, _ in stack):
+            elif stack and (
+                stack[-1][0] == event.name or any(n == event.name for n, _, _ in stack)
+            ):
                 while stack:
                     name, scope, outer = stack.pop()
                     state = self._close(state, outer)
                     if name == event.name:
                         break
+            if number % CHECKPOINT_EVERY == 0 and end < size and text[end] == "<":
+                checkpoints.append(_Checkpoint(end, state, scope, tuple(stack)))
         return state, scope
 
     def _open(self, state: Pat, qname: QName) -> Pat:
