@@ -274,3 +274,21 @@ def test_edits_give_what_a_fresh_walk_gives(
         asked = text[:offset] + "<" + text[offset:]  # elements, where the cursor is in content
         for buffer, at in ((text, offset), (asked, offset + 1)):
             assert complete_at(buffer, at, LETTER) == complete_at(buffer, at, letter_copy)
+
+
+def test_an_edit_before_the_cursor_is_seen() -> None:
+    text = TELEGRAM.read_text(encoding="utf-8")
+    spot = text.index("<p>", text.index("<body>")) + len("<p>") + 1
+    asked = text[: spot - 1] + "<" + text[spot - 1 :]
+    before = labels(asked, LETTER, offset=spot)
+    assert "persName" in before
+    # The same buffer with the root in another namespace: no element is TEI's any more.
+    edited = asked.replace(' xmlns="http://www.tei-c.org/ns/1.0"', ' xmlns="urn:x"', 1)
+    moved = len(edited) - len(asked)
+    assert labels(edited, LETTER, offset=spot + moved) == []
+    assert labels(asked, LETTER, offset=spot) == before
+    # An element closed early: the cursor is in the division, after the paragraph.
+    closed = asked[: spot - 1] + "</p>" + asked[spot - 1 :]
+    after_p = labels(closed, LETTER, offset=spot + 4)
+    assert "persName" not in after_p
+    assert "p" in after_p

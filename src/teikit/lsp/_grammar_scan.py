@@ -56,7 +56,8 @@ Event = Start | End | Text
 class Cursor:
     """Where the cursor is: the events before it and what is being typed there.
 
-    ``ends[i]`` is where ``events[i]`` ends in the text. ``kind`` is ``element`` after
+    ``ends[i]`` is where ``events[i]`` ends in the text, with the whitespace, comments and
+    processing instructions after it. ``kind`` is ``element`` after
     ``<`` and a partial name, ``attribute`` in a start tag after its name, ``value`` inside
     the quotes of an attribute value, None elsewhere. ``tag`` is the start tag being typed
     (its attributes as far as written, on both sides of the cursor, the one being typed left
@@ -84,9 +85,11 @@ def read_prefix(text: str, offset: int, start: int = 0) -> Cursor:
     """
     prefix = text[:offset]
     cursor = Cursor()
-    add = cursor.add
+    add, ends = cursor.add, cursor.ends
     pos, size = start, len(prefix)
     while pos < size:
+        if ends and ends[-1] < pos:
+            ends[-1] = pos  # whitespace, comments and PIs after the event belong to it
         if prefix[pos] != "<":
             lt = prefix.find("<", pos)
             run = prefix[pos:] if lt < 0 else prefix[pos:lt]

@@ -230,7 +230,8 @@ class _Grammar:
         state, scope, stack = resume.state, resume.scope, list(resume.stack)
         checkpoints = self._run.checkpoints
         size = len(text)
-        for number, (event, end) in enumerate(zip(cursor.events, cursor.ends, strict=True), 1):
+        since = 0  # events since the last checkpoint
+        for event, end in zip(cursor.events, cursor.ends, strict=True):
             if isinstance(event, Text):
                 after = engine.text_deriv(state, event.text)
                 state = after if after.kind != NOT_ALLOWED else state
@@ -256,8 +257,10 @@ class _Grammar:
                     state = self._close(state, outer)
                     if name == event.name:
                         break
-            if number % CHECKPOINT_EVERY == 0 and end < size and text[end] == "<":
+            since += 1
+            if since >= CHECKPOINT_EVERY and end < size and text[end] == "<":
                 checkpoints.append(_Checkpoint(end, state, scope, tuple(stack)))
+                since = 0
         return state, scope
 
     def _open(self, state: Pat, qname: QName) -> Pat:
