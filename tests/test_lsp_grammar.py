@@ -204,6 +204,20 @@ def test_complete_at_never_raises(text: str, offset: int) -> None:
     assert isinstance(complete_at(text, offset, LETTER), list)
 
 
+def jing_refusals(jing: str, schema: Path, files: dict[Path, int], message: str) -> set[Path]:
+    """Run Jing once over *files*; return those with an error matching *message* (a regular
+    expression) on the line given for the file."""
+    result = subprocess.run(
+        [jing, str(schema), *map(str, files)], capture_output=True, text=True, check=False
+    )
+    refused: set[Path] = set()
+    for line in result.stdout.splitlines():
+        found = re.match(rf"(.*?):(\d+):\d+: error: {message}", line)
+        if found and int(found.group(2)) == files.get(Path(found.group(1))):
+            refused.add(Path(found.group(1)))
+    return refused
+
+
 @pytest.mark.jing
 def test_jing_agrees_on_what_may_start_at_the_cursor(jing: str, tmp_path: Path) -> None:
     """Every element of the letter grammar inserted at two places in the telegram: Jing
@@ -214,7 +228,8 @@ def test_jing_agrees_on_what_may_start_at_the_cursor(jing: str, tmp_path: Path) 
         "paragraph": text.index("<p>", text.index("<body>")) + len("<p>"),
         "header": text.index("</fileDesc>") + len("</fileDesc>"),
     }
-    files: dict[Path, tuple[str, bool]] = {}
+    files: dict[Path, int] = {}
+    offered_files: set[Path] = set()
     for where, spot in spots.items():
         offered = set(labels(text[:spot] + "<" + text[spot:], LETTER, offset=spot + 1))
         assert offered
@@ -222,21 +237,46 @@ def test_jing_agrees_on_what_may_start_at_the_cursor(jing: str, tmp_path: Path) 
         for name in names:
             path = tmp_path / f"{where}-{name}.xml"
             path.write_text(f"{text[:spot]}\n<{name}/>\n{text[spot:]}", encoding="utf-8")
-            files[path] = (name, name in offered)
-    line = {path: text[: spots[path.name.split("-")[0]]].count("\n") + 2 for path in files}
-    result = subprocess.run(
-        [jing, str(LETTER), *map(str, files)], capture_output=True, text=True, check=False
-    )
-    refused: set[Path] = set()
-    for message in result.stdout.splitlines():
-        found = re.match(r"(.*?):(\d+):\d+: error: element \"(\w+)\" not allowed", message)
-        if found and int(found.group(2)) == line[Path(found.group(1))]:
-            assert found.group(3) == files[Path(found.group(1))][0]
-            refused.add(Path(found.group(1)))
-    for path, (name, offered) in files.items():
-        assert (path not in refused) == offered, (path.name, name)
-    # Both kinds occur at both places.
-    assert {offered for _, offered in files.values()} == {True, False}
+            files[path] = text[:spot].count("\n") + 2
+            if name in offered:
+                offered_files.add(path)
+    refused = jing_refusals(jing, LETTER, files, r'element "\w+" not allowed')
+    assert refused == set(files) - offered_files
+    assert refused
+    assert offered_files
+
+
+_SMALL_TEI = (
+    TEI_OPEN + "<teiHeader><fileDesc><titleStmt><title>T</title></titleStmt>"
+    "<publicationStmt><p>P</p></publicationStmt><sourceDesc><p>S</p></sourceDesc>"
+    "</fileDesc></teiHeader>\n<text><body><p>Text{}</p></body></text></TEI>\n"
+)
+
+
+@pytest.mark.jing
+def test_jing_agrees_with_tei_all_on_elements_and_attributes(jing: str, tmp_path: Path) -> None:
+    """Each of TEI All's 588 element names inserted in a paragraph, and each of its
+    attribute names put on a persName: Jing refuses exactly those that were not offered."""
+    before, after = _SMALL_TEI.split("{}")
+    offered = set(labels(before + "<"))
+    assert {"persName", "hi"} <= offered
+    files: dict[Path, int] = {}
+    for name in sorted(set(xpath(TEI_ALL, "//r:element/@name"))):
+        path = tmp_path / f"element-{name}.xml"
+        path.write_text(f"{before}\n<{name}/>\n{after}", encoding="utf-8")
+        files[path] = 3
+    refused = jing_refusals(jing, TEI_ALL, files, r'element "\w+" not allowed')
+    assert {path.name[8:-4] for path in set(files) - refused} == offered
+    tag = before + "<persName "
+    attributes = set(labels(tag))
+    assert {"ref", "xml:id"} <= attributes
+    files = {}
+    for name in sorted(set(xpath(TEI_ALL, "//r:attribute/@name"))):
+        path = tmp_path / f"attribute-{name}.xml"
+        path.write_text(f'{tag}\n{name}="x">N</persName>{after}', encoding="utf-8")
+        files[path] = 3
+    refused = jing_refusals(jing, TEI_ALL, files, r'attribute "[\w:.-]+" not allowed')
+    assert {path.name[10:-4] for path in set(files) - refused} == attributes
 
 
 @pytest.fixture(scope="module")
