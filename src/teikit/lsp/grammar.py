@@ -19,8 +19,15 @@ stands is followed as if it were, with its content from the grammar, so that one
 not end completion for the rest of the document.
 
 The grammar of a schema file is compiled once and kept while the file's modification time
-and size stay the same. ``detail`` is the ``a:documentation`` of the element, attribute or
-value in the schema file itself (not in files it includes), cut to about 100 characters.
+and size stay the same. A walk through a buffer leaves a checkpoint every
+:data:`CHECKPOINT_EVERY` events (at a ``<``); the next completion in the same buffer, edited
+or not, resumes from the last checkpoint before the first changed character, so that only
+the first completion in a large document walks all of it (the telegram: 5 ms of CPU; a 4 MB
+ELTeC novel: 4.5 s, then a few ms). The walks of the :data:`MAX_RUNS` most recent buffers are
+kept, and the memo of derivatives is started afresh beyond :data:`MAX_MEMO` entries.
+
+``detail`` is the ``a:documentation`` of the element, attribute or value in the schema file
+itself (not in files it includes), cut to :data:`DETAIL_LENGTH` characters.
 """
 
 from __future__ import annotations
