@@ -85,7 +85,8 @@ def read_prefix(text: str, offset: int, start: int = 0) -> Cursor:
     """
     prefix = text[:offset]
     cursor = Cursor()
-    add, ends = cursor.add, cursor.ends
+    ends = cursor.ends
+    add_event, add_end = cursor.events.append, ends.append
     pos, size = start, len(prefix)
     while pos < size:
         if ends and ends[-1] < pos:
@@ -95,7 +96,8 @@ def read_prefix(text: str, offset: int, start: int = 0) -> Cursor:
             run = prefix[pos:] if lt < 0 else prefix[pos:lt]
             pos = size if lt < 0 else lt
             if not run.isspace():
-                add(Text(run), pos)
+                add_event(Text(run))
+                add_end(pos)
             continue
         tag = _FAST_START.match(prefix, pos)
         if tag is not None:
@@ -106,12 +108,14 @@ def read_prefix(text: str, offset: int, start: int = 0) -> Cursor:
                 else ()
             )
             pos = tag.end()
-            add(Start(tag.group(1), attributes, bool(tag.group(3))), pos)
+            add_event(Start(tag.group(1), attributes, bool(tag.group(3))))
+            add_end(pos)
             continue
         end = _FAST_END.match(prefix, pos)
         if end is not None:
             pos = end.end()
-            add(End(end.group(1)), pos)
+            add_event(End(end.group(1)))
+            add_end(pos)
             continue
         pos = _slow(text, prefix, pos, cursor)
         if pos < 0:

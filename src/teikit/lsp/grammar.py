@@ -175,12 +175,15 @@ class _Grammar:
         self._default = TEI_NS if TEI_NS in namespaces or not namespaces else sorted(namespaces)[0]
         # Walks of recent buffers, most recent first, and the walk under way.
         self._runs: list[_Run] = []
+        self._tags: dict[tuple[int, str, tuple[tuple[str, str], ...], int], tuple[Pat, _Scope]]
+        self._tags = {}
         self._run = _Run("", [])
 
     def complete(self, text: str, offset: int) -> list[SchemaCompletion]:
-        if self.engine.size() > MAX_MEMO:
+        if self.engine.size() + len(self._tags) > MAX_MEMO:
             self.engine = Engine(self._flat)
             self._runs.clear()
+            self._tags.clear()
         resume = self._resume(text, offset)
         cursor = read_prefix(text, offset, resume.pos)
         state, scope = self._walk(text, cursor, resume)
@@ -244,13 +247,7 @@ class _Grammar:
                 state = after if after.kind != NOT_ALLOWED else state
             elif isinstance(event, Start):
                 inner = _declare(scope, event.attributes)
-                d = self._open(state, _element_name(event.name, inner, self._default))
-                for name, value in event.attributes:
-                    qname = _attribute_name(name, inner)
-                    if qname is not None:
-                        after = engine.attribute(d, qname, value)
-                        d = after if after.kind != NOT_ALLOWED else d
-                d = engine.start_close(d, recover=True)
+                d = self._start_tag(state, event, inner)
                 if event.empty:
                     state = self._close(d, state)
                 else:
@@ -269,6 +266,24 @@ class _Grammar:
                 checkpoints.append(_Checkpoint(end, state, scope, tuple(stack)))
                 since = 0
         return state, scope
+
+    def _start_tag(self, state: Pat, tag: Start, scope: _Scope) -> Pat:
+        """Return the state after start tag *tag* (its attributes as far as allowed)."""
+        # The entry keeps *scope* alive, so that its id stands for it.
+        key = (id(state), tag.name, tag.attributes, id(scope))
+        found = self._tags.get(key)
+        if found is not None:
+            return found[0]
+        engine = self.engine
+        d = self._open(state, _element_name(tag.name, scope, self._default))
+        for name, value in tag.attributes:
+            qname = _attribute_name(name, scope)
+            if qname is not None:
+                after = engine.attribute(d, qname, value)
+                d = after if after.kind != NOT_ALLOWED else d
+        d = engine.start_close(d, recover=True)
+        self._tags[key] = (d, scope)
+        return d
 
     def _open(self, state: Pat, qname: QName) -> Pat:
         """Return the state in the start tag of *qname*, as allowed or as recovered."""
