@@ -1,0 +1,1 @@
+"""teikit in the editor: a language server (Language Server Protocol) and its parts."""
