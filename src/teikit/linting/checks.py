@@ -1,10 +1,10 @@
 """Corpus-wide checks of mentions and registers, and the gazetteer they are read into.
 
-:func:`read_context` turns the records of :func:`~teikit.entities.extract_entities` (mentions
-and register entries, over every linted file and ``--index`` file) into a
-:class:`~teikit.linting.proposals.ProposalContext`; :func:`check_registers` reports mentions without a
-pointer, one surface form pointing to several entries, entries never mentioned and entries
-without an authority identifier.
+:func:`read_context` turns the records of :func:`~teikit.entities.extract_entities`
+(mentions and register entries, over every linted file and ``--index`` file) into a
+:class:`~teikit.linting.proposals.ProposalContext`; :func:`check_registers` reports mentions
+without a pointer, one surface form pointing to several entries, entries never mentioned and
+entries without an authority identifier.
 """
 
 from __future__ import annotations
