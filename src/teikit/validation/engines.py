@@ -8,6 +8,7 @@ its engines read them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -35,9 +36,16 @@ class Engine(Protocol):
 class CompiledSchemas:
     """The engines of every schema of a run, each compiled once."""
 
-    def __init__(self, options: ValidationOptions, digests: Digests) -> None:
+    def __init__(
+        self,
+        options: ValidationOptions,
+        digests: Digests,
+        compile_odd: Callable[[Path], Path],
+    ) -> None:
+        """*compile_odd* turns an ODD file into the path of its compiled RELAX NG grammar."""
         self.options = options
         self._digests = digests
+        self._compile_odd = compile_odd
         #: The element and attribute names of the run's files (for ``--specialize``).
         self.vocabulary: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
         self._engines: dict[tuple[Path, SchemaKind, str], list[Engine]] = {}
@@ -78,9 +86,7 @@ class CompiledSchemas:
     def _compile(self, ref: SchemaRef) -> list[Engine]:
         engines: list[Engine] = []
         if ref.kind is SchemaKind.RELAXNG and ref.path.suffix.lower() == ".odd":
-            from teikit.odd.cache import compiled_schema  # the ODD's grammar, compiled once
-
-            ref = replace(ref, path=compiled_schema(ref.path))
+            ref = replace(ref, path=self._compile_odd(ref.path))
         if ref.kind is SchemaKind.RELAXNG:
             tree = None  # the grammar parsed once, for RELAX NG and its embedded Schematron
             if self.options.engine == "jing":

@@ -171,7 +171,7 @@ class Validator:
         # consist of, taken before the engines read them (None: not cacheable).
         self._started = time.time_ns()
         self._digests = Digests()
-        self._schemas = CompiledSchemas(options, self._digests)
+        self._schemas = CompiledSchemas(options, self._digests, _compiled_odd)
         self._index_deps: list[list[Any]] | None = None
         #: The source lines the findings of :meth:`run` point at, ``(file, line) -> text``.
         self.source_lines: dict[tuple[str, int], str] = {}
@@ -413,6 +413,13 @@ class Validator:
         _WORKER = self  # inherited by the forked workers, with its compiled schemas
         gc.freeze()  # keep inherited objects out of the workers' collections (copy-on-write)
         return _in_pool(WorkerPool(jobs), chunks)
+
+
+def _compiled_odd(path: Path) -> Path:
+    """Return the RELAX NG grammar of the ODD at *path*, compiled once (see teikit.odd)."""
+    from teikit.odd.cache import compiled_schema  # the ODD's grammar, compiled once
+
+    return compiled_schema(path)
 
 
 def _size_of(item: Input) -> int:
