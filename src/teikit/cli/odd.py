@@ -17,7 +17,7 @@ def odd() -> None:
     """Work with ODD customisations (TEI's schema definition language), without Java.
 
     \b
-    Examples:
+    Example:
         teikit odd compile project.odd -o schema/
         teikit odd doc project.odd -o schema.html
     """
