@@ -121,6 +121,42 @@ def test_changing_an_inherited_attribute() -> None:
     assert not is_valid(rng, document('<p><title nosuch="1"/></p>'))  # a change adds nothing
 
 
+def test_a_changed_attribute_keeps_its_old_values_without_vallist_mode() -> None:
+    """As odd2odd's mergeAttribute: a new valList needs @mode (add, replace, change) in an
+    attDef change; without it the old list stays (TEI's factuality/@type, found by the
+    random documents of tests/test_odd_random.py)."""
+
+    def rng(mode: str) -> bytes:
+        return compile_odd(
+            odd(
+                '<elementSpec ident="p" mode="change"><classes mode="change">'
+                '<memberOf key="att.typed"/></classes><attList><attDef ident="type" '
+                f'mode="change"><valList type="closed"{mode}><valItem ident="a"/></valList>'
+                "</attDef></attList></elementSpec>"
+            )
+        ).rng_bytes()
+
+    assert is_valid(rng(""), document('<p type="b"/>'))
+    assert not is_valid(rng(' mode="replace"'), document('<p type="b"/>'))
+    assert is_valid(rng(' mode="replace"'), document('<p type="a"/>'))
+
+
+def test_element_ref_to_an_element_in_another_namespace() -> None:
+    """elementRef key="egXML" names TEI's example element (namespace teix), as in TEI's own
+    exemplum; found by the random documents of tests/test_odd_random.py."""
+    compiled = compile_odd(
+        odd(
+            '<moduleRef key="tagdocs" include="egXML"/><elementSpec ident="p" mode="change">'
+            '<content><alternate minOccurs="0" maxOccurs="unbounded"><textNode/>'
+            '<elementRef key="egXML"/></alternate></content></elementSpec>'
+        )
+    )
+    rng = compiled.rng_bytes()
+    example = '<p><egXML xmlns="http://www.tei-c.org/ns/Examples"><a/></egXML></p>'
+    assert is_valid(rng, document(example))
+    assert not is_valid(rng, document("<p><egXML/></p>"))
+
+
 def test_pure_odd_content_model_with_occurrences() -> None:
     rng = compile_odd(
         odd(

@@ -11,7 +11,6 @@ project and on random instances of the RNG.
 from __future__ import annotations
 
 import functools
-import random
 import re
 import subprocess
 from pathlib import Path
@@ -21,12 +20,15 @@ import xmlschema
 from lxml import etree, isoschematron
 
 from conftest import REPO
+from random_documents import RandomInstances
 from teikit import load
+from teikit.odd import compile_odd
 from teikit.validation.integrity import check_integrity
 from teikit.validation.schematron import load_schematron
 
 SCHEMAS = REPO / "schemas"
 RNG = SCHEMAS / "teikit-letter.rng"
+ODD = SCHEMAS / "teikit-letter.odd"
 XSD = SCHEMAS / "teikit-letter.xsd"
 SCH = SCHEMAS / "teikit-letter.sch"
 EXAMPLES = REPO / "examples"
@@ -284,139 +286,6 @@ def test_rule_cases_are_valid_tei_all(jing: str, tei_all_rng: Path, tmp_path: Pa
 # ----------------------------------------------------------------------------------------
 # The subset guarantee for documents nobody has written yet: random instances of the RNG.
 
-# One valid value per datatype used by teikit-letter.rng.
-SAMPLE_VALUES = {
-    "anyURI": "#pointer",
-    "token": "word",
-    "date": "1952-02-29",
-    "gYearMonth": "1951-07",
-    "gYear": "1951",
-    "decimal": "2.5",
-    "positiveInteger": "1",
-    "nonNegativeInteger": "0",
-    "language": "en",
-    "string": "n1",
-}
-
-
-class RandomInstances:
-    """Write random documents that follow teikit-letter.rng (to check them against TEI All).
-
-    Repetitions and options are taken at random; from ``max_depth`` on, the generator takes
-    the cheapest way out of every choice and repetition, so that every document is finite.
-    """
-
-    def __init__(self, rng_path: Path, seed: int, max_depth: int = 7) -> None:
-        parser = etree.XMLParser(remove_comments=True, remove_blank_text=True)
-        grammar = etree.parse(str(rng_path), parser).getroot()
-        self.defines = {d.get("name"): d for d in grammar.iter(f"{{{RNG_NS}}}define")}
-        # Costs are cached by id(node): keep every proxy alive so that lxml hands out the
-        # same object for a node each time and no id() is recycled (else the "seeded"
-        # documents depended on memory addresses and the test was flaky).
-        self._alive = list(grammar.iter())
-        self.random = random.Random(seed)
-        self.max_depth = max_depth
-        self.ids: list[str] = []
-        self.costs: dict[int, int] = {}
-
-    @staticmethod
-    def patterns(node: etree._Element) -> list[etree._Element]:
-        return [child for child in node if isinstance(child.tag, str)]
-
-    def cost(self, node: etree._Element, active: frozenset[int] = frozenset()) -> int:
-        """Return the number of elements in the smallest instance of *node*."""
-        if id(node) in self.costs:
-            return self.costs[id(node)]
-        if id(node) in active:
-            return 10**6
-        active |= {id(node)}
-        kind, children = etree.QName(node).localname, self.patterns(node)
-        if kind == "ref":
-            result = self.cost(self.defines[node.get("name")], active)
-        elif kind == "choice":
-            result = min(self.cost(child, active) for child in children)
-        elif kind in ("optional", "zeroOrMore", "attribute", "text", "data", "value", "empty"):
-            result = 0
-        else:  # element, group, oneOrMore, define
-            result = (kind == "element") + sum(self.cost(child, active) for child in children)
-        self.costs[id(node)] = result
-        return result
-
-    def document(self) -> etree._ElementTree:
-        """Return a new random document."""
-        self.ids.clear()
-        holder = etree.Element("holder")
-        self.content(self.defines["TEI"], holder, {}, 0)
-        root = holder[0]
-        for element in root.iter():  # point every pointer at an element that exists
-            for name, value in element.attrib.items():
-                if "#pointer" in value:
-                    element.set(name, value.replace("#pointer", f"#{self.random.choice(self.ids)}"))
-        return etree.ElementTree(root)
-
-    def repetitions(self, kind: str, depth: int) -> int:
-        least = int(kind == "oneOrMore")
-        if depth >= self.max_depth:
-            return least
-        return self.random.randint(least, 1 if kind == "optional" else least + 2)
-
-    def content(
-        self, node: etree._Element, parent: etree._Element, attrs: dict[str, str], depth: int
-    ) -> None:
-        """Add a random instance of the pattern *node* to *parent* and *attrs*."""
-        kind, children = etree.QName(node).localname, self.patterns(node)
-        if kind == "ref":
-            self.content(self.defines[node.get("name")], parent, attrs, depth)
-        elif kind in ("define", "group"):
-            for child in children:
-                self.content(child, parent, attrs, depth)
-        elif kind in ("optional", "zeroOrMore", "oneOrMore"):
-            for _ in range(self.repetitions(kind, depth)):
-                for child in children:
-                    self.content(child, parent, attrs, depth)
-        elif kind == "choice":
-            if depth < self.max_depth:
-                pick = self.random.choice(children)
-            else:
-                pick = min(children, key=self.cost)
-            self.content(pick, parent, attrs, depth)
-        elif kind == "element":
-            element = etree.SubElement(parent, f"{{{TEI_NS}}}{node.get('name')}")
-            own: dict[str, str] = {}
-            for child in children:
-                self.content(child, element, own, depth + 1)
-            for name, value in own.items():
-                element.set(f"{{{XML_NS}}}{name[4:]}" if name.startswith("xml:") else name, value)
-        elif kind == "attribute":
-            attrs[node.get("name")] = " ".join(self.values(children[0]))
-        elif kind == "data" or (kind == "text" and self.random.random() < 0.5):
-            word = self.values(node)[0] if kind == "data" else "text "
-            if len(parent):
-                parent[-1].tail = (parent[-1].tail or "") + word
-            else:
-                parent.text = (parent.text or "") + word
-
-    def values(self, node: etree._Element) -> list[str]:
-        """Return the tokens of a random value of the datatype pattern *node*."""
-        kind, children = etree.QName(node).localname, self.patterns(node)
-        if kind == "ref":
-            return self.values(self.patterns(self.defines[node.get("name")])[0])
-        if kind == "value":
-            return [node.text or ""]
-        if kind == "choice":
-            return self.values(self.random.choice(children))
-        if kind in ("list", "oneOrMore"):
-            return [token for child in children for token in self.values(child)]
-        datatype, facet = node.get("type"), node.findtext(f"{{{RNG_NS}}}param") or ""
-        if datatype == "ID":
-            self.ids.append(f"id{len(self.ids)}")
-            return [self.ids[-1]]
-        if datatype == "token" and facet.startswith("[\\d]"):
-            return ["4.12"]  # TEI/@version
-        if datatype == "string" and facet:
-            return ["37.97 126.55"]  # geo
-        return [SAMPLE_VALUES[datatype]]
-
 
 @pytest.mark.jing
 @pytest.mark.shared
@@ -441,6 +310,20 @@ def test_random_documents_of_the_rng_are_valid_tei_all(
 
 # ----------------------------------------------------------------------------------------
 # The generated XSD.
+
+
+def test_rng_is_generated_from_the_odd() -> None:
+    """The committed RNG is exactly what ``teikit odd compile`` makes of teikit-letter.odd
+    (but for the teikit version its first comment names)."""
+    generated = compile_odd(ODD).rng_bytes()
+
+    def unversioned(data: bytes) -> bytes:
+        return re.sub(rb"compiled by teikit \S+ from ODD", b"compiled by teikit from ODD", data)
+
+    assert unversioned(RNG.read_bytes()) == unversioned(generated), (
+        "schemas/teikit-letter.rng is out of date: run teikit odd compile "
+        "schemas/teikit-letter.odd -o build/ && cp build/teikit-letter.rng schemas/"
+    )
 
 
 def test_xsd_is_up_to_date(trang: str, tmp_path: Path) -> None:

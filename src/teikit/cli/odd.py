@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from teikit.errors import OutputError
-from teikit.odd import compile_odd
-from teikit.output import atomic_open_binary
+from teikit.odd import compile_odd, document_odd
+from teikit.output import atomic_open, atomic_open_binary, check_not_input, is_stdout
 
 
 @click.group()
@@ -19,6 +19,7 @@ def odd() -> None:
     \b
     Example:
         teikit odd compile project.odd -o schema/
+        teikit odd doc project.odd -o schema.html
     """
 
 
@@ -76,3 +77,48 @@ def compile_(
         click.echo(str(target))
     seconds = time.perf_counter() - started
     click.echo(f"compiled {source} ({result.name}) in {seconds:.1f} s", err=True)
+
+
+@odd.command("doc")
+@click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    default=Path("-"),
+    help="The HTML file to write (default: standard output).",
+)
+@click.option(
+    "--source",
+    "p5subset",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The TEI source (a p5subset.xml) to customise instead of the bundled release.",
+)
+@click.option("--schema", "schema", help="The schemaSpec to document when SOURCE has several.")
+@click.option(
+    "--catalog",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="An OASIS XML catalog mapping the URLs the ODD names to local files.",
+)
+def doc(
+    source: Path, output: Path, p5subset: Path | None, schema: str | None, catalog: Path | None
+) -> None:
+    """Write HTML documentation of the ODD SOURCE for the project's encoders.
+
+    One static page: every element of the schema (A-Z) with its gloss, description,
+    attributes and value lists, content model, Schematron constraints and examples, and
+    what the ODD changes from TEI. No script, nothing loaded from the network.
+
+    \b
+    Example:
+        teikit odd doc project.odd -o schema.html
+    """
+    check_not_input(output, [source])
+    text = document_odd(source, p5subset=p5subset, schema=schema, catalog=catalog)
+    if is_stdout(output):
+        click.echo(text, nl=False)
+        return
+    with atomic_open(output) as stream:
+        stream.write(text)
+    click.echo(str(output))

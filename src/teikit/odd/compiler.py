@@ -289,6 +289,11 @@ def _merge_attdef(target: etree._Element, change: etree._Element) -> None:
             if old_list is not None:
                 _merge_vallist(old_list, child)
                 continue
+        if _is_tei(child, "valList") and child.get("mode") is None:
+            # odd2odd's mergeAttribute takes a changed attribute's new valList only with
+            # @mode add, replace, change or delete; without @mode the old one stays (TEI's own
+            # factuality/@type: a closed list in p5subset, plain teidata.enumerated in tei_all)
+            continue
         if child.tag not in handled:
             handled.add(child.tag)
             for old in target.findall(child.tag):
@@ -541,6 +546,12 @@ class _Compiler:
                     key = member.get("key", "")
                     self.memberships.setdefault(key, []).append((kind, ident, member))
         self.used_atts = self._used_att_classes()
+        # an elementRef (or embedded rng:ref) names an element by @ident; the specs are keyed
+        # by odd2odd's unique name, which puts a non-TEI namespace first (egXML)
+        self.by_ident: dict[str, str] = {}
+        for key, spec in specs["elementSpec"].items():
+            if key == spec.get("ident") or spec.get("ident", "") not in self.by_ident:
+                self.by_ident[spec.get("ident", "")] = key  # the TEI element wins a shared name
         grammar = etree.Element(
             _r("grammar"),
             nsmap={None: RNG_NS, "tei": TEI_NS, "a": _A_NS, "sch": SCH_NS},  # type: ignore[dict-item]
@@ -603,10 +614,7 @@ class _Compiler:
         start = etree.SubElement(grammar, _r("start"))
         if self.combine_start:
             start.set("combine", "choice")
-        by_ident: dict[str, str] = {}
-        for key, spec in specs["elementSpec"].items():
-            if key == spec.get("ident") or spec.get("ident", "") not in by_ident:
-                by_ident[spec.get("ident", "")] = key  # the TEI element wins a shared name
+        by_ident = self.by_ident
         wanted = schema.get("start", "").split() or [
             s for s in ("TEI", "teiCorpus") if s in specs["elementSpec"]
         ]
@@ -1027,6 +1035,8 @@ class _Compiler:
             name = ref.get("name", "")
             if name.startswith("tei.") and name[4:] in elements:
                 name = name[4:]  # the P4-era pattern names some ODDs still use
+            if name not in elements and name in self.by_ident:
+                name = self.by_ident[name]  # an element in another namespace (egXML)
             if name in elements and name not in self.specs["macroSpec"]:
                 ref.set("name", self._element_name(name))
             elif self.prefix and self._is_tei_pattern(name):
@@ -1061,6 +1071,7 @@ class _Compiler:
             return _repeat([wrapper], *occurs)
         if local == "elementRef":
             key = node.get("key", "")
+            key = key if key in self.specs["elementSpec"] else self.by_ident.get(key, key)
             if key not in self.specs["elementSpec"]:
                 if self.external_names and key in self.external_names:
                     return _repeat([self._ref(key)], *occurs)  # defined by an external module
