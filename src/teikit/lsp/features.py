@@ -89,17 +89,30 @@ def targets(buffer: Buffer, checker: Checker) -> list[Target]:
     if tree is not None:
         for target in _targets_of(tree):
             found.setdefault(target.pointer, target)
-    else:  # never well-formed: the ids as written
-        for tag, ident, _start, _end in id_definitions(buffer.text):
-            kind = ENTRY_KINDS.get(f"{_T}{tag.rpartition(':')[2]}")
-            element = etree.Element(f"{_T}{tag.rpartition(':')[2]}")
-            found.setdefault(
-                f"#{ident}", Target(ident, f"#{ident}", kind, None, buffer.name, element)
-            )
+    else:  # never well-formed: the ids as written, an entry's first name as its label
+        for tag, ident, start, _end in id_definitions(buffer.text):
+            local = tag.rpartition(":")[2]
+            kind = ENTRY_KINDS.get(f"{_T}{local}")
+            label = _written_name(buffer.text, start, local) if kind else None
+            element = etree.Element(f"{_T}{local}")
+            target = Target(ident, f"#{ident}", kind, label, buffer.name, element)
+            found.setdefault(target.pointer, target)
     for register in checker.registers():
         for target in _targets_of(register):
             found.setdefault(target.pointer, target)
     return list(found.values())
+
+
+_WRITTEN_NAME: Final = re.compile(
+    r"<(?:[\w.-]+:)?(?:persName|placeName|orgName|eventName|name)(?:\s[^<>]*)?>([^<]+)<"
+)
+
+
+def _written_name(text: str, start: int, tag: str) -> str | None:
+    """Return the first name inside the entry ``<tag>`` whose ``xml:id`` is at *start*."""
+    end = text.find(f"{tag}>", start)
+    match = _WRITTEN_NAME.search(text, start, end if end >= 0 else start + 4096)
+    return " ".join(match.group(1).split()) if match is not None else None
 
 
 def expected_kind(context: TagContext) -> str | None:

@@ -190,6 +190,9 @@ class TeikitServer(LanguageServer):
             if buffer.version != version:
                 return
             self.validated[uri] = self._converted(buffer, found, lint=False)
+            if any(d.code.startswith("xml.") and d.severity >= Severity.ERROR for d in found):
+                self.linted[uri] = []  # not well-formed: lint has nothing to say, and its
+                # findings of an older version would point at the wrong places
             self.publish(buffer)
             if not self.checker.settings.lint:
                 return
