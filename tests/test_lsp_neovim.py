@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 from conftest import DATA, REPO, TELEGRAM, command
-
 from teikit.lsp.text import LineIndex
 
 
