@@ -1,9 +1,10 @@
 """``teikit lsp``: the language server (pygls) that brings teikit's checks into editors.
 
-Diagnostics are computed in one worker thread, so that completion, hover and the other
-requests are answered while a large document is validated; a new edit cancels the check
-of the older version (its findings are never published). A request that fails is logged
-(``window/logMessage`` and standard error) and answered with an error; the server goes on.
+Diagnostics are computed in worker threads (one validates, one lints), so that completion,
+hover and the other requests are answered while a large document is validated; a new edit
+cancels the check of the older version (its findings are never published). A request that
+fails is logged (``window/logMessage`` and standard error) and answered with an error; the
+server goes on.
 The server writes no file: every change it proposes is an edit the editor applies.
 """
 
@@ -85,7 +86,10 @@ class TeikitServer(LanguageServer):
         self.files = Files(self.buffers.get)
         self.roots: list[Path] = []
         self.debounce = DEBOUNCE
-        self.worker = ThreadPoolExecutor(1, thread_name_prefix="teikit-check")
+        # validation and lint each in a thread of their own: a new version is validated
+        # while lint still reads an older one (whose findings are then dropped)
+        self.worker = ThreadPoolExecutor(1, thread_name_prefix="teikit-validate")
+        self.lint_worker = ThreadPoolExecutor(1, thread_name_prefix="teikit-lint")
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.validated: dict[str, list[types.Diagnostic]] = {}
         self.linted: dict[str, list[types.Diagnostic]] = {}
@@ -196,7 +200,7 @@ class TeikitServer(LanguageServer):
             self.publish(buffer)
             if not self.checker.settings.lint:
                 return
-            linted = await loop.run_in_executor(self.worker, self._lint, buffer, text)
+            linted = await loop.run_in_executor(self.lint_worker, self._lint, buffer, text)
             if buffer.version != version:
                 return
             self.linted[uri] = self._converted(buffer, linted, lint=True)
