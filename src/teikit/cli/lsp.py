@@ -28,10 +28,11 @@ def lsp(indexes: tuple[Path, ...], config: Path | None, no_lint: bool, stdio: bo
 
     An editor starts it and talks to it; it publishes validate's and lint's findings as
     you type, completes pointers from the registers, and offers lint's proposals as quick
-    fixes. Schemas and configuration are found as by `teikit validate`. See docs/editors.md.
+    fixes. Schemas and configuration are found as by `teikit validate`. An editor runs
+    it (see docs/editors.md); run by hand, it waits for a client on standard input.
 
     \b
-    Example (what an editor runs):
+    Example:
         teikit lsp --index indices/listperson.xml
     """
     try:
