@@ -72,6 +72,7 @@ COMMANDS: Final = {
     "lint": "teikit.cli.lint:lint",
     "annotate": "teikit.cli.annotate:annotate",
     "odd": "teikit.cli.odd:odd",
+    "lsp": "teikit.cli.lsp:lsp",
 }
 
 
