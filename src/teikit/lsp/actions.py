@@ -109,7 +109,7 @@ class Proposals:
     """Lint's applicable proposals for one version of a buffer, as insertions."""
 
     version: int
-    applied: tuple[Any, ...]  # teikit.lint.Suggestion
+    applied: tuple[Any, ...]  # teikit.linting.Suggestion
     insertions: tuple[Insertion, ...]
 
     def for_finding(self, code: str, line: int, column: int | None) -> int | None:
@@ -151,7 +151,9 @@ def proposals(buffer: Buffer, checker: Checker) -> Proposals | None:
         return None
     points: list[tuple[int, int, str, int]] = []
     for index, suggestion in enumerate(annotation.applied):
-        span = suggestion.anchor.source_span
+        span = suggestion.anchor.source_span if suggestion.anchor is not None else None
+        if span is None:  # an applied proposal always has its place in the source
+            return None
         if suggestion.code == "lint.date-without-value":
             points.append((span[0], 1, "attributes", index))
         else:
@@ -322,7 +324,7 @@ def _division_name(element: etree._Element) -> str:
 def symbols(buffer: Buffer, lint_findings: Sequence[Any] = ()) -> list[types.DocumentSymbol]:
     """Return the outline: header, divisions, registers, and lint's proposals."""
     from teikit.entities.register import label_of
-    from teikit.lint.source import SourceMap
+    from teikit.linting.source import SourceMap
 
     document = buffer.tree()
     if document is None:

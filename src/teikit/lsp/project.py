@@ -188,8 +188,8 @@ class Checker:
     # -- lint ------------------------------------------------------------------------------
     def lint(self, name: str, path: Path | None, text: str) -> list[Diagnostic]:
         """Return ``teikit lint``'s findings for the buffer (none if it is not TEI or broken)."""
-        from teikit.lint import suggest
-        from teikit.lint.checks import check_registers
+        from teikit.linting import suggest
+        from teikit.linting.checks import check_registers
 
         if not self.settings.lint:
             return []
@@ -210,13 +210,13 @@ class Checker:
         """
         from teikit.document import load
         from teikit.entities.config import mention_table_for
-        from teikit.lint import build_corpus, configured_lint_setting
+        from teikit.linting import build_context, configured_lint_setting
         from teikit.roots import require_tei
 
         document = require_tei(load(data, name=name, path=path))
         here: Sequence[Path] = [path] if path is not None else []
         config = self.settings.config
-        corpus, records = build_corpus(
+        corpus, records = build_context(
             [document],
             self.registers(),
             ignore=configured_lint_setting(here, "ignore", config),
