@@ -520,10 +520,10 @@ def _indexed_resolver(indexes: Sequence[Path]) -> PointerResolver:
 
 
 def _resolver(indexes: Sequence[Path]) -> PointerResolver:
-    from teikit.document import load
+    from teikit.indexes import load_indexes
     from teikit.pointers import PointerResolver
 
-    return PointerResolver([load(path) for path in indexes])
+    return PointerResolver(load_indexes(indexes))
 
 
 def _depend(state: _State, deps: list[list[Any]] | None) -> None:
