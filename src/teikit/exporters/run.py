@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Final
 
 from teikit.diagnostics import Diagnostic, Report, Severity
 from teikit.document import TeiDocument
@@ -28,6 +28,7 @@ from teikit.output import atomic_open
 from teikit.pointers import PointerResolver
 from teikit.progress import ProgressCallback
 from teikit.recursion import deep_walks
+from teikit.registry import Registry
 from teikit.roots import load_tei
 
 if TYPE_CHECKING:  # the registry imports this module's exporters: no cycle at run time
@@ -47,7 +48,9 @@ __all__ = [
 # -- export runs ---------------------------------------------------------------------------
 
 CorpusPages = Callable[[Corpus], Iterable[tuple[str, Callable[[IO[str]], None]]]]
-_CORPUS_PAGES: dict[str, CorpusPages] = {}
+#: The pages a folder export adds, by exporter name (registered when the exporter's module
+#: is imported, which looking up the exporter does).
+CORPUS_PAGES: Final = Registry[CorpusPages]("corpus pages")
 _CORPUS_WIDE: set[str] = set()
 
 
@@ -55,8 +58,7 @@ def corpus_pages(name: str) -> Callable[[CorpusPages], CorpusPages]:
     """Register the pages (file name, writer) a folder export in format *name* adds."""
 
     def register(function: CorpusPages) -> CorpusPages:
-        _CORPUS_PAGES[name] = function
-        return function
+        return CORPUS_PAGES.register(name, function)
 
     return register
 
@@ -212,7 +214,7 @@ def export_documents(
         return result
     assert output is not None
     output.mkdir(parents=True, exist_ok=True)
-    pages_of = _CORPUS_PAGES.get(spec.name)
+    pages_of = CORPUS_PAGES.get(spec.name) if spec.name in CORPUS_PAGES else None
     pages = list(pages_of(corpus)) if pages_of is not None else []
     corpus.pages = _output_names(models, suffix, {name for name, _ in pages})
     for number, (model, name) in enumerate(zip(models, corpus.pages, strict=True)):
