@@ -106,3 +106,46 @@ def test_the_private_name_check_finds_what_it_looks_for(
     (package / "b" / "z.py").write_text("from teikit.a.x import _secret as public\n")
     monkeypatch.setattr(sys.modules[__name__], "SRC", tmp_path)
     assert _private_imports_from_other_packages() == ["teikit.b.z:1: _secret from teikit.a.x"]
+
+
+#: The house's sizes (docs/ARCHITECTURE.md, "Size"): "about" 600 and 300 lines, so with a margin.
+MODULE_LINES = 650
+CLASS_LINES = 320
+#: What a module's docstring says when it is larger, and why.
+SIZE_REASON = "Size (issue 14):"
+
+
+def oversized(root: Path) -> list[str]:
+    """Return the modules and classes under *root* past the sizes without a written reason."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        tree = ast.parse(text)
+        if SIZE_REASON in (ast.get_docstring(tree) or ""):
+            continue
+        name = path.relative_to(root).as_posix()
+        if len(text.splitlines()) > MODULE_LINES:
+            found.append(f"{name}: {len(text.splitlines())} lines")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                size = (node.end_lineno or node.lineno) - node.lineno + 1
+                if size > CLASS_LINES:
+                    found.append(f"{name}: class {node.name}, {size} lines")
+    return found
+
+
+def test_rooms_of_a_size_a_person_can_hold() -> None:
+    """No module past ~600 lines, no class past ~300, unless its module says why at the top."""
+    assert oversized(SRC / "teikit") == []
+
+
+def test_the_size_check_finds_what_it_looks_for(tmp_path: Path) -> None:
+    (tmp_path / "big.py").write_text('"""Big."""\n' + "x = 1\n" * MODULE_LINES, encoding="utf-8")
+    body = "".join(f"    a{n} = {n}\n" for n in range(CLASS_LINES))
+    (tmp_path / "wide.py").write_text(f'"""Wide."""\nclass Wide:\n{body}', encoding="utf-8")
+    reasoned = f'"""Big.\n\n{SIZE_REASON} one table.\n"""\n' + "x = 1\n" * MODULE_LINES
+    (tmp_path / "reasoned.py").write_text(reasoned, encoding="utf-8")
+    assert oversized(tmp_path) == [
+        f"big.py: {MODULE_LINES + 1} lines",
+        f"wide.py: class Wide, {CLASS_LINES + 1} lines",
+    ]
