@@ -354,6 +354,32 @@ def test_completion_offers_the_entries_of_the_element_kind(tmp_path: Path) -> No
     )
 
 
+def test_completion_offers_what_the_document_schema_allows(tmp_path: Path) -> None:
+    """Element names come from the grammar the document declares (the letter schema)."""
+    path = project(tmp_path)  # the telegram declares ../schemas/teikit-letter.rng
+    text = path.read_text("utf-8")
+    spot = "<p>The text is transcribed"
+    typed = text.replace(spot, "<p><" + spot[len("<p>") :], 1)
+
+    async def scenario(editor: Editor) -> Any:
+        uri = editor.open(path)
+        await editor.wait_for(uri, lambda p: True)  # checked once: its schema is known
+        editor.change(uri, typed)
+        return await editor.client.text_document_completion_async(
+            types.CompletionParams(
+                types.TextDocumentIdentifier(uri), position(typed, "<p><The text", 4)
+            )
+        )
+
+    completion = run(scenario, "--no-lint", root=tmp_path)
+    labels = [item.label for item in completion.items]
+    assert "persName" in labels
+    assert "date" in labels
+    # TEI All allows emph in a paragraph; the letter schema does not (lsp.grammar's tests
+    # check both against Jing).
+    assert "emph" not in labels
+
+
 def test_hover_shows_the_register_entry_and_the_date_value(tmp_path: Path) -> None:
     path = project(tmp_path)
     text = path.read_text("utf-8")

@@ -10,7 +10,7 @@ mentions and entries come from :mod:`teikit.kinds`, register entries are read by
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from lsprotocol import types
 from lxml import etree
 
+from teikit.errors import TeikitError
 from teikit.kinds import ENTRY_KINDS, KIND_NAMES, entry_of, mention_kind
 from teikit.lsp.buffers import Buffer, Files, uri_of
 from teikit.lsp.text import (
@@ -136,7 +137,7 @@ def complete(buffer: Buffer, offset: int, checker: Checker) -> list[types.Comple
     context = tag_at(buffer.text, offset)
     if context is not None and context.attribute and is_pointer_attribute(context.attribute):
         return _pointer_items(buffer, context, offset, checker)
-    return _schema_items(buffer, offset)
+    return _schema_items(buffer, offset, checker.grammar(buffer.name))
 
 
 def _pointer_items(
@@ -173,17 +174,14 @@ _SCHEMA_KINDS: Final = {
 }
 
 
-def _schema_items(buffer: Buffer, offset: int) -> list[types.CompletionItem]:
-    """Return the element names, attribute names or values the schema allows at *offset*."""
-    import importlib
+def _schema_items(buffer: Buffer, offset: int, schema: Path | None) -> list[types.CompletionItem]:
+    """Return the names or values *schema* (None: TEI All) allows at *offset*."""
+    from teikit.lsp.grammar import complete_at
 
-    try:  # teikit.lsp.grammar: the schema's names at the cursor (a sibling module)
-        grammar = importlib.import_module("teikit.lsp.grammar")
-    except ImportError:
+    try:
+        found = complete_at(buffer.text, offset, schema)
+    except TeikitError:  # the schema cannot be read as RELAX NG: no schema names
         return []
-    complete_at = grammar.complete_at
-    schema = None
-    found: Sequence[Any] = complete_at(buffer.text, offset, schema)
     return [
         types.CompletionItem(
             label=item.label,

@@ -107,6 +107,8 @@ class Checker:
         self._registers: list[TeiDocument] | None = None
         self._watched: dict[str, None] = {}
         self._stamp = ""
+        #: The schemas the last check of each document used (by name): completion's grammar.
+        self._schemas: dict[str, list[str]] = {}
         #: How many times schemas, registers and configuration were (re)loaded.
         self.generation = 0
 
@@ -183,7 +185,16 @@ class Checker:
             validator = self._validator
         outcome = validator.check(Input(name, path, buffer_bytes(text)))
         self.watch(outcome.schemas)
+        if outcome.schemas:  # a broken buffer names none: keep the last known ones
+            with self._lock:
+                self._schemas[name] = list(outcome.schemas)
         return list(outcome.diagnostics)
+
+    def grammar(self, name: str) -> Path | None:
+        """Return the RELAX NG grammar document *name* was last checked with (None: TEI All)."""
+        with self._lock:
+            schemas = self._schemas.get(name, [])
+        return next((Path(s) for s in schemas if s.endswith(".rng")), None)
 
     # -- lint ------------------------------------------------------------------------------
     def lint(self, name: str, path: Path | None, text: str) -> list[Diagnostic]:
