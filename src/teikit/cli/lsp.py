@@ -6,20 +6,14 @@ from pathlib import Path
 
 import click
 
-from teikit.cli.options import config_option
+from teikit.cli.options import config_option, index_option
 from teikit.cli.reading import read_options
 from teikit.errors import TeikitError
 
 
 @click.command()
 @read_options
-@click.option(
-    "--index",
-    "indexes",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="A register file that #id pointers may resolve into; repeatable.",
-)
+@index_option(", and whose entries completion, hover and go to definition offer")
 @config_option
 @click.option("--no-lint", is_flag=True, help="Publish validation findings only, not lint's.")
 @click.option("--stdio", is_flag=True, help="Use standard input and output (the only transport).")
