@@ -34,7 +34,7 @@ def _digest(path: Path) -> str | None:
 
 
 def _bundled_digest() -> str:
-    from teikit.odd.compiler import _DATA, BUNDLED_VERSION
+    from teikit.odd.sources import _DATA, BUNDLED_VERSION
 
     found = _digest(_DATA / f"p5subset-{BUNDLED_VERSION}.xml.xz")
     return found or "missing"

@@ -21,17 +21,11 @@ from lxml import etree
 from teikit.__about__ import __version__
 from teikit.document import load
 from teikit.namespaces import RNG_NS, SCH_NS, TEI_NS, XML_NS
-from teikit.odd.compiler import (
-    _A_NS,
-    _TEIX_NS,
-    CompiledOdd,
-    _attdefs,
-    _merge_attdef,
-    _Sources,
-    compile_odd,
-    read_catalog,
-)
+from teikit.odd.compiler import CompiledOdd, compile_odd
 from teikit.odd.doc_html import page
+from teikit.odd.merge import _attdefs, _merge_attdef
+from teikit.odd.sources import _Sources, read_catalog
+from teikit.odd.specs import _A_NS, _TEIX_NS
 
 __all__ = ["document_odd"]
 
