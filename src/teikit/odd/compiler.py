@@ -3,6 +3,12 @@
 The semantics follow the TEI Stylesheets (``odds/odd2odd.xsl`` then ``odds/odd2relax.xsl`` and
 ``odds/extract-isosch.xsl``), TEI Guidelines chapter 22 ("Documentation Elements") and 23.3
 ("Customization"). Equivalence is measured by verdicts, not bytes (see ``docs/odd.md``).
+
+The compiler is one state passed through its stages, each a base class in its own module:
+``resolve`` (odd2odd: the specs the schema selects, the customisation applied with ``merge``),
+``attributes`` (classes and attributes), ``patterns`` (content models, datatypes, elements),
+``outputs`` (Schematron, isosch, the compiled ODD), and :class:`_Compiler` here, which runs
+them. ``specs`` holds the shared names and the indexed TEI source; ``sources`` finds it.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import html
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from teikit.odd.doc import Attribute, Documentation, Entry
+    from teikit.odd.doc_entries import Attribute, Documentation, Entry
 
 __all__ = ["page"]
 
