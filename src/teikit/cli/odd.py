@@ -23,6 +23,20 @@ def odd() -> None:
     """
 
 
+#: What both subcommands read the ODD with: another TEI source, and a catalog for its URLs.
+_p5subset_option = click.option(
+    "--source",
+    "p5subset",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The TEI source (a p5subset.xml) to customise instead of the bundled release.",
+)
+_catalog_option = click.option(
+    "--catalog",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="An OASIS XML catalog mapping the URLs the ODD names to local files.",
+)
+
+
 @odd.command("compile")
 @click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
@@ -34,18 +48,9 @@ def odd() -> None:
     show_default=True,
     help="Folder for NAME.compiled.odd, NAME.rng and NAME.isosch.",
 )
-@click.option(
-    "--source",
-    "p5subset",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="The TEI source (a p5subset.xml) to customise instead of the bundled release.",
-)
+@_p5subset_option
 @click.option("--schema", "schema", help="The schemaSpec to compile when SOURCE has several.")
-@click.option(
-    "--catalog",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="An OASIS XML catalog mapping the URLs the ODD names to local files.",
-)
+@_catalog_option
 def compile_(
     source: Path, output: Path, p5subset: Path | None, schema: str | None, catalog: Path | None
 ) -> None:
@@ -89,18 +94,9 @@ def compile_(
     default=Path("-"),
     help="The HTML file to write (default: standard output).",
 )
-@click.option(
-    "--source",
-    "p5subset",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="The TEI source (a p5subset.xml) to customise instead of the bundled release.",
-)
+@_p5subset_option
 @click.option("--schema", "schema", help="The schemaSpec to document when SOURCE has several.")
-@click.option(
-    "--catalog",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="An OASIS XML catalog mapping the URLs the ODD names to local files.",
-)
+@_catalog_option
 def doc(
     source: Path, output: Path, p5subset: Path | None, schema: str | None, catalog: Path | None
 ) -> None:
